@@ -1,0 +1,19 @@
+/**
+ * koa-session-machine: `session(options)` is the middleware factory, as in koa-generic-session.
+ */
+import './middleware/context-types.js';
+import { createSessionMiddleware } from './middleware/middleware.js';
+import { MemoryStore } from './stores/memory.js';
+
+export type { Session } from './middleware/context-types.js';
+export type { ErrorType, SessionIdStore, SessionOptions } from './middleware/options.js';
+export { SessionError, STORE_UNAVAILABLE_MESSAGE } from './middleware/errors.js';
+export type { SessionCookie, SessionData, SessionStore, StoredSession } from './stores/types.js';
+export type { MemoryStoreOptions } from './stores/memory.js';
+export { MemoryStore };
+export { sessionMachine } from './machines/session.machine.js';
+
+/** The middleware factory, also reachable as `session.MemoryStore` like koa-generic-session's. */
+const session = Object.assign(createSessionMiddleware, { MemoryStore });
+export { session };
+export default session;

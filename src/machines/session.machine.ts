@@ -1,0 +1,254 @@
+/**
+ * The lifecycle of one request's session. Every decision about when to read the store, write it,
+ * refresh its TTL, destroy an entry or touch the cookie lives here, as a guarded transition with
+ * a named effect. The middleware only performs the effects and reports their results as events.
+ *
+ * Effects (the actions below) are names, not code: the middleware maps each name to a store call
+ * or a cookie operation. That keeps this file free of Koa and of stores, lets the same definition
+ * draw the diagrams in docs/, and lets `compile.ts` turn it into a table for the hot path.
+ */
+import { assign, setup } from 'xstate';
+
+/** How `ctx.sessionSave` asks the commit to behave: unset, `true` (force) or `false` (skip). */
+export type SaveMode = 'auto' | 'force' | 'skip';
+
+export type SessionEvent =
+  /**
+   * The request starts using its session. `sid` tells what the client sent: nothing, a sid to look
+   * up, or a sid that failed its signature check (or is not a sid at all).
+   */
+  | { type: 'LOAD'; sid: 'absent' | 'present' | 'forged' }
+  /** The store answered; `usable` is false for a miss, a non-object or a session `valid()` refused. */
+  | { type: 'LOADED'; usable: boolean }
+  /** The store read failed; `fatal` is false when the app's `errorHandler` swallowed the error. */
+  | { type: 'LOAD_FAILED'; fatal: boolean }
+  /** The store is unavailable; `degrade` is the outage policy's answer (true: an unsaved session). */
+  | { type: 'STORE_UNAVAILABLE'; degrade: boolean }
+  /** `ctx.session = null`. */
+  | { type: 'REMOVE' }
+  /** `ctx.session = { ... }`. */
+  | { type: 'REPLACE' }
+  /** `await ctx.regenerateSession()`. */
+  | { type: 'REGENERATE' }
+  /** `await ctx.saveSession()`: the commit rules, applied now, and the request goes on. */
+  | { type: 'SAVE_NOW'; changed: boolean; save: SaveMode }
+  /** The end of the request (also after a downstream error). */
+  | { type: 'COMMIT'; changed: boolean; save: SaveMode }
+  /** A store write ended; `stored` is false when the entry was gone (destroyed by another request). */
+  | { type: 'WRITTEN'; stored: boolean }
+  | { type: 'WRITE_FAILED' }
+  /** A TTL refresh ended; `stored` is false when the entry was gone. */
+  | { type: 'TOUCHED'; stored: boolean }
+  | { type: 'TOUCH_FAILED' }
+  | { type: 'DESTROYED' }
+  | { type: 'DESTROY_FAILED' };
+
+export interface SessionMachineInput {
+  /** `rolling`: refresh the TTL and re-send the cookie whenever an existing session is loaded. */
+  rolling: boolean;
+  /** `allowEmpty`: save a new session even when nothing was set. */
+  allowEmpty: boolean;
+}
+
+export interface SessionMachineContext extends SessionMachineInput {
+  /** True once the request has ended: results of store calls then lead to a final state. */
+  ending: boolean;
+}
+
+/** The names of the effects the middleware performs; each is an action of the machine. */
+export const SESSION_EFFECTS = [
+  'readStore',
+  'createInStore',
+  'updateInStore',
+  'touchInStore',
+  'destroyInStore',
+  'sendCookie',
+  'resetCookie',
+  'startNewSession',
+] as const;
+export type SessionEffect = (typeof SESSION_EFFECTS)[number];
+
+const effect = () => {
+  /* performed by the middleware; see the file comment */
+};
+
+const commitGuardsFor = (e: SessionEvent) =>
+  e.type === 'COMMIT' || e.type === 'SAVE_NOW' ? e : { changed: false, save: 'skip' as SaveMode };
+
+export const sessionMachine = setup({
+  types: {
+    context: {} as SessionMachineContext,
+    events: {} as SessionEvent,
+    input: {} as SessionMachineInput,
+  },
+  guards: {
+    clientSentSid: ({ event }) => event.type === 'LOAD' && event.sid === 'present',
+    clientSentForgedSid: ({ event }) => event.type === 'LOAD' && event.sid === 'forged',
+    sessionUsable: ({ event }) => event.type === 'LOADED' && event.usable,
+    errorIsFatal: ({ event }) => event.type === 'LOAD_FAILED' && event.fatal,
+    outagePolicyDegrades: ({ event }) => event.type === 'STORE_UNAVAILABLE' && event.degrade,
+    /** A new session is stored when forced, when it changed, or with `allowEmpty`. */
+    newSessionNeedsSave: ({ context, event }) => {
+      const { changed, save } = commitGuardsFor(event);
+      return save !== 'skip' && (save === 'force' || changed || context.allowEmpty);
+    },
+    /** A loaded session is rewritten only when it changed or the save is forced (SPEC §4.1). */
+    loadedSessionNeedsSave: ({ event }) => {
+      const { changed, save } = commitGuardsFor(event);
+      return save !== 'skip' && (save === 'force' || changed);
+    },
+    /** `rolling` refreshes the TTL of an unchanged session, without rewriting it (SPEC §6.2). */
+    rollingNeedsTouch: ({ context, event }) => commitGuardsFor(event).save !== 'skip' && context.rolling,
+    /** `ctx.sessionSave = false` suppresses every write, the destroy of a removed session too. */
+    saveNotSkipped: ({ event }) => commitGuardsFor(event).save !== 'skip',
+    requestEnding: ({ context }) => context.ending,
+    entryGoneBeforeWrite: ({ event }) => (event.type === 'WRITTEN' || event.type === 'TOUCHED') && !event.stored,
+  },
+  actions: {
+    readStore: effect,
+    createInStore: effect,
+    updateInStore: effect,
+    touchInStore: effect,
+    destroyInStore: effect,
+    sendCookie: effect,
+    resetCookie: effect,
+    startNewSession: effect,
+    markEnding: assign({ ending: () => true }),
+  },
+}).createMachine({
+  id: 'session',
+  initial: 'uninitialized',
+  context: ({ input }) => ({ rolling: input.rolling, allowEmpty: input.allowEmpty, ending: false }),
+  states: {
+    uninitialized: {
+      description: 'Nothing read yet (with `defer`, until the session is first used).',
+      on: {
+        LOAD: [
+          { guard: 'clientSentSid', target: 'loading', actions: 'readStore' },
+          { guard: 'clientSentForgedSid', target: 'fresh', actions: ['resetCookie', 'startNewSession'] },
+          { target: 'fresh', actions: 'startNewSession' },
+        ],
+        COMMIT: { target: 'unchanged', actions: 'markEnding' },
+      },
+    },
+    loading: {
+      description: 'Reading the session of the client sid from the store.',
+      on: {
+        LOADED: [
+          { guard: 'sessionUsable', target: 'loaded' },
+          // A sid the store does not know, or whose session is refused, is never adopted (SPEC §4.2).
+          { target: 'fresh', actions: ['resetCookie', 'startNewSession'] },
+        ],
+        LOAD_FAILED: [{ guard: 'errorIsFatal', target: 'failed' }, { target: 'fresh', actions: 'startNewSession' }],
+        STORE_UNAVAILABLE: [{ guard: 'outagePolicyDegrades', target: 'degraded' }, { target: 'failed' }],
+      },
+    },
+    fresh: {
+      description: 'A new session that the store does not hold yet.',
+      on: {
+        REMOVE: { target: 'abandoned' },
+        REGENERATE: { actions: 'startNewSession' },
+        SAVE_NOW: { guard: 'newSessionNeedsSave', target: 'creating' },
+        COMMIT: [
+          { guard: 'newSessionNeedsSave', target: 'creating', actions: 'markEnding' },
+          { target: 'unchanged', actions: 'markEnding' },
+        ],
+      },
+    },
+    loaded: {
+      description: 'A session read from the store.',
+      on: {
+        REMOVE: { target: 'removed' },
+        REGENERATE: { target: 'regenerating' },
+        SAVE_NOW: { guard: 'loadedSessionNeedsSave', target: 'updating' },
+        COMMIT: [
+          { guard: 'loadedSessionNeedsSave', target: 'updating', actions: 'markEnding' },
+          { guard: 'rollingNeedsTouch', target: 'touching', actions: 'markEnding' },
+          { target: 'unchanged', actions: 'markEnding' },
+        ],
+      },
+    },
+    abandoned: {
+      description: '`ctx.session = null` on a new session: nothing to destroy, nothing to save.',
+      on: {
+        REPLACE: { target: 'fresh' },
+        REGENERATE: { target: 'fresh', actions: 'startNewSession' },
+        COMMIT: { target: 'unchanged', actions: 'markEnding' },
+      },
+    },
+    removed: {
+      description: '`ctx.session = null` on a loaded session: destroyed at commit.',
+      on: {
+        REPLACE: { target: 'loaded' },
+        REGENERATE: { target: 'regenerating' },
+        SAVE_NOW: { guard: 'saveNotSkipped', target: 'destroying', actions: 'resetCookie' },
+        COMMIT: [
+          { guard: 'saveNotSkipped', target: 'destroying', actions: ['markEnding', 'resetCookie'] },
+          { target: 'unchanged', actions: 'markEnding' },
+        ],
+      },
+    },
+    degraded: {
+      description: 'The store is unavailable and the outage policy degrades: an empty session, never saved.',
+      on: { COMMIT: { target: 'unchanged', actions: 'markEnding' } },
+    },
+    regenerating: {
+      description: 'Destroying the old entry before a new sid is issued.',
+      entry: 'destroyInStore',
+      on: {
+        DESTROYED: { target: 'fresh', actions: ['resetCookie', 'startNewSession'] },
+        DESTROY_FAILED: { target: 'loaded' },
+      },
+    },
+    creating: {
+      description: 'Writing a new session under its sid.',
+      entry: 'createInStore',
+      on: {
+        WRITTEN: [
+          { guard: 'requestEnding', target: 'saved', actions: 'sendCookie' },
+          { target: 'loaded', actions: 'sendCookie' },
+        ],
+        WRITE_FAILED: [{ guard: 'requestEnding', target: 'failed' }, { target: 'fresh' }],
+      },
+    },
+    updating: {
+      description: 'Rewriting a loaded session, only if its entry still exists (SPEC §5.6).',
+      entry: 'updateInStore',
+      on: {
+        WRITTEN: [
+          { guard: 'entryGoneBeforeWrite', target: 'superseded' },
+          { guard: 'requestEnding', target: 'saved', actions: 'sendCookie' },
+          { target: 'loaded', actions: 'sendCookie' },
+        ],
+        WRITE_FAILED: [{ guard: 'requestEnding', target: 'failed' }, { target: 'loaded' }],
+      },
+    },
+    touching: {
+      description: 'Refreshing the TTL of an unchanged session (rolling), without rewriting it.',
+      entry: 'touchInStore',
+      on: {
+        TOUCHED: [{ guard: 'entryGoneBeforeWrite', target: 'superseded' }, { target: 'touched', actions: 'sendCookie' }],
+        TOUCH_FAILED: { target: 'failed' },
+      },
+    },
+    destroying: {
+      description: 'Deleting a removed session from the store.',
+      entry: 'destroyInStore',
+      on: {
+        DESTROYED: [{ guard: 'requestEnding', target: 'destroyed' }, { target: 'fresh', actions: 'startNewSession' }],
+        DESTROY_FAILED: [{ guard: 'requestEnding', target: 'failed' }, { target: 'removed' }],
+      },
+    },
+    unchanged: { type: 'final', description: 'Nothing to write: no store call, no cookie.' },
+    saved: { type: 'final', description: 'Written to the store; the cookie was sent.' },
+    touched: { type: 'final', description: 'TTL refreshed; the cookie was re-sent.' },
+    destroyed: { type: 'final', description: 'Deleted from the store; the cookie was expired.' },
+    superseded: {
+      type: 'final',
+      description: 'Another request destroyed or replaced the entry first: nothing written, no cookie.',
+    },
+    failed: { type: 'final', description: 'A store call failed; the error goes to `errorHandler`.' },
+  },
+});
+
+export type SessionMachine = typeof sessionMachine;

@@ -1,0 +1,92 @@
+/**
+ * The context API: `ctx.session`, `ctx.sessionId`, `ctx.sessionSave`, `ctx.regenerateSession()`,
+ * `ctx.saveSession()`. They are accessors installed once on the app's context prototype, so a
+ * request pays for one symbol property rather than five `defineProperty` calls. Without a session
+ * on the request (another path, no middleware yet) they behave as koa-generic-session's plain
+ * properties did: `ctx.session` is undefined and an assignment is kept as it is.
+ */
+import type { Context } from 'koa';
+import type { RequestSession } from './request-session.js';
+
+export const SESSION = Symbol('koa-session-machine.session');
+/** A sid set by an earlier middleware before this one ran (SPEC §4.7). */
+const FORCED_SID = Symbol('koa-session-machine.forced-sid');
+const INSTALLED = Symbol('koa-session-machine.installed');
+
+type WithSession = Context & { [SESSION]?: RequestSession; [FORCED_SID]?: unknown };
+
+function shadow(target: object, name: string, value: unknown): void {
+  Object.defineProperty(target, name, { value, writable: true, configurable: true, enumerable: true });
+}
+
+const api: PropertyDescriptorMap = {
+  session: {
+    configurable: true,
+    get(this: WithSession) {
+      return this[SESSION]?.read();
+    },
+    set(this: WithSession, value: unknown) {
+      const s = this[SESSION];
+      if (s) s.write(value);
+      else shadow(this, 'session', value);
+    },
+  },
+  sessionId: {
+    configurable: true,
+    get(this: WithSession) {
+      const s = this[SESSION];
+      return s ? s.currentSid() : this[FORCED_SID];
+    },
+    set(this: WithSession, value: unknown) {
+      const s = this[SESSION];
+      if (s) s.sid = value === undefined || value === null ? undefined : String(value);
+      else this[FORCED_SID] = value;
+    },
+  },
+  sessionSave: {
+    configurable: true,
+    get(this: WithSession) {
+      const s = this[SESSION];
+      if (!s) return undefined;
+      return s.save === 'auto' ? null : s.save === 'force';
+    },
+    set(this: WithSession, value: unknown) {
+      const s = this[SESSION];
+      if (s) s.save = value === true ? 'force' : value === false ? 'skip' : 'auto';
+      else shadow(this, 'sessionSave', value);
+    },
+  },
+  regenerateSession: {
+    configurable: true,
+    get(this: WithSession) {
+      const s = this[SESSION];
+      return s && (() => s.regenerate());
+    },
+  },
+  saveSession: {
+    configurable: true,
+    get(this: WithSession) {
+      const s = this[SESSION];
+      return s && (() => s.saveNow());
+    },
+  },
+};
+
+/** Installs the accessors on an app's context prototype, once. */
+export function installContextApi(proto: object): void {
+  if ((proto as Record<symbol, unknown>)[INSTALLED]) return;
+  Object.defineProperties(proto, api);
+  (proto as Record<symbol, unknown>)[INSTALLED] = true;
+}
+
+/** A sid an earlier middleware forced with `ctx.sessionId = ...`, taken once. */
+export function takeForcedSid(ctx: WithSession): string | undefined {
+  let forced = ctx[FORCED_SID];
+  if (Object.hasOwn(ctx, 'sessionId')) {
+    // Set before the accessors were installed: a plain property, which would hide them.
+    forced = (ctx as unknown as { sessionId: unknown }).sessionId;
+    delete (ctx as unknown as { sessionId?: unknown }).sessionId;
+  }
+  ctx[FORCED_SID] = undefined;
+  return typeof forced === 'string' && forced !== '' ? forced : undefined;
+}

@@ -1,0 +1,29 @@
+/**
+ * Types of the context API, added to Koa's `Context` by declaration merging. The session's own
+ * fields come from `SessionData`, which an app augments (see src/stores/types.ts).
+ */
+import type { StoreAdapter } from '../stores/adapter.js';
+import type { SessionData } from '../stores/types.js';
+
+/** A session as handlers see it: the app's declared fields, the cookie, and anything else set. */
+export type Session = SessionData & Record<string, unknown>;
+
+declare module 'koa' {
+  interface ExtendableContext {
+    /**
+     * The session: an object, or `null` after `ctx.session = null`. With `defer: true` it is a
+     * Promise of that (declare `defer` sessions with `await ctx.session`).
+     */
+    session: Session | null | Promise<Session | null>;
+    /** The sid; an earlier middleware may set it to force one. */
+    sessionId: string | undefined;
+    /** `true` forces a save at the end of the request, `false` suppresses every write. */
+    sessionSave: boolean | null;
+    /** Destroys the stored session and starts a new one under a new sid. */
+    regenerateSession(): Promise<void>;
+    /** Writes the session now (for example before a redirect). */
+    saveSession(): Promise<void>;
+    /** The store, with the key prefix applied: `get(sid)`, `set(sid, session)`, `destroy(sid)`. */
+    sessionStore: StoreAdapter;
+  }
+}

@@ -1,0 +1,46 @@
+/**
+ * What one `session(options)` call sets up once and every request of it shares: the resolved
+ * options, the store behind its adapter, the sid carrier, and the way its session machine runs
+ * (the compiled table, or a real XState actor when the app inspects transitions).
+ */
+import { compileMachine } from '../machines/compile.js';
+import { actorRunnerFactory, tableRunnerFactory, type MachineRunner } from '../machines/runner.js';
+import { SESSION_EFFECTS, sessionMachine, type SessionEvent } from '../machines/session.machine.js';
+import { StoreAdapter } from '../stores/adapter.js';
+import type { StoredSession } from '../stores/types.js';
+import type { ResolvedOptions } from './options.js';
+import { cookieCarrier, customCarrier, type SidCarrier } from './sid-carrier.js';
+
+/** Compiled once per process: the table depends on the machine only. */
+let compiled: ReturnType<typeof compileMachine> | undefined;
+
+export class Instance {
+  readonly store: StoreAdapter;
+  readonly carrier: SidCarrier;
+  readonly createRunner: () => MachineRunner<SessionEvent>;
+  /** The JSON of a new, empty session: the baseline against which a new session is "changed". */
+  readonly emptyJson: string;
+
+  constructor(readonly options: ResolvedOptions) {
+    this.store = new StoreAdapter(options.store, { prefix: options.prefix, ttl: options.ttl });
+    this.carrier = options.sessionIdStore
+      ? customCarrier(options.sessionIdStore)
+      : cookieCarrier(options.key, options.cookie);
+    const input = { rolling: options.rolling, allowEmpty: options.allowEmpty };
+    this.createRunner = options.inspect
+      ? actorRunnerFactory<SessionEvent>(sessionMachine, SESSION_EFFECTS, input, options.inspect)
+      : tableRunnerFactory<SessionEvent>((compiled ??= compileMachine(sessionMachine)), input);
+    this.emptyJson = JSON.stringify(this.newSession());
+  }
+
+  /** A new session: no data, and a copy of the cookie options (stores read `cookie.maxAge`). */
+  newSession(): StoredSession {
+    return { cookie: { ...this.options.cookie } };
+  }
+
+  /** The session API exists only under `cookie.path` (SPEC §4.10). */
+  matches(path: string): boolean {
+    const cookiePath = this.options.cookie.path ?? '/';
+    return cookiePath === '/' || path.startsWith(cookiePath);
+  }
+}

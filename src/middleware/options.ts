@@ -1,0 +1,186 @@
+/**
+ * The middleware's options: their types, their defaults (koa-generic-session's names and
+ * meanings, SPEC §3) and their validation. Everything is checked once, when the middleware is
+ * created, so that a mistake is a clear error at start-up instead of a 500 on some request.
+ */
+import type { Context } from 'koa';
+import uid from 'uid-safe';
+import type { InspectionEvent } from 'xstate';
+import { MemoryStore } from '../stores/memory.js';
+import type { SessionCookie, SessionStore, StoredSession } from '../stores/types.js';
+
+export type ErrorType = 'get' | 'set';
+
+export interface SessionIdStore {
+  get(this: Context): string | null | undefined;
+  set(this: Context, sid: string, session: StoredSession): void;
+  reset(this: Context): void;
+}
+
+export interface SessionOptions {
+  /** Cookie name (default `'koa.sid'`); a signed cookie comes with `<key>.sig`. */
+  key?: string;
+  /** Where sessions live (default: a new `MemoryStore`). Any koa-generic-session store works. */
+  store?: SessionStore;
+  /** Store key = prefix + sid (default `'koa:sess:'`). */
+  prefix?: string;
+  /**
+   * Store expiry in ms, or a function of the session. When unset: `cookie.expires - now`, else
+   * `cookie.maxAge` if a number, else one day. `Infinity` asks for entries without expiry.
+   */
+  ttl?: number | ((session: StoredSession) => number);
+  /** Cookie options; merged over the defaults, never mutated. */
+  cookie?: SessionCookie & { maxage?: number };
+  /** Re-send the cookie and refresh the store TTL on every request that loads a session. */
+  rolling?: boolean;
+  /** `ctx.session` becomes a getter returning a Promise; the store is read on first use. */
+  defer?: boolean;
+  /** Save new sessions even when nothing was set. */
+  allowEmpty?: boolean;
+  /** Session id generator; may be async. Called with `this = ctx` and the length (24). */
+  genSid?: (this: Context, length: number) => string | Promise<string>;
+  /** Sees store `get`/`set` errors; returning swallows them, throwing propagates. */
+  errorHandler?: (err: Error, type: ErrorType, ctx: Context) => void;
+  /** `false` makes a loaded session be ignored: a fresh session with a new sid is used. */
+  valid?: (ctx: Context, session: StoredSession) => boolean;
+  /** Runs right before each store write; its changes are saved. */
+  beforeSave?: (ctx: Context, session: StoredSession) => void;
+  /** Where the sid travels (default: the cookie), e.g. a header. */
+  sessionIdStore?: SessionIdStore;
+  /** ms that requests wait for a disconnected store before it is declared unavailable. */
+  reconnectTimeout?: number;
+  /** The largest serialized session, in bytes, that may be saved (default 1 MiB). */
+  maxSize?: number;
+  /** An XState inspection callback: sees every transition of each request's session machine. */
+  inspect?: (event: InspectionEvent) => void;
+}
+
+export interface ResolvedOptions {
+  key: string;
+  store: SessionStore;
+  prefix: string;
+  ttl: number | ((session: StoredSession) => number) | undefined;
+  cookie: Readonly<SessionCookie>;
+  rolling: boolean;
+  defer: boolean;
+  allowEmpty: boolean;
+  genSid: (this: Context, length: number) => string | Promise<string>;
+  errorHandler: (err: Error, type: ErrorType, ctx: Context) => void;
+  valid: ((ctx: Context, session: StoredSession) => boolean) | undefined;
+  beforeSave: ((ctx: Context, session: StoredSession) => void) | undefined;
+  sessionIdStore: SessionIdStore | undefined;
+  reconnectTimeout: number;
+  maxSize: number;
+  inspect: ((event: InspectionEvent) => void) | undefined;
+}
+
+export const DEFAULT_COOKIE: Readonly<SessionCookie> = Object.freeze({
+  httpOnly: true,
+  path: '/',
+  overwrite: true,
+  signed: true,
+  maxAge: 24 * 60 * 60 * 1000,
+  sameSite: 'lax',
+});
+
+/** The reference's error handler: names the error after the failed operation, then rethrows. */
+export function defaultErrorHandler(err: Error, type: ErrorType): void {
+  try {
+    err.name = `koa-generic-session ${type} error`;
+  } catch {
+    // An error whose name is read-only keeps its name.
+  }
+  throw err;
+}
+
+/** uid-safe's synchronous form: a sid is known without an await (24 bytes, 32 characters). */
+function defaultGenSid(length: number): string {
+  return uid.sync(length);
+}
+
+// A cookie name is an RFC 6265 token.
+const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+function fail(message: string): never {
+  throw new TypeError(`koa-session-machine: ${message}`);
+}
+
+function optionalFunction<T>(name: string, value: T | undefined): T | undefined {
+  if (value !== undefined && typeof value !== 'function') fail(`option "${name}" must be a function`);
+  return value;
+}
+
+function optionalBoolean(name: string, value: unknown): boolean {
+  if (value !== undefined && typeof value !== 'boolean') fail(`option "${name}" must be a boolean`);
+  return value === true;
+}
+
+function resolveCookie(cookie: SessionOptions['cookie']): SessionCookie {
+  if (cookie !== undefined && (cookie === null || typeof cookie !== 'object')) fail('option "cookie" must be an object');
+  const resolved: SessionCookie = { ...DEFAULT_COOKIE };
+  for (const [name, value] of Object.entries(cookie ?? {})) if (value !== undefined) resolved[name] = value;
+  // connect's spelling `maxage` still works, as in koa-generic-session.
+  if ('maxage' in resolved) {
+    resolved.maxAge = resolved.maxage as number;
+    delete resolved.maxage;
+  }
+  const { maxAge, path, domain, sameSite, secure, partitioned } = resolved;
+  if (maxAge !== undefined && maxAge !== null && maxAge !== 'session' && !(typeof maxAge === 'number' && maxAge >= 0)) {
+    fail(`cookie.maxAge must be a non-negative number of ms, 'session' or null, got ${String(maxAge)}`);
+  }
+  if (typeof path !== 'string' || !path.startsWith('/')) fail('cookie.path must be a string starting with "/"');
+  if (domain !== undefined && typeof domain !== 'string') fail('cookie.domain must be a string');
+  if ((sameSite === 'none' || partitioned === true) && secure !== true) {
+    fail(`cookie.${sameSite === 'none' ? "sameSite: 'none'" : 'partitioned'} needs cookie.secure: true (browsers drop such cookies otherwise)`);
+  }
+  return resolved;
+}
+
+function resolveTtl(ttl: SessionOptions['ttl']): ResolvedOptions['ttl'] {
+  if (ttl === undefined || ttl === null || ttl === 0) return undefined;
+  if (typeof ttl === 'function') return ttl;
+  if (typeof ttl !== 'number' || Number.isNaN(ttl) || ttl < 0) fail(`option "ttl" must be a number of ms or a function, got ${String(ttl)}`);
+  return ttl;
+}
+
+export function resolveOptions(options: SessionOptions = {}): ResolvedOptions {
+  if (options === null || typeof options !== 'object') fail('options must be an object');
+  const key = options.key ?? 'koa.sid';
+  if (typeof key !== 'string' || !COOKIE_NAME.test(key)) fail(`option "key" must be a cookie name, got ${String(key)}`);
+  const prefix = options.prefix ?? 'koa:sess:';
+  if (typeof prefix !== 'string') fail('option "prefix" must be a string');
+  const reconnectTimeout = options.reconnectTimeout ?? 10_000;
+  if (typeof reconnectTimeout !== 'number' || !(reconnectTimeout >= 0)) fail('option "reconnectTimeout" must be a number of ms');
+  const maxSize = options.maxSize ?? 1024 * 1024;
+  if (typeof maxSize !== 'number' || !(maxSize > 0)) fail('option "maxSize" must be a positive number of bytes');
+  const sessionIdStore = options.sessionIdStore;
+  if (
+    sessionIdStore !== undefined &&
+    (sessionIdStore === null ||
+      typeof sessionIdStore.get !== 'function' ||
+      typeof sessionIdStore.set !== 'function' ||
+      typeof sessionIdStore.reset !== 'function')
+  ) {
+    fail('option "sessionIdStore" must have get, set and reset methods');
+  }
+  const store = options.store ?? new MemoryStore();
+  if (store === null || typeof store !== 'object') fail('option "store" must be a store object');
+  return {
+    key,
+    store,
+    prefix,
+    ttl: resolveTtl(options.ttl),
+    cookie: Object.freeze(resolveCookie(options.cookie)),
+    rolling: optionalBoolean('rolling', options.rolling),
+    defer: optionalBoolean('defer', options.defer),
+    allowEmpty: optionalBoolean('allowEmpty', options.allowEmpty),
+    genSid: optionalFunction('genSid', options.genSid) ?? defaultGenSid,
+    errorHandler: optionalFunction('errorHandler', options.errorHandler) ?? defaultErrorHandler,
+    valid: optionalFunction('valid', options.valid),
+    beforeSave: optionalFunction('beforeSave', options.beforeSave),
+    sessionIdStore,
+    reconnectTimeout,
+    maxSize,
+    inspect: optionalFunction('inspect', options.inspect),
+  };
+}

@@ -1,0 +1,304 @@
+/**
+ * One request's session: it feeds the session machine the request's events and performs the
+ * effects the machine asks for. It decides nothing about the lifecycle itself; what it does own is
+ * the data: the session object, the sid, and the JSON the session had when it was first exposed,
+ * from which "changed" is computed (an exact comparison of JSON, not a hash that could collide).
+ */
+import type { Context } from 'koa';
+import type { MachineRunner } from '../machines/runner.js';
+import type { SaveMode, SessionEffect, SessionEvent } from '../machines/session.machine.js';
+import { isPlainObject } from '../stores/revive.js';
+import type { StoredSession } from '../stores/types.js';
+import type { Instance } from './instance.js';
+import { sessionTooLarge } from './errors.js';
+import type { SidReading } from './sid-carrier.js';
+
+type Effect = (s: RequestSession) => SessionEvent | Promise<SessionEvent> | undefined;
+
+/** The states in which `ctx.session` holds an object the app may change. */
+const LIVE: ReadonlySet<string> = new Set(['fresh', 'loaded', 'degraded']);
+
+export class RequestSession {
+  readonly runner: MachineRunner<SessionEvent>;
+  sid: string | undefined;
+  /** The session; `undefined` on a new session until first read (nothing to compare, nothing to build). */
+  data: StoredSession | null | undefined;
+  /** The JSON of `data` when the app first saw it; `undefined` while the app has not seen it. */
+  private baseline: string | undefined;
+  save: SaveMode = 'auto';
+  /** With `defer`: the load, and every change queued behind it, in order. */
+  private ready: Promise<void> | undefined;
+  /** An error the app's `errorHandler` rethrew, or a failed destroy, to rethrow once the machine is settled. */
+  private pendingError: unknown;
+  private committed = false;
+
+  constructor(
+    readonly instance: Instance,
+    readonly ctx: Context,
+    private readonly reading: SidReading,
+  ) {
+    this.runner = instance.createRunner();
+    this.sid = reading.kind === 'present' ? reading.sid : undefined;
+  }
+
+  get state(): string {
+    return this.runner.state;
+  }
+
+  /**
+   * Feeds `event` to the machine and performs the effects it asks for, feeding back their results.
+   * Synchronous as long as the store answers synchronously (the MemoryStore does), so that such a
+   * request pays for no Promise; it returns a Promise from the first asynchronous store call on.
+   */
+  dispatch(event: SessionEvent): void | Promise<void> {
+    let next: SessionEvent | Promise<SessionEvent> | undefined = event;
+    while (next !== undefined) {
+      if (next instanceof Promise) return next.then((e) => this.dispatch(e));
+      const effects = this.runner.send(next);
+      next = undefined;
+      for (const name of effects) {
+        const result = EFFECTS[name as SessionEffect](this);
+        if (result !== undefined) next = result;
+      }
+    }
+    const err = this.pendingError;
+    if (err !== undefined) {
+      this.pendingError = undefined;
+      throw err;
+    }
+  }
+
+  load(): void | Promise<void> {
+    return this.dispatch({ type: 'LOAD', sid: this.reading.kind });
+  }
+
+  /** With `defer`, runs `step` after the load and after every earlier step. */
+  private queue(step?: () => void | Promise<void>): Promise<void> {
+    const ready = (this.ready ??= Promise.resolve().then(() => this.load()));
+    if (step === undefined) return ready;
+    this.ready = ready.then(step);
+    return this.ready;
+  }
+
+  private settled(): Promise<void> | undefined {
+    return this.instance.options.defer ? this.queue() : undefined;
+  }
+
+  /** The value of `ctx.session` (a Promise of it with `defer`). */
+  read(): StoredSession | null | undefined | Promise<StoredSession | null | undefined> {
+    if (this.instance.options.defer) return this.queue().then(() => this.expose());
+    return this.expose();
+  }
+
+  /** The session object as the app sees it, building a new one and recording the baseline on first sight. */
+  private expose(): StoredSession | null | undefined {
+    if (!LIVE.has(this.runner.state)) return this.data;
+    if (this.data === undefined) {
+      this.data = this.instance.newSession();
+      this.baseline = this.instance.emptyJson;
+    } else if (this.baseline === undefined && this.data !== null) {
+      this.baseline = JSON.stringify(this.data);
+    }
+    return this.data;
+  }
+
+  /** `ctx.session = value`. */
+  write(value: unknown): void {
+    if (value !== null && value !== undefined && !isPlainObject(value)) {
+      throw new TypeError('koa-session-machine: ctx.session can only be set to a plain object or null');
+    }
+    const apply = () => {
+      this.expose();
+      if (value === null || value === undefined) {
+        this.data = null;
+        return this.dispatch({ type: 'REMOVE' });
+      }
+      // A replaced session keeps the cookie options it needs to be read back (SPEC §5.3).
+      if (!isPlainObject(value.cookie)) value.cookie = { ...this.instance.options.cookie };
+      this.data = value as StoredSession;
+      return this.dispatch({ type: 'REPLACE' });
+    };
+    // With `defer` the change waits for the load; commit awaits it and reports its error.
+    if (this.instance.options.defer) void this.queue(apply).catch(() => undefined);
+    else void apply();
+  }
+
+  async regenerate(): Promise<void> {
+    await this.settled();
+    await this.dispatch({ type: 'REGENERATE' });
+    // koa-generic-session users read ctx.sessionId right after regenerating.
+    await this.ensureSid();
+  }
+
+  async saveNow(): Promise<void> {
+    await this.settled();
+    await this.dispatch({ type: 'SAVE_NOW', changed: this.changed(), save: this.save });
+  }
+
+  /** The end of the request: runs once, after the handlers, even when they threw. */
+  async commit(): Promise<void> {
+    if (this.committed) return;
+    this.committed = true;
+    // With `defer`, a session never used is never loaded; a used one settles first, and a failed
+    // load fails the request here.
+    if (this.ready !== undefined) await this.ready;
+    await this.dispatch({ type: 'COMMIT', changed: this.changed(), save: this.save });
+  }
+
+  /** Whether the session differs from what the app first saw. Unseen sessions cannot have changed. */
+  private changed(): boolean {
+    if (this.baseline === undefined || this.data === null || this.data === undefined) return false;
+    return JSON.stringify(this.data) !== this.baseline;
+  }
+
+  /** The sid, generated on first need; `undefined` only while an async `genSid` is still running. */
+  currentSid(): string | undefined {
+    if (this.sid === undefined && this.sidPromise === undefined) {
+      const sid = this.instance.options.genSid.call(this.ctx, 24);
+      if (typeof sid === 'string') this.sid = sid;
+      else this.sidPromise = Promise.resolve(sid).then((s) => (this.sid = s));
+    }
+    return this.sid;
+  }
+  private sidPromise: Promise<string> | undefined;
+
+  async ensureSid(): Promise<string> {
+    const sid = this.currentSid();
+    if (sid !== undefined) return sid;
+    return this.sidPromise!;
+  }
+
+  /** Records what the app's `errorHandler` does with a store error: true if it swallowed it. */
+  handled(err: unknown, type: 'get' | 'set'): boolean {
+    try {
+      this.instance.options.errorHandler(asError(err), type, this.ctx);
+      return true;
+    } catch (rethrown) {
+      this.pendingError = rethrown;
+      return false;
+    }
+  }
+
+  fail(err: unknown): void {
+    this.pendingError = err;
+  }
+
+  /** The session as it is written: `beforeSave` runs, the size limit is checked. */
+  prepareWrite(): { session: StoredSession; json: string } {
+    const session = this.data as StoredSession;
+    this.instance.options.beforeSave?.(this.ctx, session);
+    const json = JSON.stringify(session);
+    const max = this.instance.options.maxSize;
+    // A string's length in UTF-16 units bounds its UTF-8 size from below and its third from above.
+    if (json.length > max / 3 && Buffer.byteLength(json) > max) throw sessionTooLarge(Buffer.byteLength(json), max);
+    return { session, json };
+  }
+
+  written(json: string): void {
+    this.baseline = json;
+  }
+
+  /** A new sid (generated when first needed) and an empty session (built when first read). */
+  startNew(): void {
+    this.sid = undefined;
+    this.sidPromise = undefined;
+    this.data = undefined;
+    this.baseline = undefined;
+  }
+}
+
+function asError(err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err));
+}
+
+/** A store call's outcome as the event the machine expects, errors included. */
+function outcome<T>(
+  s: RequestSession,
+  call: () => T | Promise<T>,
+  ok: (value: T) => SessionEvent,
+  failed: (err: unknown) => SessionEvent,
+): SessionEvent | Promise<SessionEvent> {
+  try {
+    const value = call();
+    return value instanceof Promise ? value.then(ok, failed) : ok(value);
+  } catch (err) {
+    return failed(err);
+  }
+}
+
+const EFFECTS: Record<SessionEffect, Effect> = {
+  readStore: (s) =>
+    outcome(
+      s,
+      () => s.instance.store.get(s.sid!),
+      (session) => {
+        const valid = s.instance.options.valid;
+        const usable = session !== undefined && (valid === undefined || valid(s.ctx, session) !== false);
+        if (usable) s.data = session;
+        return { type: 'LOADED', usable };
+      },
+      (err) => ({ type: 'LOAD_FAILED', fatal: !s.handled(err, 'get') }),
+    ),
+
+  createInStore: (s) =>
+    outcome(
+      s,
+      async () => {
+        const sid = await s.ensureSid();
+        const { session, json } = s.prepareWrite();
+        await s.instance.store.set(sid, session);
+        return json;
+      },
+      (json) => {
+        s.written(json);
+        return { type: 'WRITTEN', stored: true };
+      },
+      (err) => (s.handled(err, 'set'), { type: 'WRITE_FAILED' }),
+    ),
+
+  updateInStore: (s) =>
+    outcome(
+      s,
+      () => {
+        const { session, json } = s.prepareWrite();
+        const stored = s.instance.store.update(s.sid!, session);
+        return stored instanceof Promise ? stored.then((ok) => ({ ok, json })) : { ok: stored, json };
+      },
+      ({ ok, json }) => {
+        if (ok) s.written(json);
+        return { type: 'WRITTEN', stored: ok };
+      },
+      (err) => (s.handled(err, 'set'), { type: 'WRITE_FAILED' }),
+    ),
+
+  touchInStore: (s) =>
+    outcome(
+      s,
+      () => s.instance.store.touch(s.sid!, s.data as StoredSession),
+      (stored) => ({ type: 'TOUCHED', stored }),
+      (err) => (s.handled(err, 'set'), { type: 'TOUCH_FAILED' }),
+    ),
+
+  destroyInStore: (s) =>
+    outcome(
+      s,
+      () => s.instance.store.destroy(s.sid!),
+      () => ({ type: 'DESTROYED' }),
+      (err) => (s.fail(err), { type: 'DESTROY_FAILED' }),
+    ),
+
+  sendCookie: (s) => {
+    s.instance.carrier.send(s.ctx, s.sid!, s.data as StoredSession);
+    return undefined;
+  },
+
+  resetCookie: (s) => {
+    s.instance.carrier.reset(s.ctx);
+    return undefined;
+  },
+
+  startNewSession: (s) => {
+    s.startNew();
+    return undefined;
+  },
+};

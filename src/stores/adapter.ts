@@ -1,0 +1,129 @@
+/**
+ * Makes any koa-generic-session style store fit the middleware: plain or Promise-returning methods,
+ * callback thunks (run here), and the optional capabilities `touch` and `update` with a fallback to
+ * `set` when a store lacks them. Generator-function stores (the co era) cannot be driven without
+ * co, so they are refused when the middleware is created, with a message that says why (SPEC §5.10).
+ * It also owns the key prefix and the TTL rule of SPEC §3, and hands back only values that are
+ * sessions (SPEC §5.11).
+ */
+import { reviveSession } from './revive.js';
+import type { SessionStore, StoredSession } from './types.js';
+
+/** The store expiry when neither `ttl`, `cookie.expires` nor a numeric `cookie.maxAge` give one. */
+export const FALLBACK_TTL = 24 * 60 * 60 * 1000;
+
+export interface StoreAdapterOptions {
+  prefix: string;
+  ttl: number | ((session: StoredSession) => number) | undefined;
+}
+
+type Awaitable<T> = T | Promise<T>;
+
+function isGeneratorFunction(fn: unknown): boolean {
+  const ctor = (fn as { constructor?: { name?: string; displayName?: string } }).constructor;
+  // Native generators, and regenerator's compiled ones (which set displayName).
+  return /GeneratorFunction$/.test(ctor?.name ?? '') || ctor?.displayName === 'GeneratorFunction';
+}
+
+function checkStore(store: SessionStore): void {
+  for (const method of ['get', 'set', 'destroy'] as const) {
+    if (typeof store[method] !== 'function') {
+      throw new TypeError(`koa-session-machine: the store has no ${method}() method; a store needs get, set and destroy`);
+    }
+  }
+  for (const method of ['get', 'set', 'destroy', 'touch', 'update'] as const) {
+    if (store[method] !== undefined && isGeneratorFunction(store[method])) {
+      throw new TypeError(
+        `koa-session-machine: store.${method}() is a generator function (a koa 1 / co style store). ` +
+          'Generators cannot be awaited; wrap the store with co.wrap or use a version that returns Promises.',
+      );
+    }
+  }
+}
+
+/** A store result as a value or a Promise; a thunk (a function taking a callback) is run. */
+function settle<T>(result: unknown): Awaitable<T> {
+  if (typeof result === 'function') {
+    return new Promise<T>((resolve, reject) => {
+      (result as (cb: (err: unknown, value?: T) => void) => void)((err, value) =>
+        err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve(value as T),
+      );
+    });
+  }
+  return result as Awaitable<T>;
+}
+
+function then<T, U>(value: Awaitable<T>, fn: (v: T) => U): Awaitable<U> {
+  return value instanceof Promise ? value.then(fn) : fn(value);
+}
+
+export class StoreAdapter {
+  private readonly hasTouch: boolean;
+  private readonly hasUpdate: boolean;
+
+  constructor(
+    readonly store: SessionStore,
+    private readonly options: StoreAdapterOptions,
+  ) {
+    checkStore(store);
+    this.hasTouch = typeof store.touch === 'function';
+    this.hasUpdate = typeof store.update === 'function';
+  }
+
+  /** The session stored for `sid`, or `undefined`; a store error with code ENOENT means none. */
+  get(sid: string): Awaitable<StoredSession | undefined> {
+    const notFound = (err: unknown) => {
+      if ((err as { code?: unknown } | null)?.code === 'ENOENT') return undefined;
+      throw err;
+    };
+    try {
+      const value = settle<unknown>(this.store.get(this.options.prefix + sid));
+      return value instanceof Promise ? value.then(reviveSession, notFound) : reviveSession(value);
+    } catch (err) {
+      return notFound(err);
+    }
+  }
+
+  /** Writes a session (koa-generic-session's `ctx.sessionStore.set(sid, session)`). */
+  set(sid: string, session: StoredSession): Awaitable<unknown> {
+    return settle(this.store.set(this.options.prefix + sid, session, this.ttlFor(session)));
+  }
+
+  /** Rewrites an existing session; `false` when its entry is gone (only stores with `update` know). */
+  update(sid: string, session: StoredSession): Awaitable<boolean> {
+    const key = this.options.prefix + sid;
+    const ttl = this.ttlFor(session);
+    if (this.hasUpdate) return then(settle<unknown>(this.store.update!(key, session, ttl)), (r) => r !== false);
+    return then(settle(this.store.set(key, session, ttl)), () => true);
+  }
+
+  /** Refreshes the expiry; stores without `touch` get the session rewritten, as the reference did. */
+  touch(sid: string, session: StoredSession): Awaitable<boolean> {
+    const key = this.options.prefix + sid;
+    const ttl = this.ttlFor(session);
+    if (this.hasTouch) return then(settle<unknown>(this.store.touch!(key, ttl)), (r) => r !== false);
+    return then(settle(this.store.set(key, session, ttl)), () => true);
+  }
+
+  destroy(sid: string): Awaitable<unknown> {
+    return settle(this.store.destroy(this.options.prefix + sid));
+  }
+
+  /** The store expiry in ms for `session`, or `undefined` for none (only when asked: `ttl: Infinity`). */
+  ttlFor(session: StoredSession): number | undefined {
+    const option = this.options.ttl;
+    let ttl = typeof option === 'function' ? option(session) : option;
+    if (!ttl) {
+      const { expires, maxAge } = session.cookie ?? {};
+      if (expires instanceof Date) ttl = Math.ceil(expires.getTime() - Date.now());
+      else if (typeof maxAge === 'number') ttl = maxAge;
+      else ttl = FALLBACK_TTL;
+    }
+    if (ttl === Infinity) return undefined;
+    if (typeof ttl !== 'number' || Number.isNaN(ttl)) {
+      throw new TypeError(`koa-session-machine: the ttl must be a number of ms, got ${String(ttl)}`);
+    }
+    // An entry that is already due still gets the shortest expiry a store accepts, never none.
+    return Math.max(1, Math.ceil(ttl));
+  }
+}

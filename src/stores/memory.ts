@@ -1,0 +1,106 @@
+/**
+ * The embedded store: one process, bounded, with expiry (SPEC §5.7, §7).
+ *
+ * Entries are kept as JSON strings, so every `get` hands out a fresh copy and every `set` takes
+ * one: a change a handler made but did not save never leaks into the next request. A `Map` keeps
+ * insertion order, which makes it an LRU when an entry is moved to the end on each write; when the
+ * bound is reached, expired entries are swept first and then the least recently written go.
+ */
+import type { SessionStore, StoredSession } from './types.js';
+import { reviveSession } from './revive.js';
+
+export interface MemoryStoreOptions {
+  /** The most sessions held at once (default 100 000); the least recently written go first. */
+  maxEntries?: number;
+  /** A clock, for tests of expiry. */
+  now?: () => number;
+}
+
+interface Entry {
+  json: string;
+  /** Epoch ms after which the entry is gone; `Infinity` for no expiry. */
+  expiresAt: number;
+}
+
+export class MemoryStore implements SessionStore {
+  readonly maxEntries: number;
+  private readonly entries = new Map<string, Entry>();
+  private readonly now: () => number;
+
+  constructor(options: MemoryStoreOptions = {}) {
+    const { maxEntries = 100_000, now = Date.now } = options;
+    if (!Number.isInteger(maxEntries) || maxEntries < 1) {
+      throw new TypeError(`MemoryStore: maxEntries must be a positive integer, got ${String(maxEntries)}`);
+    }
+    this.maxEntries = maxEntries;
+    this.now = now;
+  }
+
+  /** How many entries are held, expired ones not yet swept included. */
+  get size(): number {
+    return this.entries.size;
+  }
+
+  get(key: string): StoredSession | undefined {
+    const entry = this.live(key);
+    return entry === undefined ? undefined : reviveSession(JSON.parse(entry.json));
+  }
+
+  set(key: string, session: StoredSession, ttl?: number): void {
+    this.write(key, JSON.stringify(session), ttl);
+  }
+
+  update(key: string, session: StoredSession, ttl?: number): boolean {
+    if (this.live(key) === undefined) return false;
+    this.write(key, JSON.stringify(session), ttl);
+    return true;
+  }
+
+  touch(key: string, ttl?: number): boolean {
+    const entry = this.live(key);
+    if (entry === undefined) return false;
+    entry.expiresAt = this.expiry(ttl);
+    return true;
+  }
+
+  destroy(key: string): void {
+    this.entries.delete(key);
+  }
+
+  /** Removes every entry. */
+  clear(): void {
+    this.entries.clear();
+  }
+
+  private live(key: string): Entry | undefined {
+    const entry = this.entries.get(key);
+    if (entry === undefined) return undefined;
+    if (entry.expiresAt <= this.now()) {
+      this.entries.delete(key);
+      return undefined;
+    }
+    return entry;
+  }
+
+  private expiry(ttl: number | undefined): number {
+    return ttl === undefined ? Infinity : this.now() + ttl;
+  }
+
+  private write(key: string, json: string, ttl: number | undefined): void {
+    // Delete first so that the entry moves to the end of the insertion order (most recent).
+    this.entries.delete(key);
+    if (this.entries.size >= this.maxEntries) this.makeRoom();
+    this.entries.set(key, { json, expiresAt: this.expiry(ttl) });
+  }
+
+  private makeRoom(): void {
+    const now = this.now();
+    for (const [key, entry] of this.entries) if (entry.expiresAt <= now) this.entries.delete(key);
+    // Still full: drop the least recently written, down to 90% so that the sweep is amortized.
+    const target = Math.floor(this.maxEntries * 0.9);
+    for (const key of this.entries.keys()) {
+      if (this.entries.size <= target) break;
+      this.entries.delete(key);
+    }
+  }
+}

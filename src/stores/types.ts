@@ -1,0 +1,58 @@
+/**
+ * The store contract. It is koa-generic-session's: any object with `get`, `set` and `destroy`
+ * works, each returning a value or a Promise. The optional methods are capabilities a store may
+ * declare; the middleware uses them when present and falls back to the plain contract otherwise.
+ */
+
+/** The cookie options a session carries and stores with its data (SPEC §4.13). */
+export interface SessionCookie {
+  maxAge?: number | 'session' | null;
+  expires?: Date;
+  path?: string;
+  domain?: string;
+  secure?: boolean;
+  httpOnly?: boolean;
+  sameSite?: 'strict' | 'lax' | 'none' | boolean;
+  signed?: boolean;
+  overwrite?: boolean;
+  priority?: 'low' | 'medium' | 'high';
+  partitioned?: boolean;
+  [option: string]: unknown;
+}
+
+/**
+ * The data of a session. Apps declare their own fields by augmenting this interface:
+ *
+ * ```ts
+ * declare module 'koa-session-machine' {
+ *   interface SessionData { user?: { id: string }; count?: number }
+ * }
+ * ```
+ */
+export interface SessionData {
+  cookie: SessionCookie;
+}
+
+/** A session as it travels to and from a store: the app's fields plus `cookie`. */
+export type StoredSession = SessionData & Record<string, unknown>;
+
+export interface SessionStore {
+  /** The session stored under `key`, or a falsy value when there is none. */
+  get(key: string): unknown;
+  /** Store `session` under `key`; `ttl` is in milliseconds, `undefined` for no expiry. */
+  set(key: string, session: StoredSession, ttl?: number): unknown;
+  destroy(key: string): unknown;
+  /**
+   * Capability: refresh the expiry of `key` without rewriting it. Resolves `false` when the key
+   * does not exist (it expired or was destroyed), `true` otherwise.
+   */
+  touch?(key: string, ttl?: number): boolean | Promise<boolean>;
+  /**
+   * Capability: write `session` only if `key` still exists. Resolves `false` (and writes nothing)
+   * when it does not, so that a request never brings back a session that another request
+   * destroyed (SPEC §5.6).
+   */
+  update?(key: string, session: StoredSession, ttl?: number): boolean | Promise<boolean>;
+  /** Stores that emit `connect` / `disconnect` feed the store connection machine. */
+  on?(event: string, listener: (...args: unknown[]) => void): unknown;
+}
