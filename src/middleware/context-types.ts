@@ -11,10 +11,10 @@ export type Session = SessionData & Record<string, unknown>;
 declare module 'koa' {
   interface ExtendableContext {
     /**
-     * The session: an object, or `null` after `ctx.session = null`. With `defer: true` it is a
-     * Promise of that (declare `defer` sessions with `await ctx.session`).
+     * The session: an object, or `null` after `ctx.session = null`. With `defer: true` reading it
+     * gives a Promise of that: write `await ctx.session` (which type-checks either way).
      */
-    session: Session | null | Promise<Session | null>;
+    session: Session | null;
     /** The sid; an earlier middleware may set it to force one. */
     sessionId: string | undefined;
     /** `true` forces a save at the end of the request, `false` suppresses every write. */

@@ -21,10 +21,19 @@ export class SessionError extends Error {
 /** The reference's message text is kept: apps match on it. */
 export const STORE_UNAVAILABLE_MESSAGE = 'session store is unavailable';
 
+/** The store is away (the connection machine refuses) or did not answer in time: a 503. */
 export function storeUnavailable(reason?: string): SessionError {
   const err = new SessionError(STORE_UNAVAILABLE_MESSAGE, 503, 'ESESSIONSTORE');
   if (reason) err.cause = reason;
   return err;
+}
+
+export function storeTimedOut(operation: string, ms: number): SessionError {
+  return storeUnavailable(`${operation} got no answer within ${ms} ms`);
+}
+
+export function isStoreUnavailable(err: unknown): err is SessionError {
+  return err instanceof SessionError && err.code === 'ESESSIONSTORE';
 }
 
 export function sessionTooLarge(bytes: number, max: number): SessionError {

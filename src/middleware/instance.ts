@@ -10,6 +10,7 @@ import { StoreAdapter } from '../stores/adapter.js';
 import type { StoredSession } from '../stores/types.js';
 import type { ResolvedOptions } from './options.js';
 import { cookieCarrier, customCarrier, type SidCarrier } from './sid-carrier.js';
+import { StoreConnection } from './connection.js';
 
 /** Compiled once per process: the table depends on the machine only. */
 let compiled: ReturnType<typeof compileMachine> | undefined;
@@ -17,6 +18,8 @@ let compiled: ReturnType<typeof compileMachine> | undefined;
 export class Instance {
   readonly store: StoreAdapter;
   readonly carrier: SidCarrier;
+  /** Only for stores that report their connection (they have `on`). */
+  readonly connection: StoreConnection | undefined;
   readonly createRunner: () => MachineRunner<SessionEvent>;
   /** The JSON of a new, empty session: the baseline against which a new session is "changed". */
   readonly emptyJson: string;
@@ -26,6 +29,11 @@ export class Instance {
     this.carrier = options.sessionIdStore
       ? customCarrier(options.sessionIdStore)
       : cookieCarrier(options.key, options.cookie);
+    const { onEvent, store, reconnectTimeout, inspect } = options;
+    this.connection =
+      typeof store.on === 'function'
+        ? new StoreConnection(store, reconnectTimeout, (state) => onEvent?.({ type: 'connection', state }), inspect)
+        : undefined;
     const input = { rolling: options.rolling, allowEmpty: options.allowEmpty };
     this.createRunner = options.inspect
       ? actorRunnerFactory<SessionEvent>(sessionMachine, SESSION_EFFECTS, input, options.inspect)

@@ -10,7 +10,7 @@ import type { SaveMode, SessionEffect, SessionEvent } from '../machines/session.
 import { isPlainObject } from '../stores/revive.js';
 import type { StoredSession } from '../stores/types.js';
 import type { Instance } from './instance.js';
-import { sessionTooLarge } from './errors.js';
+import { isStoreUnavailable, sessionTooLarge, storeTimedOut } from './errors.js';
 import type { SidReading } from './sid-carrier.js';
 
 type Effect = (s: RequestSession) => SessionEvent | Promise<SessionEvent> | undefined;
@@ -211,16 +211,33 @@ function asError(err: unknown): Error {
   return err instanceof Error ? err : new Error(String(err));
 }
 
-/** A store call's outcome as the event the machine expects, errors included. */
+/** Rejects with a 503 when `value` has not settled within `ms`; the timer never outlives the call. */
+function bounded<T>(value: Promise<T>, ms: number, operation: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(storeTimedOut(operation, ms)), ms);
+  });
+  return Promise.race([value, timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * A store call's outcome as the event the machine expects, errors included. The call first passes
+ * the connection gate (go, wait, or a 503), and an asynchronous call is bounded by `storeTimeout`.
+ * A synchronous store (the MemoryStore) answers without a Promise or a timer.
+ */
 function outcome<T>(
   s: RequestSession,
+  operation: string,
   call: () => T | Promise<T>,
   ok: (value: T) => SessionEvent,
   failed: (err: unknown) => SessionEvent,
 ): SessionEvent | Promise<SessionEvent> {
+  const { storeTimeout } = s.instance.options;
   try {
-    const value = call();
-    return value instanceof Promise ? value.then(ok, failed) : ok(value);
+    const gate = s.instance.connection?.gate();
+    const value = gate === undefined ? call() : gate.then(call);
+    if (!(value instanceof Promise)) return ok(value);
+    return bounded(value, storeTimeout, operation).then(ok).catch(failed);
   } catch (err) {
     return failed(err);
   }
@@ -230,6 +247,7 @@ const EFFECTS: Record<SessionEffect, Effect> = {
   readStore: (s) =>
     outcome(
       s,
+      'get',
       () => s.instance.store.get(s.sid!),
       (session) => {
         const valid = s.instance.options.valid;
@@ -237,12 +255,19 @@ const EFFECTS: Record<SessionEffect, Effect> = {
         if (usable) s.data = session;
         return { type: 'LOADED', usable };
       },
-      (err) => ({ type: 'LOAD_FAILED', fatal: !s.handled(err, 'get') }),
+      (err) => {
+        if (!isStoreUnavailable(err)) return { type: 'LOAD_FAILED', fatal: !s.handled(err, 'get') };
+        const degrade = s.instance.options.storeOutage === 'degrade';
+        if (degrade) s.instance.options.onEvent?.({ type: 'degraded', ctx: s.ctx, reason: String(err.cause ?? err.message) });
+        else s.fail(err);
+        return { type: 'STORE_UNAVAILABLE', degrade };
+      },
     ),
 
   createInStore: (s) =>
     outcome(
       s,
+      'set',
       async () => {
         const sid = await s.ensureSid();
         const { session, json } = s.prepareWrite();
@@ -259,6 +284,7 @@ const EFFECTS: Record<SessionEffect, Effect> = {
   updateInStore: (s) =>
     outcome(
       s,
+      'set',
       () => {
         const { session, json } = s.prepareWrite();
         const stored = s.instance.store.update(s.sid!, session);
@@ -274,6 +300,7 @@ const EFFECTS: Record<SessionEffect, Effect> = {
   touchInStore: (s) =>
     outcome(
       s,
+      'touch',
       () => s.instance.store.touch(s.sid!, s.data as StoredSession),
       (stored) => ({ type: 'TOUCHED', stored }),
       (err) => (s.handled(err, 'set'), { type: 'TOUCH_FAILED' }),
@@ -282,6 +309,7 @@ const EFFECTS: Record<SessionEffect, Effect> = {
   destroyInStore: (s) =>
     outcome(
       s,
+      'destroy',
       () => s.instance.store.destroy(s.sid!),
       () => ({ type: 'DESTROYED' }),
       (err) => (s.fail(err), { type: 'DESTROY_FAILED' }),

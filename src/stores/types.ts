@@ -53,6 +53,11 @@ export interface SessionStore {
    * destroyed (SPEC §5.6).
    */
   update?(key: string, session: StoredSession, ttl?: number): boolean | Promise<boolean>;
-  /** Stores that emit `connect` / `disconnect` feed the store connection machine. */
+  /**
+   * Stores that emit `connect` / `disconnect` (and `close` on shutdown) feed the store connection
+   * machine: after `disconnect`, requests wait for `connect` up to `reconnectTimeout`.
+   */
   on?(event: string, listener: (...args: unknown[]) => void): unknown;
+  /** Whether the store is ready now; a store without it is taken as connected at start-up. */
+  readonly connected?: boolean;
 }

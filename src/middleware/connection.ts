@@ -1,0 +1,60 @@
+/**
+ * Glue between a store's `connect` / `disconnect` / `close` events and its connection machine, and
+ * the gate every store call passes: go ahead, wait, or fail. What to do in each state is the
+ * machine's (its tags); this file only listens and waits.
+ */
+import { createActor, type Actor, type InspectionEvent } from 'xstate';
+import { connectionMachine, type ConnectionMachine } from '../machines/connection.machine.js';
+import type { SessionStore } from '../stores/types.js';
+import { storeUnavailable } from './errors.js';
+
+export type ConnectionState = 'connected' | 'reconnecting' | 'unavailable' | 'closed';
+
+export class StoreConnection {
+  private readonly actor: Actor<ConnectionMachine>;
+
+  constructor(
+    store: SessionStore,
+    reconnectTimeout: number,
+    onChange: (state: ConnectionState) => void,
+    inspect?: (event: InspectionEvent) => void,
+  ) {
+    const connected = (store as { connected?: unknown }).connected !== false;
+    this.actor = createActor(connectionMachine, {
+      input: { reconnectTimeout, connected },
+      ...(inspect ? { inspect } : {}),
+    });
+    let last = '';
+    this.actor.subscribe((snapshot) => {
+      const state = String(snapshot.value);
+      if (state !== last && state !== 'starting') onChange(state as ConnectionState);
+      last = state;
+    });
+    this.actor.start();
+    store.on!('connect', () => this.actor.send({ type: 'CONNECT' }));
+    store.on!('disconnect', () => this.actor.send({ type: 'DISCONNECT' }));
+    store.on!('close', () => this.actor.send({ type: 'CLOSE' }));
+  }
+
+  get state(): ConnectionState {
+    return String(this.actor.getSnapshot().value) as ConnectionState;
+  }
+
+  /**
+   * Nothing when store calls may go ahead; a Promise that settles when the machine leaves its
+   * waiting state; a thrown 503 when it refuses. Only a request that waits creates a Promise.
+   */
+  gate(): void | Promise<void> {
+    const snapshot = this.actor.getSnapshot();
+    if (snapshot.hasTag('serving')) return;
+    if (!snapshot.hasTag('waiting')) throw storeUnavailable(String(snapshot.value));
+    return new Promise<void>((resolve, reject) => {
+      const subscription = this.actor.subscribe((next) => {
+        if (next.hasTag('waiting')) return;
+        subscription.unsubscribe();
+        if (next.hasTag('serving')) resolve();
+        else reject(storeUnavailable(String(next.value)));
+      });
+    });
+  }
+}
