@@ -18,11 +18,16 @@ export type SessionEvent =
    * up, or a sid that failed its signature check (or is not a sid at all).
    */
   | { type: 'LOAD'; sid: 'absent' | 'present' | 'forged' }
+  /** The session's lock is held (`concurrency: 'serialize'`). */
+  | { type: 'LOCKED' }
   /** The store answered; `usable` is false for a miss, a non-object or a session `valid()` refused. */
   | { type: 'LOADED'; usable: boolean }
   /** The store read failed; `fatal` is false when the app's `errorHandler` swallowed the error. */
   | { type: 'LOAD_FAILED'; fatal: boolean }
-  /** The store is unavailable; `degrade` is the outage policy's answer (true: an unsaved session). */
+  /**
+   * The store is unavailable, did not answer in time, or the session's lock could not be had in
+   * time; `degrade` is the outage policy's answer (true: an unsaved session).
+   */
   | { type: 'STORE_UNAVAILABLE'; degrade: boolean }
   /** `ctx.session = null`. */
   | { type: 'REMOVE' }
@@ -48,6 +53,8 @@ export interface SessionMachineInput {
   rolling: boolean;
   /** `allowEmpty`: save a new session even when nothing was set. */
   allowEmpty: boolean;
+  /** `concurrency: 'serialize'`: the requests of one session run one after another, under a lock. */
+  serialize: boolean;
 }
 
 export interface SessionMachineContext extends SessionMachineInput {
@@ -57,6 +64,8 @@ export interface SessionMachineContext extends SessionMachineInput {
 
 /** The names of the effects the middleware performs; each is an action of the machine. */
 export const SESSION_EFFECTS = [
+  'acquireLock',
+  'releaseLock',
   'readStore',
   'createInStore',
   'updateInStore',
@@ -83,6 +92,8 @@ export const sessionMachine = setup({
   },
   guards: {
     clientSentSid: ({ event }) => event.type === 'LOAD' && event.sid === 'present',
+    /** With `concurrency: 'serialize'`, an existing session is locked before it is read (SPEC §6.1). */
+    sessionMustBeLocked: ({ context, event }) => context.serialize && event.type === 'LOAD' && event.sid === 'present',
     clientSentForgedSid: ({ event }) => event.type === 'LOAD' && event.sid === 'forged',
     sessionUsable: ({ event }) => event.type === 'LOADED' && event.usable,
     errorIsFatal: ({ event }) => event.type === 'LOAD_FAILED' && event.fatal,
@@ -105,6 +116,8 @@ export const sessionMachine = setup({
     entryGoneBeforeWrite: ({ event }) => (event.type === 'WRITTEN' || event.type === 'TOUCHED') && !event.stored,
   },
   actions: {
+    acquireLock: effect,
+    releaseLock: effect,
     readStore: effect,
     createInStore: effect,
     updateInStore: effect,
@@ -118,17 +131,25 @@ export const sessionMachine = setup({
 }).createMachine({
   id: 'session',
   initial: 'uninitialized',
-  context: ({ input }) => ({ rolling: input.rolling, allowEmpty: input.allowEmpty, ending: false }),
+  context: ({ input }) => ({ ...input, ending: false }),
   states: {
     uninitialized: {
       description: 'Nothing read yet (with `defer`, until the session is first used).',
       on: {
         LOAD: [
+          { guard: 'sessionMustBeLocked', target: 'locking', actions: 'acquireLock' },
           { guard: 'clientSentSid', target: 'loading', actions: 'readStore' },
           { guard: 'clientSentForgedSid', target: 'fresh', actions: ['resetCookie', 'startNewSession'] },
           { target: 'fresh', actions: 'startNewSession' },
         ],
         COMMIT: { target: 'unchanged', actions: 'markEnding' },
+      },
+    },
+    locking: {
+      description: 'Waiting for the lock of the session (`concurrency: \'serialize\'`), bounded by `lockTimeout`.',
+      on: {
+        LOCKED: { target: 'loading', actions: 'readStore' },
+        STORE_UNAVAILABLE: [{ guard: 'outagePolicyDegrades', target: 'degraded' }, { target: 'failed' }],
       },
     },
     loading: {
@@ -239,15 +260,15 @@ export const sessionMachine = setup({
         DESTROY_FAILED: [{ guard: 'requestEnding', target: 'failed' }, { target: 'removed' }],
       },
     },
-    unchanged: { type: 'final', description: 'Nothing to write: no store call, no cookie.' },
-    saved: { type: 'final', description: 'Written to the store; the cookie was sent.' },
-    touched: { type: 'final', description: 'TTL refreshed; the cookie was re-sent.' },
-    destroyed: { type: 'final', description: 'Deleted from the store; the cookie was expired.' },
+    unchanged: { type: 'final', entry: 'releaseLock', description: 'Nothing to write: no store call, no cookie.' },
+    saved: { type: 'final', entry: 'releaseLock', description: 'Written to the store; the cookie was sent.' },
+    touched: { type: 'final', entry: 'releaseLock', description: 'TTL refreshed; the cookie was re-sent.' },
+    destroyed: { type: 'final', entry: 'releaseLock', description: 'Deleted from the store; the cookie was expired.' },
     superseded: {
-      type: 'final',
+      type: 'final', entry: 'releaseLock',
       description: 'Another request destroyed or replaced the entry first: nothing written, no cookie.',
     },
-    failed: { type: 'final', description: 'A store call failed; the error goes to `errorHandler`.' },
+    failed: { type: 'final', entry: 'releaseLock', description: 'A store call failed; the error goes to `errorHandler`.' },
   },
 });
 

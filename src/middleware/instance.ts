@@ -34,7 +34,13 @@ export class Instance {
       typeof store.on === 'function'
         ? new StoreConnection(store, reconnectTimeout, (state) => onEvent?.({ type: 'connection', state }), inspect)
         : undefined;
-    const input = { rolling: options.rolling, allowEmpty: options.allowEmpty };
+    if (options.concurrency === 'serialize' && !this.store.canLock) {
+      throw new TypeError(
+        "koa-session-machine: concurrency: 'serialize' needs a store with a lock() method " +
+          '(MemoryStore and RedisStore have one); this store cannot serialize requests',
+      );
+    }
+    const input = { rolling: options.rolling, allowEmpty: options.allowEmpty, serialize: options.concurrency === 'serialize' };
     this.createRunner = options.inspect
       ? actorRunnerFactory<SessionEvent>(sessionMachine, SESSION_EFFECTS, input, options.inspect)
       : tableRunnerFactory<SessionEvent>((compiled ??= compileMachine(sessionMachine)), input);

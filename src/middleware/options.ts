@@ -58,6 +58,15 @@ export interface SessionOptions {
    * `'fail'` (default) answers 503; `'degrade'` gives it an empty session that is never saved.
    */
   storeOutage?: 'fail' | 'degrade';
+  /**
+   * `'serialize'` runs the requests of one session one after another (load, handlers, commit)
+   * under a lock of the store, so that no update is lost (SPEC §6.1). Default `'none'`.
+   */
+  concurrency?: 'none' | 'serialize';
+  /** ms a request waits for its session's lock before the outage policy applies (default 5000). */
+  lockTimeout?: number;
+  /** ms a lock outlives a holder that died without releasing it (default 10000; renewed while held). */
+  lockLease?: number;
   /** Typed notices: store connection changes, degraded requests. */
   onEvent?: (event: SessionNotice) => void;
   /**
@@ -90,6 +99,9 @@ export interface ResolvedOptions {
   maxSize: number;
   storeTimeout: number;
   storeOutage: 'fail' | 'degrade';
+  concurrency: 'none' | 'serialize';
+  lockTimeout: number;
+  lockLease: number;
   onEvent: ((event: SessionNotice) => void) | undefined;
   inspect: ((event: InspectionEvent) => void) | undefined;
 }
@@ -177,6 +189,12 @@ export function resolveOptions(options: SessionOptions = {}): ResolvedOptions {
   if (typeof storeTimeout !== 'number' || !(storeTimeout > 0)) fail('option "storeTimeout" must be a positive number of ms');
   const storeOutage = options.storeOutage ?? 'fail';
   if (storeOutage !== 'fail' && storeOutage !== 'degrade') fail(`option "storeOutage" must be 'fail' or 'degrade'`);
+  const concurrency = options.concurrency ?? 'none';
+  if (concurrency !== 'none' && concurrency !== 'serialize') fail(`option "concurrency" must be 'none' or 'serialize'`);
+  const lockTimeout = options.lockTimeout ?? 5000;
+  if (typeof lockTimeout !== 'number' || !(lockTimeout > 0)) fail('option "lockTimeout" must be a positive number of ms');
+  const lockLease = options.lockLease ?? 10_000;
+  if (typeof lockLease !== 'number' || !(lockLease > 0)) fail('option "lockLease" must be a positive number of ms');
   const sessionIdStore = options.sessionIdStore;
   if (
     sessionIdStore !== undefined &&
@@ -207,6 +225,9 @@ export function resolveOptions(options: SessionOptions = {}): ResolvedOptions {
     maxSize,
     storeTimeout,
     storeOutage,
+    concurrency,
+    lockTimeout,
+    lockLease,
     onEvent: optionalFunction('onEvent', options.onEvent),
     inspect: optionalFunction('inspect', options.inspect),
   };

@@ -8,9 +8,9 @@ import type { Context } from 'koa';
 import type { MachineRunner } from '../machines/runner.js';
 import type { SaveMode, SessionEffect, SessionEvent } from '../machines/session.machine.js';
 import { isPlainObject } from '../stores/revive.js';
-import type { StoredSession } from '../stores/types.js';
+import type { SessionLock, StoredSession } from '../stores/types.js';
 import type { Instance } from './instance.js';
-import { isStoreUnavailable, sessionTooLarge, storeTimedOut } from './errors.js';
+import { isStoreUnavailable, sessionTooLarge, storeTimedOut, storeUnavailable, type SessionError } from './errors.js';
 import type { SidReading } from './sid-carrier.js';
 
 type Effect = (s: RequestSession) => SessionEvent | Promise<SessionEvent> | undefined;
@@ -31,6 +31,8 @@ export class RequestSession {
   /** An error the app's `errorHandler` rethrew, or a failed destroy, to rethrow once the machine is settled. */
   private pendingError: unknown;
   private committed = false;
+  /** The session's lock while this request holds it (`concurrency: 'serialize'`). */
+  lock: SessionLock | undefined;
 
   constructor(
     readonly instance: Instance,
@@ -231,19 +233,57 @@ function outcome<T>(
   call: () => T | Promise<T>,
   ok: (value: T) => SessionEvent,
   failed: (err: unknown) => SessionEvent,
+  timeout = s.instance.options.storeTimeout,
 ): SessionEvent | Promise<SessionEvent> {
-  const { storeTimeout } = s.instance.options;
   try {
     const gate = s.instance.connection?.gate();
     const value = gate === undefined ? call() : gate.then(call);
     if (!(value instanceof Promise)) return ok(value);
-    return bounded(value, storeTimeout, operation).then(ok).catch(failed);
+    return bounded(value, timeout, operation).then(ok).catch(failed);
   } catch (err) {
     return failed(err);
   }
 }
 
+/** The outage policy's answer to a store that is away, too slow, or a lock that did not come. */
+function unavailable(s: RequestSession, err: SessionError): SessionEvent {
+  const degrade = s.instance.options.storeOutage === 'degrade';
+  if (degrade) s.instance.options.onEvent?.({ type: 'degraded', ctx: s.ctx, reason: String(err.cause ?? err.message) });
+  else s.fail(err);
+  return { type: 'STORE_UNAVAILABLE', degrade };
+}
+
 const EFFECTS: Record<SessionEffect, Effect> = {
+  acquireLock: (s) => {
+    const { lockTimeout, lockLease, storeTimeout } = s.instance.options;
+    const sid = s.sid!;
+    return outcome(
+      s,
+      'lock',
+      () => s.instance.store.lock(sid, { lease: lockLease, wait: lockTimeout }),
+      (lock) => {
+        if (lock === undefined) return unavailable(s, storeUnavailable(`the session lock was not free within ${lockTimeout} ms`));
+        s.lock = lock;
+        return { type: 'LOCKED' };
+      },
+      (err) => unavailable(s, isStoreUnavailable(err) ? err : storeUnavailable(`lock failed: ${String(err)}`)),
+      lockTimeout + storeTimeout,
+    );
+  },
+
+  releaseLock: (s) => {
+    const lock = s.lock;
+    s.lock = undefined;
+    if (lock !== undefined) {
+      // Not awaited: the response need not wait for it, and a release that fails is made good by
+      // the lease running out.
+      void Promise.resolve()
+        .then(() => lock.release())
+        .catch((err: unknown) => s.ctx.app.emit('error', err, s.ctx));
+    }
+    return undefined;
+  },
+
   readStore: (s) =>
     outcome(
       s,
@@ -255,13 +295,7 @@ const EFFECTS: Record<SessionEffect, Effect> = {
         if (usable) s.data = session;
         return { type: 'LOADED', usable };
       },
-      (err) => {
-        if (!isStoreUnavailable(err)) return { type: 'LOAD_FAILED', fatal: !s.handled(err, 'get') };
-        const degrade = s.instance.options.storeOutage === 'degrade';
-        if (degrade) s.instance.options.onEvent?.({ type: 'degraded', ctx: s.ctx, reason: String(err.cause ?? err.message) });
-        else s.fail(err);
-        return { type: 'STORE_UNAVAILABLE', degrade };
-      },
+      (err) => (isStoreUnavailable(err) ? unavailable(s, err) : { type: 'LOAD_FAILED', fatal: !s.handled(err, 'get') }),
     ),
 
   createInStore: (s) =>

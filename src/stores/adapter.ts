@@ -7,7 +7,7 @@
  * sessions (SPEC §5.11).
  */
 import { reviveSession } from './revive.js';
-import type { SessionStore, StoredSession } from './types.js';
+import type { LockOptions, SessionLock, SessionStore, StoredSession } from './types.js';
 
 /** The store expiry when neither `ttl`, `cookie.expires` nor a numeric `cookie.maxAge` give one. */
 export const FALLBACK_TTL = 24 * 60 * 60 * 1000;
@@ -103,6 +103,15 @@ export class StoreAdapter {
     const ttl = this.ttlFor(session);
     if (this.hasTouch) return then(settle<unknown>(this.store.touch!(key, ttl)), (r) => r !== false);
     return then(settle(this.store.set(key, session, ttl)), () => true);
+  }
+
+  /** Whether the store can lock a session (`concurrency: 'serialize'` needs it). */
+  get canLock(): boolean {
+    return typeof this.store.lock === 'function';
+  }
+
+  lock(sid: string, options: LockOptions): Awaitable<SessionLock | undefined> {
+    return settle(this.store.lock!(this.options.prefix + sid, options));
   }
 
   destroy(sid: string): Awaitable<unknown> {

@@ -6,7 +6,7 @@
  * insertion order, which makes it an LRU when an entry is moved to the end on each write; when the
  * bound is reached, expired entries are swept first and then the least recently written go.
  */
-import type { SessionStore, StoredSession } from './types.js';
+import type { LockOptions, SessionLock, SessionStore, StoredSession } from './types.js';
 import { reviveSession } from './revive.js';
 
 export interface MemoryStoreOptions {
@@ -25,6 +25,8 @@ interface Entry {
 export class MemoryStore implements SessionStore {
   readonly maxEntries: number;
   private readonly entries = new Map<string, Entry>();
+  /** Held locks: the key is present while held, with the queue of requests waiting for it. */
+  private readonly locks = new Map<string, (() => void)[]>();
   private readonly now: () => number;
 
   constructor(options: MemoryStoreOptions = {}) {
@@ -65,6 +67,45 @@ export class MemoryStore implements SessionStore {
 
   destroy(key: string): void {
     this.entries.delete(key);
+  }
+
+  /**
+   * An in-process lock per key: one process holds all of this store's sessions, so a queue per
+   * key serializes their requests. Waiters are served in arrival order; a waiter that runs out of
+   * `wait` leaves the queue and gets `undefined`. (`lease` does not apply: the holder cannot die
+   * without the store dying with it.)
+   */
+  lock(key: string, options: LockOptions): SessionLock | Promise<SessionLock | undefined> {
+    const waiters = this.locks.get(key);
+    if (waiters === undefined) {
+      this.locks.set(key, []);
+      return this.heldLock(key);
+    }
+    return new Promise((resolve) => {
+      const grant = () => {
+        clearTimeout(timer);
+        resolve(this.heldLock(key));
+      };
+      const timer = setTimeout(() => {
+        const i = waiters.indexOf(grant);
+        if (i >= 0) waiters.splice(i, 1);
+        resolve(undefined);
+      }, options.wait);
+      waiters.push(grant);
+    });
+  }
+
+  private heldLock(key: string): SessionLock {
+    let held = true;
+    return {
+      release: () => {
+        if (!held) return;
+        held = false;
+        const next = this.locks.get(key)?.shift();
+        if (next) next();
+        else this.locks.delete(key);
+      },
+    };
   }
 
   /** Removes every entry. */

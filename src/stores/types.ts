@@ -36,6 +36,18 @@ export interface SessionData {
 /** A session as it travels to and from a store: the app's fields plus `cookie`. */
 export type StoredSession = SessionData & Record<string, unknown>;
 
+/** A held session lock; `release` lets the next request of the session go on. */
+export interface SessionLock {
+  release(): unknown;
+}
+
+export interface LockOptions {
+  /** ms the lock stays valid if its holder dies without releasing it (renewed while held). */
+  lease: number;
+  /** ms to wait for the lock before giving up with `undefined`. */
+  wait: number;
+}
+
 export interface SessionStore {
   /** The session stored under `key`, or a falsy value when there is none. */
   get(key: string): unknown;
@@ -53,6 +65,12 @@ export interface SessionStore {
    * destroyed (SPEC §5.6).
    */
   update?(key: string, session: StoredSession, ttl?: number): boolean | Promise<boolean>;
+  /**
+   * Capability: a lock per key, for `concurrency: 'serialize'` (SPEC §6.1). Resolves the held lock,
+   * or `undefined` when it could not be had within `options.wait`. Across processes for stores
+   * shared by several processes (the RedisStore's is a lease lock in Redis).
+   */
+  lock?(key: string, options: LockOptions): SessionLock | undefined | Promise<SessionLock | undefined>;
   /**
    * Stores that emit `connect` / `disconnect` (and `close` on shutdown) feed the store connection
    * machine: after `disconnect`, requests wait for `connect` up to `reconnectTimeout`.

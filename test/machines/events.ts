@@ -3,7 +3,7 @@
  * each once. Guards read only these fields (see the guards of session.machine.ts), so two events
  * with the same fields lead to the same transition: this list covers every guard outcome.
  */
-import type { SaveMode, SessionEvent } from '../../src/machines/session.machine.js';
+import type { SaveMode, SessionEvent, SessionMachineInput } from '../../src/machines/session.machine.js';
 
 const saves: SaveMode[] = ['auto', 'force', 'skip'];
 
@@ -11,6 +11,7 @@ export const SESSION_EVENTS: readonly SessionEvent[] = [
   { type: 'LOAD', sid: 'absent' },
   { type: 'LOAD', sid: 'present' },
   { type: 'LOAD', sid: 'forged' },
+  { type: 'LOCKED' },
   { type: 'LOADED', usable: true },
   { type: 'LOADED', usable: false },
   { type: 'LOAD_FAILED', fatal: true },
@@ -37,9 +38,6 @@ export const SESSION_EVENTS: readonly SessionEvent[] = [
 ];
 
 /** Every combination of the options the machine reads. */
-export const SESSION_INPUTS = [
-  { rolling: false, allowEmpty: false },
-  { rolling: true, allowEmpty: false },
-  { rolling: false, allowEmpty: true },
-  { rolling: true, allowEmpty: true },
-] as const;
+export const SESSION_INPUTS: readonly SessionMachineInput[] = [false, true].flatMap((rolling) =>
+  [false, true].flatMap((allowEmpty) => [false, true].map((serialize) => ({ rolling, allowEmpty, serialize }))),
+);
