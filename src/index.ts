@@ -4,6 +4,7 @@
 import './middleware/context-types.js';
 import { createSessionMiddleware } from './middleware/middleware.js';
 import { MemoryStore } from './stores/memory.js';
+import { RedisStore } from './stores/redis.js';
 
 export type { Session } from './middleware/context-types.js';
 export type { ErrorType, SessionIdStore, SessionOptions } from './middleware/options.js';
@@ -11,9 +12,11 @@ export { SessionError, STORE_UNAVAILABLE_MESSAGE } from './middleware/errors.js'
 export type { SessionCookie, SessionData, SessionStore, StoredSession } from './stores/types.js';
 export type { MemoryStoreOptions } from './stores/memory.js';
 export { MemoryStore };
+export { RedisStore } from './stores/redis.js';
+export type { RedisClient, RedisStoreCloseOptions, RedisStoreOptions } from './stores/redis.js';
 export { sessionMachine } from './machines/session.machine.js';
 
 /** The middleware factory, also reachable as `session.MemoryStore` like koa-generic-session's. */
-const session = Object.assign(createSessionMiddleware, { MemoryStore });
+const session = Object.assign(createSessionMiddleware, { MemoryStore, RedisStore });
 export { session };
 export default session;

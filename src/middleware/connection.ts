@@ -33,7 +33,11 @@ export class StoreConnection {
     this.actor.start();
     store.on!('connect', () => this.actor.send({ type: 'CONNECT' }));
     store.on!('disconnect', () => this.actor.send({ type: 'DISCONNECT' }));
-    store.on!('close', () => this.actor.send({ type: 'CLOSE' }));
+    // koa-redis re-emits its client's `close` on every lost connection; only a store that says it
+    // is closed for good (RedisStore after close()) ends the lifecycle.
+    store.on!('close', () => {
+      if ((store as { closed?: unknown }).closed === true) this.actor.send({ type: 'CLOSE' });
+    });
   }
 
   get state(): ConnectionState {

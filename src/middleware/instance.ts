@@ -8,7 +8,7 @@ import { actorRunnerFactory, tableRunnerFactory, type MachineRunner } from '../m
 import { SESSION_EFFECTS, sessionMachine, type SessionEvent } from '../machines/session.machine.js';
 import { StoreAdapter } from '../stores/adapter.js';
 import type { StoredSession } from '../stores/types.js';
-import type { ResolvedOptions } from './options.js';
+import { defaultGenSid, type ResolvedOptions } from './options.js';
 import { cookieCarrier, customCarrier, type SidCarrier } from './sid-carrier.js';
 import { StoreConnection } from './connection.js';
 
@@ -21,6 +21,8 @@ export class Instance {
   /** Only for stores that report their connection (they have `on`). */
   readonly connection: StoreConnection | undefined;
   readonly createRunner: () => MachineRunner<SessionEvent>;
+  /** True with an app's own `genSid`, which may be async: new sessions get their sid up front. */
+  readonly eagerSid: boolean;
   /** The JSON of a new, empty session: the baseline against which a new session is "changed". */
   readonly emptyJson: string;
 
@@ -45,6 +47,7 @@ export class Instance {
       ? actorRunnerFactory<SessionEvent>(sessionMachine, SESSION_EFFECTS, input, options.inspect)
       : tableRunnerFactory<SessionEvent>((compiled ??= compileMachine(sessionMachine)), input);
     this.emptyJson = JSON.stringify(this.newSession());
+    this.eagerSid = options.genSid !== defaultGenSid;
   }
 
   /** A new session: no data, and a copy of the cookie options (stores read `cookie.maxAge`). */

@@ -25,8 +25,9 @@ async function runAndCommit(ctx: Context, s: RequestSession, next: Next): Promis
     await s.commit();
   } catch (err) {
     if (!failed) throw err;
-    // The handler's error is the one the client sees; the commit's is still reported.
-    ctx.app.emit('error', err, ctx);
+    // The handler's error is the one the client sees; the commit's is still reported, once (with
+    // `defer`, a failed load can reach both).
+    if (err !== error) ctx.app.emit('error', err, ctx);
   }
   if (failed) throw error;
 }

@@ -126,7 +126,7 @@ export function defaultErrorHandler(err: Error, type: ErrorType): void {
 }
 
 /** uid-safe's synchronous form: a sid is known without an await (24 bytes, 32 characters). */
-function defaultGenSid(length: number): string {
+export function defaultGenSid(length: number): string {
   return uid.sync(length);
 }
 

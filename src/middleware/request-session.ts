@@ -71,7 +71,12 @@ export class RequestSession {
   }
 
   load(): void | Promise<void> {
-    return this.dispatch({ type: 'LOAD', sid: this.reading.kind });
+    const loaded = this.dispatch({ type: 'LOAD', sid: this.reading.kind });
+    if (!this.instance.eagerSid) return loaded;
+    // An app's own genSid may be async: as koa-generic-session did, a new session's sid is then
+    // generated before the handlers run, so that ctx.sessionId is known in them.
+    const sidKnown = () => (this.runner.state === 'fresh' ? this.ensureSid().then(() => undefined) : undefined);
+    return loaded instanceof Promise ? loaded.then(sidKnown) : sidKnown();
   }
 
   /** With `defer`, runs `step` after the load and after every earlier step. */
@@ -187,7 +192,9 @@ export class RequestSession {
 
   /** The session as it is written: `beforeSave` runs, the size limit is checked. */
   prepareWrite(): { session: StoredSession; json: string } {
-    const session = this.data as StoredSession;
+    // A new session saved without having been read (allowEmpty, sessionSave = true) is built now.
+    this.data ??= this.instance.newSession();
+    const session = this.data;
     this.instance.options.beforeSave?.(this.ctx, session);
     const json = JSON.stringify(session);
     const max = this.instance.options.maxSize;
