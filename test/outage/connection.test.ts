@@ -149,7 +149,7 @@ describe('§5.1 a disconnect never crashes the process, and old timers never cut
 
     it('close ends waiting at once and refuses later calls', async () => {
       vi.useFakeTimers();
-      const store = new EventEmitter();
+      const store = Object.assign(new EventEmitter(), { closed: false });
       const connection = new StoreConnection(store as never, 1000, () => undefined);
       store.emit('disconnect');
       const gate = connection.gate() as Promise<void>;
@@ -157,6 +157,10 @@ describe('§5.1 a disconnect never crashes the process, and old timers never cut
         () => 'served',
         (err: Error) => err.message,
       );
+      // A `close` from a store that is not closed (koa-redis emits one per lost connection) is no shutdown.
+      store.emit('close');
+      expect(connection.state).toBe('reconnecting');
+      store.closed = true;
       store.emit('close');
       expect(await outcome).toBe('session store is unavailable');
       expect(() => connection.gate()).toThrow('session store is unavailable');
