@@ -60,12 +60,19 @@ export interface RedisServer {
   dispose(): Promise<void>;
 }
 
-export async function startRedisServer(port?: number): Promise<RedisServer> {
+export interface RedisServerOptions {
+  port?: number;
+  /** Keep the data across a stop and restart (an append-only file synced on every write). */
+  persist?: boolean;
+}
+
+export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServer> {
   const binary = redisServerBinary();
   if (!binary) throw new Error('redis-server is not on PATH');
-  const chosen = port ?? (await freePort());
+  const chosen = options.port ?? (await freePort());
   const dir = mkdtempSync(join(tmpdir(), 'ksm-redis-'));
-  const args = ['--port', String(chosen), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no', '--loglevel', 'warning'];
+  const persistence = options.persist ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
+  const args = ['--port', String(chosen), '--bind', '127.0.0.1', '--save', '', ...persistence, '--dir', dir, '--daemonize', 'no', '--loglevel', 'warning'];
   let child: ChildProcess;
   const launch = async () => {
     child = spawn(binary, args, { stdio: 'ignore' });
