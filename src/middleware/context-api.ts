@@ -35,7 +35,7 @@ const api: PropertyDescriptorMap = {
     configurable: true,
     get(this: WithSession) {
       const s = this[SESSION];
-      return s ? s.currentSid() : this[FORCED_SID];
+      return s ? s.sessionId() : this[FORCED_SID];
     },
     set(this: WithSession, value: unknown) {
       const s = this[SESSION];

@@ -158,8 +158,25 @@ export class RequestSession {
     return JSON.stringify(this.data) !== this.baseline;
   }
 
-  /** The sid, generated on first need; `undefined` only while an async `genSid` is still running. */
-  currentSid(): string | undefined {
+  /**
+   * `ctx.sessionId`: the sid; a new session's is generated on first read. Before the session is
+   * loaded (with `defer`) it is the client's sid, or, without one, the sid the new session will get.
+   */
+  sessionId(): string | undefined {
+    const state = this.runner.state;
+    if (state === 'fresh') return this.generateSid();
+    if (state === 'uninitialized' && this.sid === undefined) {
+      // No client sid: the load will start a new session, which keeps the sid handed out here.
+      this.keepSid = true;
+      return this.generateSid();
+    }
+    return this.sid;
+  }
+  /** A sid read before the load (with `defer`) that the new session must keep. */
+  private keepSid = false;
+
+  /** The sid, generated if there is none; `undefined` only while an async `genSid` is running. */
+  private generateSid(): string | undefined {
     if (this.sid === undefined && this.sidPromise === undefined) {
       const sid = this.instance.options.genSid.call(this.ctx, 24);
       if (typeof sid === 'string') this.sid = sid;
@@ -170,7 +187,7 @@ export class RequestSession {
   private sidPromise: Promise<string> | undefined;
 
   async ensureSid(): Promise<string> {
-    const sid = this.currentSid();
+    const sid = this.generateSid();
     if (sid !== undefined) return sid;
     return this.sidPromise!;
   }
@@ -209,8 +226,11 @@ export class RequestSession {
 
   /** A new sid (generated when first needed) and an empty session (built when first read). */
   startNew(): void {
-    this.sid = undefined;
-    this.sidPromise = undefined;
+    if (this.keepSid) this.keepSid = false;
+    else {
+      this.sid = undefined;
+      this.sidPromise = undefined;
+    }
     this.data = undefined;
     this.baseline = undefined;
   }

@@ -31,6 +31,30 @@ function identity(cookie: Readonly<SessionCookie>) {
   return { path: cookie.path, domain: cookie.domain, signed: cookie.signed !== false };
 }
 
+const SAME_SITE: readonly unknown[] = ['strict', 'lax', 'none', true, false];
+const PRIORITY: readonly unknown[] = ['low', 'medium', 'high'];
+
+/**
+ * The cookie options a session may change for itself (a handler setting `session.cookie.maxAge`
+ * for "remember me"), each taken only when valid: a session comes back from a store, and a bad
+ * value there must not make `cookies.set` throw after the store was written.
+ */
+function sessionCookieOptions(own: SessionCookie | undefined): SessionCookie {
+  const picked: SessionCookie = {};
+  if (own === undefined || own === null || typeof own !== 'object') return picked;
+  const { maxAge, expires, httpOnly, secure, sameSite, priority, partitioned } = own;
+  if (maxAge === null || maxAge === 'session' || (typeof maxAge === 'number' && Number.isFinite(maxAge) && maxAge >= 0)) {
+    picked.maxAge = maxAge;
+  }
+  if (expires instanceof Date && !Number.isNaN(expires.getTime())) picked.expires = expires;
+  if (typeof httpOnly === 'boolean') picked.httpOnly = httpOnly;
+  if (typeof secure === 'boolean') picked.secure = secure;
+  if (SAME_SITE.includes(sameSite)) picked.sameSite = sameSite;
+  if (PRIORITY.includes(priority)) picked.priority = priority;
+  if (typeof partitioned === 'boolean') picked.partitioned = partitioned;
+  return picked;
+}
+
 type CookieSetOptions = Parameters<Context['cookies']['set']>[2];
 
 /**
@@ -75,7 +99,7 @@ export function cookieCarrier(key: string, cookie: Readonly<SessionCookie>): Sid
     },
     send(ctx, sid, session) {
       if (ctx.headerSent) return;
-      const options: SessionCookie = { ...cookie, ...session.cookie, ...fixed };
+      const options: SessionCookie = { ...cookie, ...sessionCookieOptions(session.cookie), ...fixed };
       // 'session' and null mean a browser-session cookie: no Max-Age, no Expires (SPEC §5.9).
       if (typeof options.maxAge !== 'number') delete options.maxAge;
       setCookie(ctx, key, sid, options);

@@ -6,7 +6,7 @@
  * It also owns the key prefix and the TTL rule of SPEC §3, and hands back only values that are
  * sessions (SPEC §5.11).
  */
-import { reviveSession } from './revive.js';
+import { isPrototype, reviveSession } from './revive.js';
 import type { LockOptions, SessionLock, SessionStore, StoredSession } from './types.js';
 
 /** The store expiry when neither `ttl`, `cookie.expires` nor a numeric `cookie.maxAge` give one. */
@@ -41,8 +41,17 @@ function checkStore(store: SessionStore): void {
   }
 }
 
-/** A store result as a value or a Promise; a thunk (a function taking a callback) is run. */
+/**
+ * A store result as a value or a native Promise: a thenable of another library is adopted, and a
+ * thunk (a function taking a callback) is run.
+ */
 function settle<T>(result: unknown): Awaitable<T> {
+  if (result instanceof Promise) return result as Promise<T>;
+  // Any thenable (Bluebird, a hand-written one) is awaited, as koa-generic-session's `yield` did;
+  // not a prototype such as Promise.prototype itself, whose `then` cannot run on it.
+  if (typeof (result as { then?: unknown } | null)?.then === 'function' && !isPrototype(result as object)) {
+    return Promise.resolve(result as PromiseLike<T>);
+  }
   if (typeof result === 'function') {
     return new Promise<T>((resolve, reject) => {
       (result as (cb: (err: unknown, value?: T) => void) => void)((err, value) =>
@@ -76,8 +85,12 @@ export class StoreAdapter {
       if ((err as { code?: unknown } | null)?.code === 'ENOENT') return undefined;
       throw err;
     };
+    const key = this.options.prefix + sid;
+    // Stores that index a plain object with the key would hand out Object.prototype's members
+    // (`__proto__`, `constructor`, `toString`) for such keys: they hold no session.
+    if (key in Object.prototype) return undefined;
     try {
-      const value = settle<unknown>(this.store.get(this.options.prefix + sid));
+      const value = settle<unknown>(this.store.get(key));
       return value instanceof Promise ? value.then(reviveSession, notFound) : reviveSession(value);
     } catch (err) {
       return notFound(err);

@@ -8,7 +8,17 @@ import type { StoredSession } from './types.js';
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (value === null || typeof value !== 'object') return false;
   const proto = Object.getPrototypeOf(value) as unknown;
-  return proto === Object.prototype || proto === null;
+  if (proto !== Object.prototype && proto !== null) return false;
+  // Built-in prototypes and namespaces (Array.prototype, Map.prototype, Math, JSON…) inherit from
+  // Object.prototype too, and so does a class's prototype: none of them is data, and a session
+  // that were one would let `ctx.session.x = 1` change it for the whole process.
+  return Object.prototype.toString.call(value) === '[object Object]' && !isPrototype(value);
+}
+
+/** Whether `value` is some constructor's prototype (Object.prototype, Promise.prototype, a class's). */
+export function isPrototype(value: object): boolean {
+  const ctor = Object.hasOwn(value, 'constructor') ? (value as { constructor?: unknown }).constructor : undefined;
+  return typeof ctor === 'function' && ctor.prototype === value;
 }
 
 /** The session in `value`, or `undefined` when `value` is not one. */

@@ -1,0 +1,275 @@
+/**
+ * The lifecycle paths of the session machine, generated with `xstate/graph` from the machine the
+ * package exports. Each path is one complete request: it starts where a request starts and ends in
+ * a final state, and every step is something a handler, a client or a store can make happen.
+ *
+ * How the traversal is bounded, and why that covers the machine:
+ *
+ * - Events: one representative payload per value a guard distinguishes (`sid`, `usable`, `fatal`,
+ *   `degrade`, `stored`, `changed`, `save`), restricted to what can be driven from outside in that
+ *   state (a session can only be `changed` where the app holds one; a `set` cannot report a missing
+ *   entry, only `update` and `touch` can). Guards read nothing else, so these events reach every
+ *   guard outcome.
+ * - Context: the three options the machine reads (`rolling`, `allowEmpty`, `serialize`, one traversal
+ *   for each of the 8 combinations) and `ending`. It is finite, so the state space is too.
+ * - Paths: for every input, a shortest path through every transition reachable under it (the
+ *   vertices of the traversal are "state, context, and the edge that led there", XState's way of
+ *   getting shortest paths to transitions rather than to states), completed by a shortest way to a
+ *   final state. Then, per input, the fewest of those that still take every transition reachable
+ *   under that input are kept (a greedy cover, shortest paths first). Every transition of the
+ *   definition is therefore taken, under every option combination where it can happen at all;
+ *   `uncoveredTransitions(sessionMachine, coveredBy(paths))` is the check, and the repository's
+ *   model test fails when a transition added to the machine is left out.
+ */
+import { getAdjacencyMap } from 'xstate/graph';
+import type { EventFromLogic, SnapshotFrom } from 'xstate';
+import { sessionMachine } from '../index.js';
+import { transitionTaken } from './graph.js';
+
+export type SessionMachineEvent = EventFromLogic<typeof sessionMachine>;
+type Snapshot = SnapshotFrom<typeof sessionMachine>;
+
+/** The options the session machine reads. */
+export interface LifecycleInput {
+  rolling: boolean;
+  allowEmpty: boolean;
+  serialize: boolean;
+}
+
+/** Store capabilities a path can need (see `StoreCapabilities`). */
+export type PathCapability = 'lock' | 'update' | 'touch';
+
+export interface LifecycleStep {
+  event: SessionMachineEvent;
+  /** The state the event led to. */
+  state: string;
+  /** The effects (machine actions the middleware performs) the transition asked for, in order. */
+  effects: string[];
+  /** The transition taken, as `<state> <event> #<candidate>`. */
+  transition: string;
+}
+
+export interface LifecyclePath {
+  /** A readable, unique name: the options, then each event and the state it led to. */
+  name: string;
+  input: LifecycleInput;
+  steps: LifecycleStep[];
+  /** The capabilities a store needs for this path to be driven. */
+  requires: PathCapability[];
+}
+
+/** Every combination of the options the machine reads. */
+export const LIFECYCLE_INPUTS: readonly LifecycleInput[] = [false, true].flatMap((serialize) =>
+  [false, true].flatMap((rolling) => [false, true].map((allowEmpty) => ({ rolling, allowEmpty, serialize }))),
+);
+
+/** The states in which the app holds a session object it can change (the middleware's notion). */
+const LIVE_STATES: ReadonlySet<string> = new Set(['fresh', 'loaded', 'degraded']);
+const SAVES = ['auto', 'force', 'skip'] as const;
+
+/** The representative payloads of each event type that can be driven in `state`. */
+function payloads(type: string, state: string, entry: readonly string[]): SessionMachineEvent[] {
+  switch (type) {
+    case 'LOAD':
+      return (['absent', 'present', 'forged'] as const).map((sid) => ({ type, sid }));
+    case 'LOADED':
+      return [true, false].map((usable) => ({ type, usable }));
+    case 'LOAD_FAILED':
+      return [true, false].map((fatal) => ({ type, fatal }));
+    case 'STORE_UNAVAILABLE':
+      return [true, false].map((degrade) => ({ type, degrade }));
+    case 'SAVE_NOW':
+    case 'COMMIT': {
+      const changes = LIVE_STATES.has(state) ? [true, false] : [false];
+      return changes.flatMap((changed) => SAVES.map((save) => ({ type, changed, save })));
+    }
+    case 'WRITTEN':
+      // Only `update` can answer that the entry was gone; a plain `set` always stores.
+      return entry.includes('updateInStore') ? [true, false].map((stored) => ({ type, stored })) : [{ type, stored: true }];
+    case 'TOUCHED':
+      return [true, false].map((stored) => ({ type, stored }));
+    default:
+      return [{ type } as SessionMachineEvent];
+  }
+}
+
+interface StateNodeLike {
+  transitions: Map<string, unknown>;
+  entry: readonly ({ type?: string } | string)[];
+}
+
+function eventsIn(snapshot: Snapshot): SessionMachineEvent[] {
+  const state = String(snapshot.value);
+  const node = (sessionMachine.root.states as unknown as Record<string, StateNodeLike>)[state];
+  if (node === undefined) return [];
+  const entry = node.entry.map((a) => (typeof a === 'string' ? a : (a.type ?? '')));
+  return [...node.transitions.keys()].flatMap((type) => payloads(type, state, entry));
+}
+
+const stateKey = (s: Snapshot) => JSON.stringify([s.value, s.context]);
+const enabled = (s: Snapshot, e: SessionMachineEvent) => transitionTaken(sessionMachine, s, e) !== undefined;
+
+const FAILURES = new Set(['LOAD_FAILED', 'STORE_UNAVAILABLE', 'WRITE_FAILED', 'TOUCH_FAILED', 'DESTROY_FAILED']);
+
+/**
+ * What a step costs when choosing how a path ends: 1, plus a little for a failure or a capability,
+ * and for anything but the plainest request end (nothing changed, no `sessionSave`), so that the
+ * endings added to reach a final state are ordinary ones.
+ */
+function stepCost(event: SessionMachineEvent): number {
+  let c = 1;
+  if (FAILURES.has(event.type)) c += 0.5;
+  if ('stored' in event && !event.stored) c += 0.5;
+  if ('changed' in event && event.changed) c += 0.1;
+  if ('save' in event && event.save !== 'auto') c += 0.1;
+  return c;
+}
+
+interface Edge extends LifecycleStep {
+  /** The key of the state reached. */
+  to: string;
+}
+
+/**
+ * Candidate paths for one input: for every edge (state, event) of the traversal, a shortest path
+ * to its state, the edge, and the cheapest way from there to a final state. That is what XState's
+ * "via" serialization gives, computed from one adjacency map instead of one vertex per edge.
+ */
+function candidatePaths(input: LifecycleInput): LifecycleStep[][] {
+  const options = { input, events: eventsIn, filterEvents: enabled, serializeState: (s: Snapshot) => stateKey(s) };
+  const adjacency = getAdjacencyMap(sessionMachine, options);
+  const edges = new Map<string, Edge[]>();
+  const done = new Set<string>();
+  let initial: string | undefined;
+  for (const [key, { state, transitions }] of Object.entries(adjacency)) {
+    initial ??= key; // the traversal starts from the initial state
+    if (state.status === 'done') done.add(key);
+    edges.set(
+      key,
+      Object.values(transitions).map(({ event, state: next }) => ({
+        event,
+        state: String(next.value),
+        effects: effectsOf(state, event),
+        transition: transitionTaken(sessionMachine, state, event)!,
+        to: stateKey(next),
+      })),
+    );
+  }
+  // The cheapest ending from every state (Bellman-Ford backwards from the final states; the graph is small).
+  const ending = new Map<string, { cost: number; steps: Edge[] }>();
+  for (const key of done) ending.set(key, { cost: 0, steps: [] });
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const [key, out] of edges) {
+      for (const edge of out) {
+        const tail = ending.get(edge.to);
+        if (tail === undefined) continue;
+        const cost = stepCost(edge.event) + tail.cost;
+        if (cost < (ending.get(key)?.cost ?? Infinity)) {
+          ending.set(key, { cost, steps: [edge, ...tail.steps] });
+          changed = true;
+        }
+      }
+    }
+  }
+  // A shortest path to every state (breadth first from the initial state).
+  const prefixes = new Map<string, Edge[]>([[initial!, []]]);
+  for (const [key, prefix] of prefixes) {
+    for (const edge of edges.get(key) ?? []) if (!prefixes.has(edge.to)) prefixes.set(edge.to, [...prefix, edge]);
+  }
+  const paths: LifecycleStep[][] = [];
+  for (const [key, out] of edges) {
+    for (const edge of out) {
+      const tail = ending.get(edge.to);
+      if (tail === undefined) throw new Error(`lifecyclePaths: no final state is reachable from ${edge.to}`);
+      paths.push([...prefixes.get(key)!, edge, ...tail.steps].map(({ event, state, effects, transition }) => ({ event, state, effects, transition })));
+    }
+  }
+  return paths;
+}
+
+const EFFECT_NAMES: ReadonlySet<string> = new Set(
+  Object.entries((sessionMachine.implementations as unknown as { actions: Record<string, { type?: string }> }).actions)
+    .filter(([, impl]) => !(typeof impl?.type === 'string' && impl.type.startsWith('xstate.')))
+    .map(([name]) => name),
+);
+
+type ActionRef = string | { type?: string };
+interface TransitionDefinitionLike {
+  source: { exit: readonly ActionRef[] };
+  target?: readonly { entry: readonly ActionRef[] }[];
+  actions: readonly ActionRef[];
+  reenter?: boolean;
+}
+
+const effectNames = (actions: readonly ActionRef[]) =>
+  actions.map((a) => (typeof a === 'string' ? a : (a.type ?? ''))).filter((name) => EFFECT_NAMES.has(name));
+
+/**
+ * The effects of a transition of a flat machine, in XState's order: the exit actions of the state
+ * left, the transition's actions, the entry actions of the state entered (a targetless transition
+ * leaves and enters nothing). The repository's model test checks this against a recording actor.
+ */
+function effectsOf(snapshot: Snapshot, event: SessionMachineEvent): string[] {
+  const [t] = sessionMachine.getTransitionData(snapshot, event) as unknown as TransitionDefinitionLike[];
+  if (t === undefined) return [];
+  const target = t.target?.[0];
+  const moves = target !== undefined && (target !== (t.source as unknown) || t.reenter === true);
+  return [...(moves ? effectNames(t.source.exit) : []), ...effectNames(t.actions), ...(moves ? effectNames(target.entry) : [])];
+}
+
+/** `LOAD present`, `COMMIT changed force`, `WRITTEN not stored`: an event as words. */
+export function describeEvent(event: SessionMachineEvent): string {
+  const words: string[] = [event.type];
+  for (const [key, value] of Object.entries(event)) {
+    if (key === 'type') continue;
+    if (typeof value === 'boolean') words.push(value ? key : `not ${key}`);
+    else words.push(String(value));
+  }
+  return words.join(' ');
+}
+
+function describeInput(input: LifecycleInput): string {
+  const on = [input.rolling && 'rolling', input.allowEmpty && 'allowEmpty', input.serialize && 'serialize'].filter(Boolean);
+  return on.length === 0 ? 'defaults' : on.join('+');
+}
+
+function requirements(input: LifecycleInput, steps: readonly LifecycleStep[]): PathCapability[] {
+  const needs = new Set<PathCapability>();
+  if (input.serialize) needs.add('lock');
+  for (const { event } of steps) {
+    if (event.type === 'WRITTEN' && !event.stored) needs.add('update');
+    if (event.type === 'TOUCHED' && !event.stored) needs.add('touch');
+  }
+  return [...needs];
+}
+
+/** The generated paths for one combination of options (see the file comment for the bound). */
+export function lifecyclePathsFor(input: LifecycleInput): LifecyclePath[] {
+  const unique = new Map(candidatePaths(input).map((steps) => [JSON.stringify(steps.map((s) => s.event)), steps]));
+  const paths = [...unique.values()].sort((a, b) => a.length - b.length);
+  // A greedy cover: shortest first, keep a path only when it takes a transition no kept path takes.
+  const covered = new Set<string>();
+  const kept: LifecyclePath[] = [];
+  for (const steps of paths) {
+    if (steps.every((s) => covered.has(s.transition))) continue;
+    for (const s of steps) covered.add(s.transition);
+    kept.push({
+      name: `${describeInput(input)}: ${steps.map((s) => `${describeEvent(s.event)} → ${s.state}`).join(', ')}`,
+      input,
+      steps,
+      requires: requirements(input, steps),
+    });
+  }
+  return kept;
+}
+
+/** The generated paths for every combination of the options the machine reads. */
+export function lifecyclePaths(): LifecyclePath[] {
+  return LIFECYCLE_INPUTS.flatMap(lifecyclePathsFor);
+}
+
+/** The transitions the given paths take. */
+export function coveredBy(paths: readonly LifecyclePath[]): Set<string> {
+  return new Set(paths.flatMap((p) => p.steps.map((s) => s.transition)));
+}
