@@ -251,8 +251,9 @@ function bounded<T>(value: Promise<T>, ms: number, operation: string): Promise<T
 
 /**
  * A store call's outcome as the event the machine expects, errors included. The call first passes
- * the connection gate (go, wait, or a 503), and an asynchronous call is bounded by `storeTimeout`.
- * A synchronous store (the MemoryStore) answers without a Promise or a timer.
+ * the connection gate (go, wait — bounded by `reconnectTimeout` — or a 503), then an asynchronous
+ * call is bounded by `storeTimeout`. A synchronous store (the MemoryStore) answers without a
+ * Promise or a timer. A store closed by the app is an unavailable store.
  */
 function outcome<T>(
   s: RequestSession,
@@ -262,14 +263,30 @@ function outcome<T>(
   failed: (err: unknown) => SessionEvent,
   timeout = s.instance.options.storeTimeout,
 ): SessionEvent | Promise<SessionEvent> {
+  const boundedCall = () => {
+    const value = call();
+    return value instanceof Promise ? bounded(value, timeout, operation) : value;
+  };
+  const fail = (err: unknown) =>
+    failed((err as { code?: unknown } | null)?.code === 'ERR_STORE_CLOSED' ? storeUnavailable('the store is closed') : err);
   try {
     const gate = s.instance.connection?.gate();
-    const value = gate === undefined ? call() : gate.then(call);
-    if (!(value instanceof Promise)) return ok(value);
-    return bounded(value, timeout, operation).then(ok).catch(failed);
+    const value = gate === undefined ? boundedCall() : gate.then(boundedCall);
+    return value instanceof Promise ? value.then(ok).catch(fail) : ok(value);
   } catch (err) {
-    return failed(err);
+    return fail(err);
   }
+}
+
+/**
+ * A failed write, touch or destroy: with `storeOutage: 'degrade'` an outage leaves the session
+ * unsaved and the request goes on; anything else goes to the app's `errorHandler` ('set').
+ */
+function writeFailed(s: RequestSession, err: unknown): void {
+  const { storeOutage, onEvent } = s.instance.options;
+  if (storeOutage === 'degrade' && isStoreUnavailable(err)) {
+    onEvent?.({ type: 'degraded', ctx: s.ctx, reason: String(err.cause ?? err.message) });
+  } else s.handled(err, 'set');
 }
 
 /** The outage policy's answer to a store that is away, too slow, or a lock that did not come. */
@@ -339,7 +356,7 @@ const EFFECTS: Record<SessionEffect, Effect> = {
         s.written(json);
         return { type: 'WRITTEN', stored: true };
       },
-      (err) => (s.handled(err, 'set'), { type: 'WRITE_FAILED' }),
+      (err) => (writeFailed(s, err), { type: 'WRITE_FAILED' }),
     ),
 
   updateInStore: (s) =>
@@ -355,7 +372,7 @@ const EFFECTS: Record<SessionEffect, Effect> = {
         if (ok) s.written(json);
         return { type: 'WRITTEN', stored: ok };
       },
-      (err) => (s.handled(err, 'set'), { type: 'WRITE_FAILED' }),
+      (err) => (writeFailed(s, err), { type: 'WRITE_FAILED' }),
     ),
 
   touchInStore: (s) =>
@@ -364,7 +381,7 @@ const EFFECTS: Record<SessionEffect, Effect> = {
       'touch',
       () => s.instance.store.touch(s.sid!, s.data as StoredSession),
       (stored) => ({ type: 'TOUCHED', stored }),
-      (err) => (s.handled(err, 'set'), { type: 'TOUCH_FAILED' }),
+      (err) => (writeFailed(s, err), { type: 'TOUCH_FAILED' }),
     ),
 
   destroyInStore: (s) =>

@@ -102,20 +102,35 @@ export class StoreAdapter {
     return settle(this.store.set(this.options.prefix + sid, session, this.ttlFor(session)));
   }
 
-  /** Rewrites an existing session; `false` when its entry is gone (only stores with `update` know). */
+  /**
+   * Rewrites an existing session; `false` when its entry is gone (destroyed by another request).
+   * Stores without `update` are asked first whether the entry still exists: not atomic, but a
+   * logout is then undone only if it lands between that read and the write, instead of at any time
+   * during the slower request.
+   */
   update(sid: string, session: StoredSession): Awaitable<boolean> {
     const key = this.options.prefix + sid;
     const ttl = this.ttlFor(session);
     if (this.hasUpdate) return then(settle<unknown>(this.store.update!(key, session, ttl)), (r) => r !== false);
-    return then(settle(this.store.set(key, session, ttl)), () => true);
+    return this.ifStored(sid, () => settle(this.store.set(key, session, ttl)));
   }
 
-  /** Refreshes the expiry; stores without `touch` get the session rewritten, as the reference did. */
+  /**
+   * Refreshes the expiry; a store without `touch` gets the session rewritten, as the reference did
+   * (only if its entry still exists, as for `update`).
+   */
   touch(sid: string, session: StoredSession): Awaitable<boolean> {
     const key = this.options.prefix + sid;
     const ttl = this.ttlFor(session);
     if (this.hasTouch) return then(settle<unknown>(this.store.touch!(key, ttl)), (r) => r !== false);
-    return then(settle(this.store.set(key, session, ttl)), () => true);
+    return this.ifStored(sid, () => settle(this.store.set(key, session, ttl)));
+  }
+
+  /** Runs `write` if the session of `sid` is still stored; whether it was. */
+  private ifStored(sid: string, write: () => Awaitable<unknown>): Awaitable<boolean> {
+    const found = this.get(sid);
+    const next = (session: StoredSession | undefined) => (session === undefined ? false : then(write(), () => true));
+    return found instanceof Promise ? found.then(next) : next(found);
   }
 
   /** Whether the store can lock a session (`concurrency: 'serialize'` needs it). */

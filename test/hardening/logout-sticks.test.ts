@@ -11,7 +11,10 @@
  * every request): the destroyed session is written back under the old sid and A's response
  * re-sends its cookie, so the user is logged in again.
  */
+import Koa from 'koa';
 import { afterEach, describe, expect, it } from 'vitest';
+import session from '../../src/index.js';
+import { Client, listen } from '../helpers/http.js';
 import { closeServers, deferred, type Deferred, KOAS, PREFIX, RecordingStore, serve, sessionCookies } from '../helpers/stores.js';
 
 afterEach(closeServers);
@@ -121,5 +124,47 @@ describe.each(KOAS)('§5.6 a logout sticks ($name)', ({ Koa }) => {
     slow.release.resolve();
     expect((await a).status).toBe(200);
     expect(store.peek(PREFIX + sid)).toMatchObject({ user: 'ann', count: 1 });
+  });
+});
+
+describe('§5.6 with a store that has only get/set/destroy (koa-generic-session style)', () => {
+  it('a slower request that loaded the session does not write it back after a logout', async () => {
+    const data = new Map<string, string>();
+    const plain = {
+      get: (k: string) => (data.has(k) ? JSON.parse(data.get(k)!) : undefined),
+      set: (k: string, v: unknown) => void data.set(k, JSON.stringify(v)),
+      destroy: (k: string) => void data.delete(k),
+    };
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const app = new Koa();
+    app.keys = ['k'];
+    app.use(session({ store: plain }));
+    app.use(async (ctx) => {
+      if (ctx.path === '/logout') ctx.session = null;
+      else if (ctx.path === '/slow') {
+        await held;
+        ctx.session!.late = true;
+      } else ctx.session!.user = 'u';
+      ctx.body = 'ok';
+    });
+    const server = await listen(app);
+    try {
+      const client = new Client(server.url);
+      await client.get('/login');
+      const cookie = client.cookieHeader('/');
+      expect(data.size).toBe(1);
+      const slow = client.get('/slow', { cookie });
+      await new Promise((r) => setTimeout(r, 30));
+      await client.get('/logout', { cookie });
+      expect(data.size).toBe(0);
+      release();
+      const late = await slow;
+      expect(late.status).toBe(200);
+      expect(data.size).toBe(0);
+      expect(late.setCookies.filter((c) => c.name === 'koa.sid' && !c.expired)).toEqual([]);
+    } finally {
+      await server.close();
+    }
   });
 });

@@ -233,3 +233,51 @@ describe('§6.3 outage policy', () => {
     expect(seen).toEqual(['get:boom']);
   });
 });
+
+describe('bounds do not cut each other short', () => {
+  it('a request waits the whole reconnectTimeout, even when it is longer than storeTimeout', async () => {
+    const store = new ControlledStore();
+    server = await listen(counterApp({ store: store as never, reconnectTimeout: 5000, storeTimeout: 50 }));
+    const client = new Client(server.url);
+    await client.get('/');
+    store.emit('disconnect');
+    const pending = client.get('/');
+    // Well past storeTimeout, still inside reconnectTimeout.
+    setTimeout(() => store.emit('connect'), 300);
+    expect((await pending).status).toBe(200);
+  });
+});
+
+describe("§6.3 'degrade' covers writes too", () => {
+  it('a write that meets an outage leaves the session unsaved and the request answered', async () => {
+    const store = new ControlledStore();
+    const notices: string[] = [];
+    server = await listen(
+      counterApp({
+        store: store as never,
+        storeTimeout: 50,
+        storeOutage: 'degrade',
+        onEvent: (e) => void (e.type === 'degraded' && notices.push(e.reason)),
+      }),
+    );
+    store.stall = new Promise(() => undefined);
+    const reply = await new Client(server.url).get('/');
+    expect(reply.status).toBe(200);
+    expect(reply.body).toEqual({ n: 1 });
+    expect(reply.setCookies).toEqual([]);
+    expect(notices).toEqual(['set got no answer within 50 ms']);
+  });
+
+  it("with 'fail', a closed store answers 503, not 500", async () => {
+    const store = new ControlledStore();
+    server = await listen(counterApp({ store: store as never }));
+    const client = new Client(server.url);
+    await client.get('/');
+    store.get = async () => {
+      throw Object.assign(new Error('RedisStore: the store is closed'), { code: 'ERR_STORE_CLOSED' });
+    };
+    const reply = await client.get('/');
+    expect(reply.status).toBe(503);
+    expect(reply.text).toBe('session store is unavailable');
+  });
+});

@@ -1,0 +1,94 @@
+/**
+ * koa-session-machine/testing: the conformance kit for session stores.
+ *
+ * ```ts
+ * // my-store.conformance.test.ts
+ * import { testStore } from 'koa-session-machine/testing';
+ * import { MyStore } from '../src/index.js';
+ *
+ * testStore({
+ *   name: 'MyStore',
+ *   factory: () => new MyStore(),
+ *   supports: { touch: true, update: true },
+ * });
+ * ```
+ *
+ * `testStore` registers vitest suites (vitest is a peer dependency of this entry point): the store
+ * contract, one test per rule, and the lifecycle paths generated from the session machine, one
+ * test per path, each run through a real Koa app on 127.0.0.1 with the store. The same checks are
+ * available without vitest: `storeContract(options)` and `lifecyclePaths()` with
+ * `runLifecyclePath(path, options)`. See docs/custom-stores.md.
+ */
+import { describe, it } from 'vitest';
+import type { SessionStore } from '../index.js';
+import { storeContract, type StoreContractOptions } from './contract.js';
+import { resolveCapabilities } from './instrumented.js';
+import { runLifecyclePath, type RunPathOptions } from './lifecycle.js';
+import { lifecyclePaths } from './session-paths.js';
+
+export { storeContract, type StoreCheck, type StoreContractOptions } from './contract.js';
+export { injectedError, resolveCapabilities, type ResolvedCapabilities, type StoreCapabilities } from './instrumented.js';
+export { runLifecyclePath, type RunPathOptions } from './lifecycle.js';
+export {
+  coveredBy,
+  describeEvent,
+  LIFECYCLE_INPUTS,
+  lifecyclePaths,
+  lifecyclePathsFor,
+  type LifecycleInput,
+  type LifecyclePath,
+  type LifecycleStep,
+  type PathCapability,
+  type SessionMachineEvent,
+} from './session-paths.js';
+export { initialTransition, transitionsOf, transitionTaken, uncoveredTransitions } from './graph.js';
+
+export interface TestStoreOptions<S extends SessionStore = SessionStore> extends StoreContractOptions<S> {
+  /** The name of the suites. */
+  name: string;
+  /** The store key prefix the lifecycle paths use (default the middleware's, `'koa:sess:'`). */
+  prefix?: string;
+  /** Run the store contract (default `true`). */
+  contract?: boolean;
+  /** Run the lifecycle paths (default `true`). */
+  lifecycle?: boolean;
+  /** Per-test timeout in ms (default `ttlBound + 10000`). */
+  timeout?: number;
+  /** The Koa class for the lifecycle apps (default: the `koa` this package resolves). */
+  Koa?: RunPathOptions['Koa'];
+}
+
+/** Registers the conformance suites for a store: `describe` / `it` blocks of vitest. */
+export function testStore<S extends SessionStore>(options: TestStoreOptions<S>): void {
+  const supports = resolveCapabilities(options.supports);
+  const timeout = options.timeout ?? (options.ttlBound ?? 5_000) + 10_000;
+
+  if (options.contract !== false) {
+    describe(`${options.name}: store contract`, () => {
+      for (const check of storeContract(options)) {
+        if (check.skip) it.skip(`${check.rule} (skipped: ${check.skip})`, () => undefined);
+        else it(check.rule, () => check.run(), timeout);
+      }
+    });
+  }
+
+  if (options.lifecycle !== false) {
+    describe(`${options.name}: session lifecycle paths`, () => {
+      const run: RunPathOptions = {
+        factory: options.factory as RunPathOptions['factory'],
+        supports,
+        ...(options.teardown ? { teardown: options.teardown as RunPathOptions['teardown'] } : {}),
+        ...(options.prefix !== undefined ? { prefix: options.prefix } : {}),
+        ...(options.Koa ? { Koa: options.Koa } : {}),
+      };
+      for (const path of lifecyclePaths()) {
+        const missing = path.requires.filter((capability) => !supports[capability]);
+        if (missing.length > 0) {
+          it.skip(`${path.name} (skipped: needs ${missing.map((m) => `supports.${m}`).join(' and ')})`, () => undefined);
+        } else {
+          it(path.name, () => runLifecyclePath(path, run), timeout);
+        }
+      }
+    });
+  }
+}
