@@ -9,11 +9,30 @@ import type { Context } from 'koa';
 import type { RequestSession } from './request-session.js';
 
 export const SESSION = Symbol('koa-session-machine.session');
+/**
+ * A request without a client sid starts its session when it first uses it (see middleware.ts):
+ * until then this holds the function that starts it.
+ */
+export const START_LAZILY = Symbol('koa-session-machine.start-lazily');
 /** A sid set by an earlier middleware before this one ran (SPEC §4.7). */
 const FORCED_SID = Symbol('koa-session-machine.forced-sid');
 const INSTALLED = Symbol('koa-session-machine.installed');
 
-type WithSession = Context & { [SESSION]?: RequestSession; [FORCED_SID]?: unknown };
+type WithSession = Context & {
+  [SESSION]?: RequestSession;
+  [START_LAZILY]?: (ctx: Context) => RequestSession;
+  [FORCED_SID]?: unknown;
+};
+
+/** The request's session, started now if it was waiting for its first use. */
+export function sessionOf(ctx: WithSession): RequestSession | undefined {
+  const s = ctx[SESSION];
+  if (s !== undefined) return s;
+  const start = ctx[START_LAZILY];
+  if (start === undefined) return undefined;
+  ctx[START_LAZILY] = undefined;
+  return (ctx[SESSION] = start(ctx));
+}
 
 function shadow(target: object, name: string, value: unknown): void {
   Object.defineProperty(target, name, { value, writable: true, configurable: true, enumerable: true });
@@ -23,10 +42,10 @@ const api: PropertyDescriptorMap = {
   session: {
     configurable: true,
     get(this: WithSession) {
-      return this[SESSION]?.read();
+      return sessionOf(this)?.read();
     },
     set(this: WithSession, value: unknown) {
-      const s = this[SESSION];
+      const s = sessionOf(this);
       if (s) s.write(value);
       else shadow(this, 'session', value);
     },
@@ -34,11 +53,11 @@ const api: PropertyDescriptorMap = {
   sessionId: {
     configurable: true,
     get(this: WithSession) {
-      const s = this[SESSION];
+      const s = sessionOf(this);
       return s ? s.sessionId() : this[FORCED_SID];
     },
     set(this: WithSession, value: unknown) {
-      const s = this[SESSION];
+      const s = sessionOf(this);
       if (s) s.sid = value === undefined || value === null ? undefined : String(value);
       else this[FORCED_SID] = value;
     },
@@ -46,12 +65,12 @@ const api: PropertyDescriptorMap = {
   sessionSave: {
     configurable: true,
     get(this: WithSession) {
-      const s = this[SESSION];
+      const s = sessionOf(this);
       if (!s) return undefined;
       return s.save === 'auto' ? null : s.save === 'force';
     },
     set(this: WithSession, value: unknown) {
-      const s = this[SESSION];
+      const s = sessionOf(this);
       if (s) s.save = value === true ? 'force' : value === false ? 'skip' : 'auto';
       else shadow(this, 'sessionSave', value);
     },
@@ -59,14 +78,14 @@ const api: PropertyDescriptorMap = {
   regenerateSession: {
     configurable: true,
     get(this: WithSession) {
-      const s = this[SESSION];
+      const s = sessionOf(this);
       return s && (() => s.regenerate());
     },
   },
   saveSession: {
     configurable: true,
     get(this: WithSession) {
-      const s = this[SESSION];
+      const s = sessionOf(this);
       return s && (() => s.saveNow());
     },
   },

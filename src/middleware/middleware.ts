@@ -4,54 +4,72 @@
  * (SPEC §4.8). A second instance on the same request leaves the first in charge (SPEC §4.11).
  */
 import type { Context, Middleware, Next } from 'koa';
-import { installContextApi, SESSION, takeForcedSid } from './context-api.js';
+import { installContextApi, SESSION, START_LAZILY, takeForcedSid } from './context-api.js';
 import { Instance } from './instance.js';
 import { resolveOptions, type SessionOptions } from './options.js';
 import { RequestSession } from './request-session.js';
 import type { SidReading } from './sid-carrier.js';
 
-type SessionContext = Context & { [SESSION]?: RequestSession };
+type SessionContext = Context & { [SESSION]?: RequestSession; [START_LAZILY]?: (ctx: Context) => RequestSession };
 
-async function runAndCommit(ctx: Context, s: RequestSession, next: Next): Promise<void> {
-  let failed = false;
-  let error: unknown;
+const ABSENT: SidReading = Object.freeze({ kind: 'absent' });
+
+/** The commit of a session the request used; a request that never used a lazily started one has none. */
+function commit(ctx: SessionContext): void | Promise<void> {
+  return ctx[SESSION]?.commit();
+}
+
+async function commitAfterError(ctx: SessionContext, error: unknown): Promise<never> {
   try {
-    await next();
+    await commit(ctx);
   } catch (err) {
-    failed = true;
-    error = err;
-  }
-  try {
-    await s.commit();
-  } catch (err) {
-    if (!failed) throw err;
     // The handler's error is the one the client sees; the commit's is still reported, once (with
     // `defer`, a failed load can reach both).
     if (err !== error) ctx.app.emit('error', err, ctx);
   }
-  if (failed) throw error;
+  throw error;
+}
+
+function runAndCommit(ctx: SessionContext, next: Next): Promise<void> {
+  return next().then(
+    () => commit(ctx),
+    (err: unknown) => commitAfterError(ctx, err),
+  );
 }
 
 export function createSessionMiddleware(options?: SessionOptions): Middleware {
   const instance = new Instance(resolveOptions(options));
   const { options: resolved, store } = instance;
   const needsKeys = !resolved.sessionIdStore && resolved.cookie.signed !== false;
+  // Without a client sid, a new session needs nothing before the handlers (no store call, no sid
+  // yet), so it is started on first use: a request that never uses it costs no session at all.
+  // Not with `allowEmpty` (every new session is saved) or an app's own genSid (its sid comes first).
+  const startsLazily = !resolved.defer && !resolved.allowEmpty && !instance.eagerSid;
+  const startLazily = (ctx: Context) => {
+    const s = new RequestSession(instance, ctx, ABSENT);
+    void s.load(); // synchronous: a request without a sid reads nothing
+    return s;
+  };
 
   return function session(ctx: SessionContext, next: Next) {
     (ctx as { sessionStore?: unknown }).sessionStore = store;
-    if (ctx[SESSION] !== undefined || !instance.matches(ctx.path)) return next();
+    if (ctx[SESSION] !== undefined || ctx[START_LAZILY] !== undefined || !instance.matches(ctx.path)) return next();
     if (needsKeys && !ctx.app.keys) {
       throw new TypeError('koa-session-machine: signed session cookies need app.keys (or cookie.signed: false)');
     }
     installContextApi(ctx.app.context);
     const forced = takeForcedSid(ctx);
     const reading: SidReading = forced !== undefined ? { kind: 'present', sid: forced } : instance.carrier.read(ctx);
+    if (reading.kind === 'absent' && startsLazily) {
+      ctx[START_LAZILY] = startLazily;
+      return runAndCommit(ctx, next);
+    }
     const s = new RequestSession(instance, ctx, reading);
     ctx[SESSION] = s;
     if (!resolved.defer) {
       const loading = s.load();
-      if (loading !== undefined) return loading.then(() => runAndCommit(ctx, s, next));
+      if (loading !== undefined) return loading.then(() => runAndCommit(ctx, next));
     }
-    return runAndCommit(ctx, s, next);
+    return runAndCommit(ctx, next);
   };
 }

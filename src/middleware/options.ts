@@ -4,9 +4,9 @@
  * created, so that a mistake is a clear error at start-up instead of a 500 on some request.
  */
 import type { Context } from 'koa';
-import uid from 'uid-safe';
 import type { InspectionEvent } from 'xstate';
 import { MemoryStore } from '../stores/memory.js';
+import { randomSid } from './random-sid.js';
 import type { SessionCookie, SessionStore, StoredSession } from '../stores/types.js';
 
 export type ErrorType = 'get' | 'set';
@@ -37,7 +37,10 @@ export interface SessionOptions {
   defer?: boolean;
   /** Save new sessions even when nothing was set. */
   allowEmpty?: boolean;
-  /** Session id generator; may be async. Called with `this = ctx` and the length (24). */
+  /**
+   * Session id generator; may be async. Called with `this = ctx` and the length (24). Default:
+   * 24 random bytes in base64url (32 characters), as uid-safe made them.
+   */
   genSid?: (this: Context, length: number) => string | Promise<string>;
   /** Sees store `get`/`set` errors; returning swallows them, throwing propagates. */
   errorHandler?: (err: Error, type: ErrorType, ctx: Context) => void;
@@ -125,9 +128,9 @@ export function defaultErrorHandler(err: Error, type: ErrorType): void {
   throw err;
 }
 
-/** uid-safe's synchronous form: a sid is known without an await (24 bytes, 32 characters). */
+/** Synchronous, so that a sid is known without an await (24 bytes, 32 characters). */
 export function defaultGenSid(length: number): string {
-  return uid.sync(length);
+  return randomSid(length);
 }
 
 // A cookie name is an RFC 6265 token.

@@ -143,13 +143,13 @@ export class RequestSession {
   }
 
   /** The end of the request: runs once, after the handlers, even when they threw. */
-  async commit(): Promise<void> {
+  commit(): void | Promise<void> {
     if (this.committed) return;
     this.committed = true;
+    const dispatchCommit = () => this.dispatch({ type: 'COMMIT', changed: this.changed(), save: this.save });
     // With `defer`, a session never used is never loaded; a used one settles first, and a failed
     // load fails the request here.
-    if (this.ready !== undefined) await this.ready;
-    await this.dispatch({ type: 'COMMIT', changed: this.changed(), save: this.save });
+    return this.ready === undefined ? dispatchCommit() : this.ready.then(dispatchCommit);
   }
 
   /** Whether the session differs from what the app first saw. Unseen sessions cannot have changed. */

@@ -75,7 +75,10 @@ function createClient(url: string | undefined, redis: RedisOptions | undefined):
       cause: err,
     });
   }
-  const options = { ...CLIENT_DEFAULTS, ...redis };
+  // Behind Sentinel, without ioredis' failover detector a client keeps writing to a demoted master
+  // for seconds after a planned failover, and Sentinel then discards those writes.
+  const sentinel = redis?.sentinels !== undefined ? { failoverDetector: true } : {};
+  const options = { ...CLIENT_DEFAULTS, ...sentinel, ...redis };
   return url === undefined ? new ioredis.Redis(options) : new ioredis.Redis(url, options);
 }
 

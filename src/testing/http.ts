@@ -1,8 +1,8 @@
 /**
- * Real HTTP for the kit: an app listening on 127.0.0.1 on a free port, and requests made with
- * `fetch`, their `Set-Cookie` headers parsed the way a browser reads them.
+ * Real HTTP for the kit: apps served on 127.0.0.1 on a free port, and requests made with `fetch`,
+ * their `Set-Cookie` headers parsed the way a browser reads them.
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export interface Listening {
@@ -12,23 +12,51 @@ export interface Listening {
 
 /** Anything with Koa's `callback()`: Koa 2 and Koa 3 apps alike. */
 export interface Callable {
-  callback(): (req: never, res: never) => void;
+  callback(): (req: IncomingMessage, res: ServerResponse) => unknown;
 }
 
-export async function listen(app: Callable): Promise<Listening> {
-  const server: Server = createServer(app.callback() as never);
-  await new Promise<void>((resolve, reject) => {
+type Handler = (req: IncomingMessage, res: ServerResponse) => unknown;
+
+/**
+ * One server on 127.0.0.1 for every app the kit starts: each app is mounted under a path of its
+ * own (`/app-<n>`), so that the client keeps its connections alive from one path to the next
+ * instead of opening one per app. Nothing of it holds the process open.
+ */
+let shared: Promise<{ base: string; apps: Map<string, Handler> }> | undefined;
+let mounted = 0;
+
+function sharedServer(): Promise<{ base: string; apps: Map<string, Handler> }> {
+  shared ??= new Promise((resolve, reject) => {
+    const apps = new Map<string, Handler>();
+    const server: Server = createServer((req, res) => {
+      const id = /^\/(app-\d+)/.exec(req.url ?? '')?.[1];
+      const handler = id === undefined ? undefined : apps.get(id);
+      if (handler === undefined) {
+        res.statusCode = 404;
+        res.end('no such app');
+        return;
+      }
+      void handler(req, res);
+    });
+    server.on('connection', (socket) => socket.unref());
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
+    server.listen(0, '127.0.0.1', () => {
+      server.unref();
+      const { port } = server.address() as AddressInfo;
+      resolve({ base: `http://127.0.0.1:${port}`, apps });
+    });
   });
-  const { port } = server.address() as AddressInfo;
+  return shared;
+}
+
+/** Serves `app` until `close()`; its requests go to `url` and paths under it. */
+export async function listen(app: Callable): Promise<Listening> {
+  const { base, apps } = await sharedServer();
+  const id = `app-${++mounted}`;
+  apps.set(id, app.callback());
   return {
-    url: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    url: `${base}/${id}`,
+    close: async () => void apps.delete(id),
   };
 }
 

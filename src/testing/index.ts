@@ -15,9 +15,9 @@
  *
  * `testStore` registers vitest suites (vitest is a peer dependency of this entry point): the store
  * contract, one test per rule, and the lifecycle paths generated from the session machine, one
- * test per path, each run through a real Koa app on 127.0.0.1 with the store. The same checks are
- * available without vitest: `storeContract(options)` and `lifecyclePaths()` with
- * `runLifecyclePath(path, options)`. See docs/custom-stores.md.
+ * test per path, each run through a real Koa app on 127.0.0.1 with the store. The same checks, as
+ * plain async functions, come from ./core.ts, which does not import vitest: `storeContract(options)`
+ * and `lifecyclePaths()` with `runLifecyclePath(path, options)`. See docs/custom-stores.md.
  */
 import { describe, it } from 'vitest';
 import type { SessionStore } from '../index.js';
@@ -26,22 +26,7 @@ import { resolveCapabilities } from './instrumented.js';
 import { runLifecyclePath, type RunPathOptions } from './lifecycle.js';
 import { lifecyclePaths } from './session-paths.js';
 
-export { storeContract, type StoreCheck, type StoreContractOptions } from './contract.js';
-export { injectedError, resolveCapabilities, type ResolvedCapabilities, type StoreCapabilities } from './instrumented.js';
-export { runLifecyclePath, type RunPathOptions } from './lifecycle.js';
-export {
-  coveredBy,
-  describeEvent,
-  LIFECYCLE_INPUTS,
-  lifecyclePaths,
-  lifecyclePathsFor,
-  type LifecycleInput,
-  type LifecyclePath,
-  type LifecycleStep,
-  type PathCapability,
-  type SessionMachineEvent,
-} from './session-paths.js';
-export { initialTransition, transitionsOf, transitionTaken, uncoveredTransitions } from './graph.js';
+export * from './core.js';
 
 export interface TestStoreOptions<S extends SessionStore = SessionStore> extends StoreContractOptions<S> {
   /** The name of the suites. */

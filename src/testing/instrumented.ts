@@ -47,7 +47,7 @@ export function injectedError(method: StoreMethod): Error {
   return new Error(`koa-session-machine/testing: injected failure of ${method}()`);
 }
 
-type Loose = SessionStore & Record<string, any>;
+type Loose = Record<string, any>;
 
 export class InstrumentedStore {
   /** The calls made while recording, in order. */
@@ -65,7 +65,7 @@ export class InstrumentedStore {
     readonly raw: SessionStore,
     supports: ResolvedCapabilities,
   ) {
-    const inner = raw as Loose;
+    const inner = raw as unknown as Loose;
     const store: Record<string, unknown> = {
       get: (key: string) => this.call('get', key, () => inner.get(key)),
       set: (key: string, session: StoredSession, ttl?: number) => {
@@ -80,7 +80,7 @@ export class InstrumentedStore {
     }
     if (supports.touch) store.touch = (key: string, ttl?: number) => this.call('touch', key, () => inner.touch(key, ttl));
     if (supports.lock) {
-      store.lock = (key: string, options: unknown) =>
+      store.lock = (key: string, options: { lease: number; wait: number }) =>
         this.call('lock', key, () => {
           const counted = (lock: { release(): unknown } | undefined) =>
             lock && {

@@ -15,8 +15,8 @@
  *   end of the handler. `changed` is whether the handler modified the session (or restored it as it
  *   was), `save` is `ctx.sessionSave` (`true`, `false` or unset).
  * - `WRITTEN` / `TOUCHED` not stored: the handler destroys the entry through the store right before
- *   (needs `update` / `touch`). `WRITE_FAILED`, `TOUCH_FAILED`, `DESTROY_FAILED`: that one store
- *   call throws.
+ *   (another request's logout). `WRITE_FAILED`, `TOUCH_FAILED`, `DESTROY_FAILED`: that one store
+ *   call throws (for a store without `update` / `touch`, the `set` after the read).
  *
  * After the load, after every handler step and after the response, the kit compares what a user can
  * observe with what the path's effects imply: the session cookie (sent with which sid, reset, or
@@ -54,10 +54,22 @@ export interface RunPathOptions {
 const KEY = 'koa.sid';
 const KEYS = ['conformance-kit-key', 'conformance-kit-old-key'];
 /** The short `storeTimeout` / `lockTimeout` of the paths where the store is made unavailable. */
-const SHORT_TIMEOUT = 100;
+const SHORT_TIMEOUT = 20;
 const LIVE_STATES: ReadonlySet<string> = new Set(['fresh', 'loaded', 'degraded']);
 /** The events the handler or the client cause; the others are store results that follow them. */
 const DRIVERS: ReadonlySet<string> = new Set(['LOAD', 'REMOVE', 'REPLACE', 'REGENERATE', 'SAVE_NOW', 'COMMIT']);
+const RESULTS: ReadonlySet<string> = new Set([
+  'LOCKED',
+  'LOADED',
+  'LOAD_FAILED',
+  'STORE_UNAVAILABLE',
+  'WRITTEN',
+  'WRITE_FAILED',
+  'TOUCHED',
+  'TOUCH_FAILED',
+  'DESTROYED',
+  'DESTROY_FAILED',
+]);
 
 type CookieState = { kind: 'none' } | { kind: 'reset' } | { kind: 'sent'; sid: string };
 type UserData = Record<string, unknown>;
@@ -73,6 +85,9 @@ interface Group {
 function groupSteps(steps: readonly LifecycleStep[]): Group[] {
   const groups: Group[] = [];
   steps.forEach((step, i) => {
+    if (!DRIVERS.has(step.event.type) && !RESULTS.has(step.event.type)) {
+      throw new Error(`koa-session-machine/testing: the kit does not know how to make ${step.event.type} happen; it needs a driver for it`);
+    }
     const from = i === 0 ? 'uninitialized' : steps[i - 1]!.state;
     if (DRIVERS.has(step.event.type) || groups.length === 0) groups.push({ start: i, steps: [step], from });
     else groups.at(-1)!.steps.push(step);
@@ -98,38 +113,42 @@ function describeCookie(state: CookieState): string {
   return state.kind === 'sent' ? `sent with sid ${state.sid}` : state.kind;
 }
 
-/** The method a store effect calls, given the declared capabilities. */
-function methodOf(effect: string, supports: ResolvedCapabilities): StoreMethod | undefined {
+/**
+ * The store calls an effect makes, given the declared capabilities and the result event that
+ * follows it. A store without `update` (or `touch`) is read first, and rewritten with `set` only
+ * when the entry is still there.
+ */
+function callsOf(effect: string, supports: ResolvedCapabilities, result: LifecycleStep | undefined): StoreMethod[] {
+  const readThenSet = (): StoreMethod[] => {
+    const stored = result !== undefined && 'stored' in result.event ? result.event.stored : true;
+    return stored ? ['get', 'set'] : ['get'];
+  };
   switch (effect) {
     case 'acquireLock':
-      return 'lock';
+      return ['lock'];
     case 'readStore':
-      return 'get';
+      return ['get'];
     case 'createInStore':
-      return 'set';
+      return ['set'];
     case 'updateInStore':
-      return supports.update ? 'update' : 'set';
+      return supports.update ? ['update'] : readThenSet();
     case 'touchInStore':
-      return supports.touch ? 'touch' : 'set';
+      return supports.touch ? ['touch'] : readThenSet();
     case 'destroyInStore':
-      return 'destroy';
+      return ['destroy'];
     default:
-      return undefined;
+      return [];
   }
 }
 
-const STORE_RESULTS: ReadonlySet<string> = new Set([
-  'LOCKED',
-  'LOADED',
-  'LOAD_FAILED',
-  'STORE_UNAVAILABLE',
-  'WRITTEN',
-  'WRITE_FAILED',
-  'TOUCHED',
-  'TOUCH_FAILED',
-  'DESTROYED',
-  'DESTROY_FAILED',
-]);
+/** The store method that is made to fail so that `effects` end in a failure event (the last call). */
+function failingMethod(effects: readonly string[], supports: ResolvedCapabilities): StoreMethod {
+  for (const effect of effects) {
+    const method = callsOf(effect, supports, undefined).at(-1);
+    if (method !== undefined) return method;
+  }
+  throw new Error(`koa-session-machine/testing: no store call to make fail among ${effects.join(', ')}`);
+}
 
 /** What the world should look like, updated from the effects of the path's steps. */
 class Expected {
@@ -153,8 +172,7 @@ class Expected {
     for (const step of steps) {
       const next = all[all.indexOf(step) + 1];
       for (const effect of step.effects) {
-        const method = methodOf(effect, this.supports);
-        if (method !== undefined) this.calls.push(`${method} ${this.prefix}${current}`);
+        for (const method of callsOf(effect, this.supports, next)) this.calls.push(`${method} ${this.prefix}${current}`);
         switch (effect) {
           case 'createInStore':
           case 'updateInStore':
@@ -231,15 +249,6 @@ function expectedStatus(path: LifecyclePath, swallow: boolean): number {
   }
 }
 
-/** The store method whose failure produces the result event `result` after `effects`. */
-function failingMethod(effects: readonly string[], supports: ResolvedCapabilities): StoreMethod {
-  for (const effect of effects) {
-    const method = methodOf(effect, supports);
-    if (method !== undefined) return method;
-  }
-  throw new Error(`koa-session-machine/testing: no store call to make fail among ${effects.join(', ')}`);
-}
-
 function randomSid(): string {
   return randomBytes(24).toString('base64url');
 }
@@ -286,7 +295,7 @@ async function drive(
   cleanup: (() => unknown)[],
 ): Promise<void> {
   const { supports, prefix } = options;
-  const raw = instrumented.raw as SessionStore & Record<string, any>;
+  const raw = instrumented.raw as unknown as Record<string, any>;
   const { steps, input } = path;
   const groups = groupSteps(steps);
   const loadGroup = groups[0]!.steps[0]!.event.type === 'LOAD' ? groups[0]! : undefined;
@@ -301,6 +310,7 @@ async function drive(
   const errorHandlerSaw: string[] = [];
   const expected = new Expected(supports, prefix);
   let failure: unknown;
+  let loadApplied = false;
   /** The last group, a COMMIT: it runs after the handler returned, and is checked on the response. */
   let finalState: { group: Group; sidBefore: string | undefined; data: UserData | undefined } | undefined;
 
@@ -366,22 +376,24 @@ async function drive(
   app.keys = KEYS;
   app.silent = true;
   app.use(session(sessionOptions));
-  app.use(async (ctx) => {
-    if (ctx.path === '/seed') {
-      const s = (await ctx.session)!;
-      s.seeded = 1;
-      ctx.body = 'seeded';
-      return;
-    }
-    await handler(ctx);
-  });
+  app.use((ctx) => handler(ctx));
   const server = await listen(app);
   cleanup.push(() => server.close());
 
   if (loadGroup) {
     const load = loadGroup.steps[0]!.event as { sid: string };
     if (load.sid === 'present') {
-      const seeded = await request(`${server.url}/seed`);
+      // An earlier request saves a session: a separate app on the same store, with default options
+      // and the plain contract, so that nothing of the request under test happens during it.
+      const seeder = new KoaClass();
+      seeder.keys = KEYS;
+      seeder.use(session({ store: { get: (k) => raw.get(k), set: (k, v, t) => raw.set(k, v, t), destroy: (k) => raw.destroy(k) }, prefix }));
+      seeder.use((ctx) => {
+        ctx.session!.seeded = 1;
+        ctx.body = 'seeded';
+      });
+      const seedServer = await listen(seeder);
+      const seeded = await request(seedServer.url).finally(() => seedServer.close());
       assert.equal(seeded.status, 200, `seeding a session answered ${seeded.status}: ${seeded.text}`);
       const value = seeded.setCookies.find((c) => c.name === KEY)?.value;
       const sig = seeded.setCookies.find((c) => c.name === `${KEY}.sig`)?.value;
@@ -400,10 +412,16 @@ async function drive(
         assert.ok(held, 'the kit could not take the session lock to make it unavailable');
         cleanup.push(() => held.release());
       }
-      const failed = loadGroup.steps.find((s) => s.event.type === 'LOAD_FAILED' || (s.event.type === 'STORE_UNAVAILABLE' && unavailableWhileLoading));
-      if (failed) instrumented.fail('get', failed.event.type === 'LOAD_FAILED' ? 'throw' : 'hang');
+      // The read fails: it throws (LOAD_FAILED), or never answers (STORE_UNAVAILABLE while loading).
+      const read = loadGroup.steps.findIndex((s) => s.effects.includes('readStore'));
+      const answer = read < 0 ? undefined : loadGroup.steps[read + 1]?.event.type;
+      if (answer === 'LOAD_FAILED') instrumented.fail('get', 'throw');
+      if (answer === 'STORE_UNAVAILABLE') instrumented.fail('get', 'hang');
     } else if (load.sid === 'forged') {
-      cookieHeader = `${KEY}=${randomSid()}; ${KEY}.sig=forged-signature`;
+      // A sid the client made up, with a bad signature: never looked up, never adopted.
+      const forged = randomSid();
+      cookieHeader = `${KEY}=${forged}; ${KEY}.sig=forged-signature`;
+      expected.store.set(forged, null);
     }
   }
   log.reset();
@@ -426,6 +444,7 @@ async function drive(
         const after = loadGroup.steps.at(-1)!.state;
         const sidAfter = live(after) ? c.sessionId : sidBeforeLoad;
         expected.apply(loadGroup.steps, steps, sidBeforeLoad, sidAfter, undefined);
+        loadApplied = true;
         if (live(after)) base = JSON.stringify(c.session);
         await check(describeUpTo(loadGroup.steps.length), loadGroup.steps.length, pendingCookies());
       }
@@ -496,6 +515,8 @@ async function drive(
   instrumented.recording = false;
   if (failure !== undefined) throw failure;
   const where = `after the response (${describeUpTo(steps.length)})`;
+  // A path that ends during the load never reaches the handler.
+  if (loadGroup && !loadApplied) expected.apply(loadGroup.steps, steps, sidBeforeLoad, sidBeforeLoad, undefined);
   if (finalState) expected.apply(finalState.group.steps, steps, finalState.sidBefore, finalState.sidBefore, finalState.data);
   const status = expectedStatus(path, swallow);
   try {

@@ -7,17 +7,18 @@
  *
  * - Events: one representative payload per value a guard distinguishes (`sid`, `usable`, `fatal`,
  *   `degrade`, `stored`, `changed`, `save`), restricted to what can be driven from outside in that
- *   state (a session can only be `changed` where the app holds one; a `set` cannot report a missing
- *   entry, only `update` and `touch` can). Guards read nothing else, so these events reach every
- *   guard outcome.
+ *   state (a session can only be `changed` where the app holds one; only a rewrite, not the creation
+ *   of a session, can find its entry gone). Guards read nothing else, so these events reach every
+ *   guard outcome; the repository's model test checks that the restriction loses no transition.
  * - Context: the three options the machine reads (`rolling`, `allowEmpty`, `serialize`, one traversal
- *   for each of the 8 combinations) and `ending`. It is finite, so the state space is too.
- * - Paths: for every input, a shortest path through every transition reachable under it (the
- *   vertices of the traversal are "state, context, and the edge that led there", XState's way of
- *   getting shortest paths to transitions rather than to states), completed by a shortest way to a
- *   final state. Then, per input, the fewest of those that still take every transition reachable
- *   under that input are kept (a greedy cover, shortest paths first). Every transition of the
- *   definition is therefore taken, under every option combination where it can happen at all;
+ *   for each of the 8 combinations) and `ending`. It is finite, so the state space is too: one
+ *   `getAdjacencyMap` per combination holds every reachable (state, context) and every enabled edge.
+ * - Paths: for every combination, and for every edge of its adjacency map, a shortest path to the
+ *   edge's source, the edge, and the cheapest way on to a final state (what `getShortestPaths`
+ *   gives with XState's "via" serialization, computed once instead of once per edge). Then the
+ *   fewest of those that still take every transition reachable under that combination are kept (a
+ *   greedy cover, shortest paths first). Every transition of the definition is therefore taken,
+ *   under every option combination where it can happen at all;
  *   `uncoveredTransitions(sessionMachine, coveredBy(paths))` is the check, and the repository's
  *   model test fails when a transition added to the machine is left out.
  */
@@ -37,7 +38,7 @@ export interface LifecycleInput {
 }
 
 /** Store capabilities a path can need (see `StoreCapabilities`). */
-export type PathCapability = 'lock' | 'update' | 'touch';
+export type PathCapability = 'lock';
 
 export interface LifecycleStep {
   event: SessionMachineEvent;
@@ -84,7 +85,7 @@ function payloads(type: string, state: string, entry: readonly string[]): Sessio
       return changes.flatMap((changed) => SAVES.map((save) => ({ type, changed, save })));
     }
     case 'WRITTEN':
-      // Only `update` can answer that the entry was gone; a plain `set` always stores.
+      // Only a rewrite can find the entry gone; creating a session always stores it.
       return entry.includes('updateInStore') ? [true, false].map((stored) => ({ type, stored })) : [{ type, stored: true }];
     case 'TOUCHED':
       return [true, false].map((stored) => ({ type, stored }));
@@ -112,8 +113,8 @@ const enabled = (s: Snapshot, e: SessionMachineEvent) => transitionTaken(session
 const FAILURES = new Set(['LOAD_FAILED', 'STORE_UNAVAILABLE', 'WRITE_FAILED', 'TOUCH_FAILED', 'DESTROY_FAILED']);
 
 /**
- * What a step costs when choosing how a path ends: 1, plus a little for a failure or a capability,
- * and for anything but the plainest request end (nothing changed, no `sessionSave`), so that the
+ * What a step costs when choosing how a path ends: 1, plus a little for a failure or an entry found
+ * gone, and for anything but the plainest request end (nothing changed, no `sessionSave`), so that the
  * endings added to reach a final state are ordinary ones.
  */
 function stepCost(event: SessionMachineEvent): number {
@@ -146,7 +147,7 @@ function candidatePaths(input: LifecycleInput): LifecycleStep[][] {
     if (state.status === 'done') done.add(key);
     edges.set(
       key,
-      Object.values(transitions).map(({ event, state: next }) => ({
+      Object.values(transitions as Record<string, { event: SessionMachineEvent; state: Snapshot }>).map(({ event, state: next }) => ({
         event,
         state: String(next.value),
         effects: effectsOf(state, event),
@@ -234,14 +235,13 @@ function describeInput(input: LifecycleInput): string {
   return on.length === 0 ? 'defaults' : on.join('+');
 }
 
-function requirements(input: LifecycleInput, steps: readonly LifecycleStep[]): PathCapability[] {
-  const needs = new Set<PathCapability>();
-  if (input.serialize) needs.add('lock');
-  for (const { event } of steps) {
-    if (event.type === 'WRITTEN' && !event.stored) needs.add('update');
-    if (event.type === 'TOUCHED' && !event.stored) needs.add('touch');
-  }
-  return [...needs];
+/**
+ * The capabilities a path needs: `concurrency: 'serialize'` needs `lock()`. Everything else can be
+ * driven with get/set/destroy alone (the middleware reads a store without `update` or `touch`
+ * before rewriting, so an entry destroyed meanwhile is noticed there too).
+ */
+function requirements(input: LifecycleInput): PathCapability[] {
+  return input.serialize ? ['lock'] : [];
 }
 
 /** The generated paths for one combination of options (see the file comment for the bound). */
@@ -258,7 +258,7 @@ export function lifecyclePathsFor(input: LifecycleInput): LifecyclePath[] {
       name: `${describeInput(input)}: ${steps.map((s) => `${describeEvent(s.event)} → ${s.state}`).join(', ')}`,
       input,
       steps,
-      requires: requirements(input, steps),
+      requires: requirements(input),
     });
   }
   return kept;
