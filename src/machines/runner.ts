@@ -77,6 +77,8 @@ export function actorRunnerFactory<E extends EventObject>(
         return actor.getSnapshot().context as Record<string, unknown>;
       },
       send(event: E) {
+        // A finished run ignores events, as the table does (XState would warn about a stopped actor).
+        if (actor.getSnapshot().status !== 'active') return NO_EFFECTS;
         buffer = [];
         actor.send(event);
         const effects = buffer;

@@ -1,0 +1,12 @@
+/**
+ * The conformance kit on the embedded MemoryStore: the store contract and every generated lifecycle
+ * path (the MemoryStore has every capability but events, so no path is skipped).
+ */
+import { MemoryStore } from '../../src/index.js';
+import { testStore } from '../../src/testing/index.js';
+
+testStore({
+  name: 'MemoryStore',
+  factory: () => new MemoryStore(),
+  supports: { ttl: true, touch: true, update: true, lock: true },
+});
