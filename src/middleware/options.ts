@@ -133,8 +133,10 @@ export function defaultGenSid(length: number): string {
   return randomSid(length);
 }
 
-// A cookie name is an RFC 6265 token.
+// A cookie name is an RFC 6265 token; path and domain as Koa's cookies module accepts them.
 const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const COOKIE_PATH = /^[\u0020-\u003A\u003D-\u007E]*$/;
+const COOKIE_DOMAIN = /^([.]?[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)([.][a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
 
 function fail(message: string): never {
   throw new TypeError(`koa-session-machine: ${message}`);
@@ -163,8 +165,16 @@ function resolveCookie(cookie: SessionOptions['cookie']): SessionCookie {
   if (maxAge !== undefined && maxAge !== null && maxAge !== 'session' && !(typeof maxAge === 'number' && maxAge >= 0)) {
     fail(`cookie.maxAge must be a non-negative number of ms, 'session' or null, got ${String(maxAge)}`);
   }
-  if (typeof path !== 'string' || !path.startsWith('/')) fail('cookie.path must be a string starting with "/"');
-  if (domain !== undefined && typeof domain !== 'string') fail('cookie.domain must be a string');
+  if (typeof path !== 'string' || !path.startsWith('/') || !COOKIE_PATH.test(path)) {
+    fail('cookie.path must be a string starting with "/", without ";" or control characters');
+  }
+  if (domain !== undefined && (typeof domain !== 'string' || !COOKIE_DOMAIN.test(domain))) fail('cookie.domain must be a domain name');
+  if (resolved.sameSite !== undefined && !['strict', 'lax', 'none', true, false].includes(resolved.sameSite)) {
+    fail(`cookie.sameSite must be 'strict', 'lax', 'none' or a boolean`);
+  }
+  if (resolved.priority !== undefined && !['low', 'medium', 'high'].includes(resolved.priority)) {
+    fail(`cookie.priority must be 'low', 'medium' or 'high'`);
+  }
   if ((sameSite === 'none' || partitioned === true) && secure !== true) {
     fail(`cookie.${sameSite === 'none' ? "sameSite: 'none'" : 'partitioned'} needs cookie.secure: true (browsers drop such cookies otherwise)`);
   }

@@ -37,7 +37,7 @@ export class RequestSession {
   constructor(
     readonly instance: Instance,
     readonly ctx: Context,
-    private readonly reading: SidReading,
+    readonly reading: SidReading,
   ) {
     this.runner = instance.createRunner();
     this.sid = reading.kind === 'present' ? reading.sid : undefined;
@@ -394,7 +394,7 @@ const EFFECTS: Record<SessionEffect, Effect> = {
     ),
 
   sendCookie: (s) => {
-    s.instance.carrier.send(s.ctx, s.sid!, s.data as StoredSession);
+    s.instance.carrier.send(s.ctx, s.sid!, s.data as StoredSession, s.reading);
     return undefined;
   },
 

@@ -4,16 +4,24 @@
  * because a forged or tampered cookie must be reset, not silently kept (SPEC §4.2, §5.11).
  * Every cookie write uses the configured `path` and `domain`, resets included (SPEC §5.2).
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Context } from 'koa';
 import type { SessionIdStore } from './options.js';
 import type { SessionCookie, StoredSession } from '../stores/types.js';
+import { sign, signatureIndex } from './cookie-signature.js';
+import { attributes, writeCookies } from './set-cookie.js';
 
-export type SidReading = { kind: 'absent' } | { kind: 'present'; sid: string } | { kind: 'forged' };
+/**
+ * What the client sent. A present sid signed with the newest key carries its signature, which is
+ * sent back as it is when the same sid is re-sent (one HMAC less per saving request).
+ */
+export type SidReading =
+  | { kind: 'absent' }
+  | { kind: 'present'; sid: string; signature?: string }
+  | { kind: 'forged' };
 
 export interface SidCarrier {
   read(ctx: Context): SidReading;
-  send(ctx: Context, sid: string, session: StoredSession): void;
+  send(ctx: Context, sid: string, session: StoredSession, reading: SidReading): void;
   reset(ctx: Context): void;
 }
 
@@ -22,26 +30,6 @@ const FORGED: SidReading = Object.freeze({ kind: 'forged' });
 
 /** Longer than any sid a generator makes: such a value is not looked up in the store. */
 const MAX_SID_LENGTH = 256;
-
-interface Keygrip {
-  index(data: string, digest: string): number;
-}
-
-/**
- * Whether `sig` signs `data` with one of the app's keys, as Keygrip (Koa's signer) signs: HMAC-SHA1
- * in base64url. Done here because Keygrip's check (tsscmp) costs two more HMACs and random bytes
- * per request; the comparison stays constant-time. A Keygrip instance of the app's is used as is.
- */
-function signedBy(keys: unknown, data: string, sig: string): boolean {
-  if (!Array.isArray(keys)) return (keys as Keygrip).index(data, sig) >= 0;
-  const given = Buffer.from(sig);
-  for (const key of keys) {
-    const expected = createHmac('sha1', key as string).update(data).digest();
-    const encoded = Buffer.from(expected.toString('base64url'));
-    if (encoded.length === given.length && timingSafeEqual(encoded, given)) return true;
-  }
-  return false;
-}
 
 /** The options that identify the cookie come from the configuration; a session may not move it. */
 function identity(cookie: Readonly<SessionCookie>) {
@@ -72,33 +60,10 @@ function sessionCookieOptions(own: SessionCookie | undefined): SessionCookie {
   return picked;
 }
 
-type CookieSetOptions = Parameters<Context['cookies']['set']>[2];
-
-/**
- * `cookies` refuses a `secure: true` cookie on a request it sees as plain HTTP, which is every
- * request behind a TLS-terminating proxy when `app.proxy` is off: a 500 after the store was
- * written. An app that sets `secure: true` says the client connection is encrypted, so the
- * cookie is sent as asked.
- */
-function setCookie(ctx: Context, name: string, value: string | null, options: SessionCookie): void {
-  const jar = ctx.cookies as unknown as { secure?: boolean };
-  if (options.secure !== true || jar.secure) {
-    ctx.cookies.set(name, value, options as CookieSetOptions);
-    return;
-  }
-  const seen = jar.secure;
-  jar.secure = true;
-  try {
-    ctx.cookies.set(name, value, options as CookieSetOptions);
-  } finally {
-    jar.secure = seen;
-  }
-}
-
 export function cookieCarrier(key: string, cookie: Readonly<SessionCookie>): SidCarrier {
   const fixed = identity(cookie);
   const sigName = `${key}.sig`;
-  const resetOptions = { ...cookie, ...fixed, maxAge: undefined, expires: new Date(0), overwrite: true };
+  const overwrite = cookie.overwrite !== false;
 
   return {
     read(ctx) {
@@ -111,19 +76,26 @@ export function cookieCarrier(key: string, cookie: Readonly<SessionCookie>): Sid
       // with path=/ whatever the configured path.
       const sig = ctx.cookies.get(sigName, { signed: false });
       const keys = ctx.app.keys as unknown;
-      if (!sig || !keys || !signedBy(keys, `${key}=${sid}`, sig)) return FORGED;
-      return { kind: 'present', sid };
+      const index = sig && keys ? signatureIndex(keys, `${key}=${sid}`, sig) : -1;
+      if (index < 0) return FORGED;
+      return index === 0 ? { kind: 'present', sid, signature: sig } : { kind: 'present', sid };
     },
-    send(ctx, sid, session) {
+    send(ctx, sid, session, reading) {
       if (ctx.headerSent) return;
       const options: SessionCookie = { ...cookie, ...sessionCookieOptions(session.cookie), ...fixed };
       // 'session' and null mean a browser-session cookie: no Max-Age, no Expires (SPEC §5.9).
-      if (typeof options.maxAge !== 'number') delete options.maxAge;
-      setCookie(ctx, key, sid, options);
+      // `secure: true` is honoured behind a TLS-terminating proxy too (no 500 after the store was
+      // written); unset, it follows the request as Koa sees it (`app.proxy`).
+      const attrs = attributes(options, ctx.secure, false);
+      if (!fixed.signed) return writeCookies(ctx.res, [[key, sid]], attrs, overwrite);
+      const known = reading.kind === 'present' && reading.sid === sid ? reading.signature : undefined;
+      const signature = known ?? sign(ctx.app.keys, `${key}=${sid}`);
+      writeCookies(ctx.res, [[key, sid], [sigName, signature]], attrs, overwrite);
     },
     reset(ctx) {
       if (ctx.headerSent) return;
-      setCookie(ctx, key, null, resetOptions);
+      const attrs = attributes({ ...cookie, ...fixed }, ctx.secure, true);
+      writeCookies(ctx.res, fixed.signed ? [[key, ''], [sigName, '']] : [[key, '']], attrs, true);
     },
   };
 }
