@@ -8,6 +8,7 @@ import type { Context } from 'koa';
 import type { MachineRunner } from '../machines/runner.js';
 import type { SaveMode, SessionEffect, SessionEvent } from '../machines/session.machine.js';
 import { isPlainObject } from '../stores/revive.js';
+import { announceJson, takeReadJson } from '../stores/serialized.js';
 import type { SessionLock, StoredSession } from '../stores/types.js';
 import type { Instance } from './instance.js';
 import { isStoreUnavailable, sessionTooLarge, storeTimedOut, storeUnavailable, type SessionError } from './errors.js';
@@ -104,7 +105,7 @@ export class RequestSession {
       this.data = this.instance.newSession();
       this.baseline = this.instance.emptyJson;
     } else if (this.baseline === undefined && this.data !== null) {
-      this.baseline = JSON.stringify(this.data);
+      this.baseline = takeReadJson(this.data) ?? JSON.stringify(this.data);
     }
     return this.data;
   }
@@ -154,9 +155,13 @@ export class RequestSession {
 
   /** Whether the session differs from what the app first saw. Unseen sessions cannot have changed. */
   private changed(): boolean {
+    this.decidedJson = undefined;
     if (this.baseline === undefined || this.data === null || this.data === undefined) return false;
-    return JSON.stringify(this.data) !== this.baseline;
+    this.decidedJson = JSON.stringify(this.data);
+    return this.decidedJson !== this.baseline;
   }
+  /** The JSON `changed()` compared, which the write that it may lead to reuses. */
+  private decidedJson: string | undefined;
 
   /**
    * `ctx.sessionId`: the sid; a new session's is generated on first read. Before the session is
@@ -212,11 +217,15 @@ export class RequestSession {
     // A new session saved without having been read (allowEmpty, sessionSave = true) is built now.
     this.data ??= this.instance.newSession();
     const session = this.data;
-    this.instance.options.beforeSave?.(this.ctx, session);
-    const json = JSON.stringify(session);
+    const { beforeSave } = this.instance.options;
+    beforeSave?.(this.ctx, session);
+    // The write follows the decision at once; only `beforeSave` can have changed the session since.
+    const json = (beforeSave === undefined ? this.decidedJson : undefined) ?? JSON.stringify(session);
+    this.decidedJson = undefined;
     const max = this.instance.options.maxSize;
     // A string's length in UTF-16 units bounds its UTF-8 size from below and its third from above.
     if (json.length > max / 3 && Buffer.byteLength(json) > max) throw sessionTooLarge(Buffer.byteLength(json), max);
+    announceJson(session, json);
     return { session, json };
   }
 

@@ -8,6 +8,7 @@
  */
 import type { LockOptions, SessionLock, SessionStore, StoredSession } from './types.js';
 import { reviveSession } from './revive.js';
+import { jsonForWrite, rememberReadJson } from './serialized.js';
 
 export interface MemoryStoreOptions {
   /** The most sessions held at once (default 100 000); the least recently written go first. */
@@ -45,16 +46,19 @@ export class MemoryStore implements SessionStore {
 
   get(key: string): StoredSession | undefined {
     const entry = this.live(key);
-    return entry === undefined ? undefined : reviveSession(JSON.parse(entry.json));
+    if (entry === undefined) return undefined;
+    const session = reviveSession(JSON.parse(entry.json));
+    if (session !== undefined) rememberReadJson(session, entry.json);
+    return session;
   }
 
   set(key: string, session: StoredSession, ttl?: number): void {
-    this.write(key, JSON.stringify(session), ttl);
+    this.write(key, jsonForWrite(session), ttl);
   }
 
   update(key: string, session: StoredSession, ttl?: number): boolean {
     if (this.live(key) === undefined) return false;
-    this.write(key, JSON.stringify(session), ttl);
+    this.write(key, jsonForWrite(session), ttl);
     return true;
   }
 

@@ -17,6 +17,7 @@ import { createRequire } from 'node:module';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Cluster, Redis, RedisOptions } from 'ioredis';
 import { reviveSession } from './revive.js';
+import { jsonForWrite, rememberReadJson } from './serialized.js';
 import type { LockOptions, SessionLock, SessionStore, StoredSession } from './types.js';
 
 /** What the store talks to: an ioredis `Redis` (standalone or Sentinel) or `Cluster`. */
@@ -196,18 +197,21 @@ export class RedisStore extends EventEmitter implements SessionStore {
     this.assertOpen();
     const json = await this.client.get(key);
     if (json === null || json === undefined) return undefined;
+    let session: StoredSession | undefined;
     try {
-      return reviveSession(JSON.parse(json));
+      session = reviveSession(JSON.parse(json));
     } catch {
       return undefined;
     }
+    if (session !== undefined) rememberReadJson(session, json);
+    return session;
   }
 
   /** `SET key json PX ttl`; without a `ttl` (the app asked for no expiry), a plain `SET`. */
   async set(key: string, session: StoredSession, ttl?: number): Promise<void> {
     this.assertOpen();
     const ms = px(ttl);
-    const json = JSON.stringify(session);
+    const json = jsonForWrite(session);
     await (ms === undefined ? this.client.set(key, json) : this.client.set(key, json, 'PX', ms));
   }
 
@@ -218,7 +222,7 @@ export class RedisStore extends EventEmitter implements SessionStore {
   async update(key: string, session: StoredSession, ttl?: number): Promise<boolean> {
     this.assertOpen();
     const ms = px(ttl);
-    const json = JSON.stringify(session);
+    const json = jsonForWrite(session);
     const reply = await (ms === undefined
       ? this.client.set(key, json, 'XX')
       : this.client.set(key, json, 'PX', ms, 'XX'));
