@@ -2,8 +2,9 @@
  * The `<key>.sig` cookie, as Koa's cookies (Keygrip) make it: HMAC-SHA1 of `name=value` with the
  * first of `app.keys`, in base64url; any of the keys verifies. Done here rather than through
  * Keygrip because its check (tsscmp) costs two more HMACs and random bytes per request and its keys
- * are prepared on every call; the comparison stays constant-time. An app whose `app.keys` is a
- * Keygrip instance has it used as is.
+ * are prepared on every call; comparisons stay constant-time. Only genuine signatures are ever
+ * remembered, so the memory cannot make a forged one pass. An app whose `app.keys` is a Keygrip
+ * instance has it used as is.
  */
 import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
 
@@ -12,32 +13,65 @@ interface Keygrip {
   index(data: string, digest: string): number;
 }
 
-/** Prepared keys per `app.keys` array, checked against its current content. */
-const prepared = new WeakMap<readonly unknown[], { source: unknown[]; keys: KeyObject[] }>();
+/**
+ * How many signatures made with the newest key are remembered per `app.keys`: a returning client's
+ * cookie is then checked without an HMAC (which was the largest cost of a read in the profile).
+ */
+const REMEMBERED = 10_000;
 
-function keyObjects(keys: readonly unknown[]): KeyObject[] {
+interface Prepared {
+  source: unknown[];
+  keys: KeyObject[];
+  /** `name=value` → its signature with the newest key, for recently signed or verified cookies. */
+  signatures: Map<string, string>;
+}
+
+/** Prepared keys per `app.keys` array, checked against its current content (keys rotate). */
+const prepared = new WeakMap<readonly unknown[], Prepared>();
+
+function prepare(keys: readonly unknown[]): Prepared {
   const cached = prepared.get(keys);
-  if (cached && cached.source.length === keys.length && cached.source.every((k, i) => k === keys[i])) return cached.keys;
-  const made = keys.map((k) => createSecretKey(Buffer.isBuffer(k) ? k : Buffer.from(String(k))));
-  prepared.set(keys, { source: [...keys], keys: made });
+  if (cached && cached.source.length === keys.length && cached.source.every((k, i) => k === keys[i])) return cached;
+  const made: Prepared = {
+    source: [...keys],
+    keys: keys.map((k) => createSecretKey(Buffer.isBuffer(k) ? k : Buffer.from(String(k)))),
+    signatures: new Map(),
+  };
+  prepared.set(keys, made);
   return made;
+}
+
+function remember(p: Prepared, data: string, sig: string): void {
+  if (p.signatures.size >= REMEMBERED) p.signatures.delete(p.signatures.keys().next().value!);
+  p.signatures.set(data, sig);
 }
 
 const digest = (key: KeyObject, data: string) => createHmac('sha1', key).update(data).digest('base64url');
 
+const same = (a: string, b: string) => {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+};
+
 export function sign(keys: unknown, data: string): string {
   if (!Array.isArray(keys)) return (keys as Keygrip).sign(data);
-  return digest(keyObjects(keys)[0]!, data);
+  const p = prepare(keys);
+  const sig = p.signatures.get(data) ?? digest(p.keys[0]!, data);
+  remember(p, data, sig);
+  return sig;
 }
 
 /** Which of the keys signed `data` into `sig`: 0 for the newest, -1 for none. */
 export function signatureIndex(keys: unknown, data: string, sig: string): number {
   if (!Array.isArray(keys)) return (keys as Keygrip).index(data, sig);
-  const given = Buffer.from(sig);
-  const objects = keyObjects(keys);
-  for (let i = 0; i < objects.length; i++) {
-    const expected = Buffer.from(digest(objects[i]!, data));
-    if (expected.length === given.length && timingSafeEqual(expected, given)) return i;
+  const p = prepare(keys);
+  const known = p.signatures.get(data);
+  if (known !== undefined && same(known, sig)) return 0;
+  for (let i = 0; i < p.keys.length; i++) {
+    if (!same(digest(p.keys[i]!, data), sig)) continue;
+    if (i === 0) remember(p, data, sig);
+    return i;
   }
   return -1;
 }

@@ -9,6 +9,7 @@
 import type { LockOptions, SessionLock, SessionStore, StoredSession } from './types.js';
 import { reviveSession } from './revive.js';
 import { jsonForWrite, rememberReadJson } from './serialized.js';
+import { KeyedQueue } from './keyed-queue.js';
 
 export interface MemoryStoreOptions {
   /** The most sessions held at once (default 100 000); the least recently written go first. */
@@ -26,8 +27,7 @@ interface Entry {
 export class MemoryStore implements SessionStore {
   readonly maxEntries: number;
   private readonly entries = new Map<string, Entry>();
-  /** Held locks: the key is present while held, with the queue of requests waiting for it. */
-  private readonly locks = new Map<string, (() => void)[]>();
+  private readonly turns = new KeyedQueue();
   private readonly now: () => number;
 
   constructor(options: MemoryStoreOptions = {}) {
@@ -75,28 +75,13 @@ export class MemoryStore implements SessionStore {
 
   /**
    * An in-process lock per key: one process holds all of this store's sessions, so a queue per
-   * key serializes their requests. Waiters are served in arrival order; a waiter that runs out of
-   * `wait` leaves the queue and gets `undefined`. (`lease` does not apply: the holder cannot die
-   * without the store dying with it.)
+   * key serializes their requests, in arrival order; a request that runs out of `wait` gets
+   * `undefined`. (`lease` does not apply: the holder cannot die without the store dying with it.)
    */
   lock(key: string, options: LockOptions): SessionLock | Promise<SessionLock | undefined> {
-    const waiters = this.locks.get(key);
-    if (waiters === undefined) {
-      this.locks.set(key, []);
-      return this.heldLock(key);
-    }
-    return new Promise((resolve) => {
-      const grant = () => {
-        clearTimeout(timer);
-        resolve(this.heldLock(key));
-      };
-      const timer = setTimeout(() => {
-        const i = waiters.indexOf(grant);
-        if (i >= 0) waiters.splice(i, 1);
-        resolve(undefined);
-      }, options.wait);
-      waiters.push(grant);
-    });
+    const turn = this.turns.enter(key, options.wait);
+    if (turn === true) return this.heldLock(key);
+    return turn.then((mine) => (mine ? this.heldLock(key) : undefined));
   }
 
   private heldLock(key: string): SessionLock {
@@ -105,9 +90,7 @@ export class MemoryStore implements SessionStore {
       release: () => {
         if (!held) return;
         held = false;
-        const next = this.locks.get(key)?.shift();
-        if (next) next();
-        else this.locks.delete(key);
+        this.turns.leave(key);
       },
     };
   }

@@ -18,6 +18,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Cluster, Redis, RedisOptions } from 'ioredis';
 import { reviveSession } from './revive.js';
 import { jsonForWrite, rememberReadJson } from './serialized.js';
+import { KeyedQueue } from './keyed-queue.js';
 import type { LockOptions, SessionLock, SessionStore, StoredSession } from './types.js';
 
 /** What the store talks to: an ioredis `Redis` (standalone or Sentinel) or `Cluster`. */
@@ -144,6 +145,8 @@ export class RedisStore extends EventEmitter implements SessionStore {
   /** The last lifecycle event reported, so that each transition is reported once. */
   private reported: 'connect' | 'disconnect';
   private closing: Promise<void> | undefined;
+  /** This process's requests take turns per lock key before contending in Redis. */
+  private readonly turns = new KeyedQueue();
   private readonly clientListeners: [string, (...args: any[]) => void][];
 
   constructor(options: RedisStoreOptions) {
@@ -250,20 +253,32 @@ export class RedisStore extends EventEmitter implements SessionStore {
 
   /**
    * A lease lock on the session (`concurrency: 'serialize'`), safe across processes: `SET NX PX`
-   * with a random token, retried with a growing pause until `wait` runs out; the lease is renewed
-   * while the lock is held, so a long request keeps it and a dead holder loses it after `lease`.
-   * Only the owner's token releases it (a Lua compare-and-delete).
+   * with a random token; the lease is renewed while the lock is held, so a long request keeps it
+   * and a dead holder loses it after `lease`; only the owner's token releases it (a Lua
+   * compare-and-delete). Requests of this process take turns first (woken in order when the one
+   * before releases), so only one of them at a time retries `SET NX`, with a growing pause, against
+   * holders in other processes. Gives up with `undefined` when `wait` runs out.
    */
   async lock(key: string, options: LockOptions): Promise<SessionLock | undefined> {
     this.assertOpen();
     const lockKey = lockKeyFor(key);
-    const token = randomBytes(16).toString('base64url');
     const deadline = Date.now() + options.wait;
-    for (let pause = 1; ; pause = Math.min(pause * 2, MAX_LOCK_POLL)) {
-      if ((await this.client.set(lockKey, token, 'PX', options.lease, 'NX')) === 'OK') break;
-      const left = deadline - Date.now();
-      if (left <= 0) return undefined;
-      await sleep(Math.min(pause + Math.random() * pause, left));
+    const turn = this.turns.enter(lockKey, options.wait);
+    if (turn !== true && !(await turn)) return undefined;
+    const token = randomBytes(16).toString('base64url');
+    try {
+      for (let pause = 1; ; pause = Math.min(pause * 2, MAX_LOCK_POLL)) {
+        if ((await this.client.set(lockKey, token, 'PX', options.lease, 'NX')) === 'OK') break;
+        const left = deadline - Date.now();
+        if (left <= 0) {
+          this.turns.leave(lockKey);
+          return undefined;
+        }
+        await sleep(Math.min(pause + Math.random() * pause, left));
+      }
+    } catch (err) {
+      this.turns.leave(lockKey);
+      throw err;
     }
     const client = this.client;
     const renew = setInterval(() => {
@@ -274,7 +289,8 @@ export class RedisStore extends EventEmitter implements SessionStore {
     return {
       release: () => {
         clearInterval(renew);
-        released ??= client.eval(RELEASE_LOCK, 1, lockKey, token);
+        // The next request of this process gets its turn once the lock is gone from Redis.
+        released ??= client.eval(RELEASE_LOCK, 1, lockKey, token).finally(() => this.turns.leave(lockKey));
         return released;
       },
     };
