@@ -22,8 +22,13 @@ const REMEMBERED = 10_000;
 interface Prepared {
   source: unknown[];
   keys: KeyObject[];
-  /** `name=value` → its signature with the newest key, for recently signed or verified cookies. */
+  /**
+   * `name=value` → its signature with the newest key, for recently signed or verified cookies, in
+   * two generations: when the current one is full it becomes the previous one (constant time; a
+   * Map emptied from the front would slow down its iteration).
+   */
   signatures: Map<string, string>;
+  previous: Map<string, string>;
 }
 
 /** Prepared keys per `app.keys` array, checked against its current content (keys rotate). */
@@ -36,14 +41,22 @@ function prepare(keys: readonly unknown[]): Prepared {
     source: [...keys],
     keys: keys.map((k) => createSecretKey(Buffer.isBuffer(k) ? k : Buffer.from(String(k)))),
     signatures: new Map(),
+    previous: new Map(),
   };
   prepared.set(keys, made);
   return made;
 }
 
 function remember(p: Prepared, data: string, sig: string): void {
-  if (p.signatures.size >= REMEMBERED) p.signatures.delete(p.signatures.keys().next().value!);
+  if (p.signatures.size >= REMEMBERED / 2) {
+    p.previous = p.signatures;
+    p.signatures = new Map();
+  }
   p.signatures.set(data, sig);
+}
+
+function remembered(p: Prepared, data: string): string | undefined {
+  return p.signatures.get(data) ?? p.previous.get(data);
 }
 
 const digest = (key: KeyObject, data: string) => createHmac('sha1', key).update(data).digest('base64url');
@@ -57,8 +70,11 @@ const same = (a: string, b: string) => {
 export function sign(keys: unknown, data: string): string {
   if (!Array.isArray(keys)) return (keys as Keygrip).sign(data);
   const p = prepare(keys);
-  const sig = p.signatures.get(data) ?? digest(p.keys[0]!, data);
-  remember(p, data, sig);
+  let sig = remembered(p, data);
+  if (sig === undefined) {
+    sig = digest(p.keys[0]!, data);
+    remember(p, data, sig);
+  }
   return sig;
 }
 
@@ -66,7 +82,7 @@ export function sign(keys: unknown, data: string): string {
 export function signatureIndex(keys: unknown, data: string, sig: string): number {
   if (!Array.isArray(keys)) return (keys as Keygrip).index(data, sig);
   const p = prepare(keys);
-  const known = p.signatures.get(data);
+  const known = remembered(p, data);
   if (known !== undefined && same(known, sig)) return 0;
   for (let i = 0; i < p.keys.length; i++) {
     if (!same(digest(p.keys[i]!, data), sig)) continue;

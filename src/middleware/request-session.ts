@@ -191,6 +191,11 @@ export class RequestSession {
   }
   private sidPromise: Promise<string> | undefined;
 
+  /** The sid, generated now if need be; `undefined` while an async `genSid` is running. */
+  sidNow(): string | undefined {
+    return this.generateSid();
+  }
+
   async ensureSid(): Promise<string> {
     const sid = this.generateSid();
     if (sid !== undefined) return sid;
@@ -355,11 +360,15 @@ const EFFECTS: Record<SessionEffect, Effect> = {
     outcome(
       s,
       'set',
-      async () => {
-        const sid = await s.ensureSid();
-        const { session, json } = s.prepareWrite();
-        await s.instance.store.set(sid, session);
-        return json;
+      () => {
+        // Synchronous with a synchronous genSid and store: no Promise, no timer.
+        const write = (sid: string) => {
+          const { session, json } = s.prepareWrite();
+          const stored = s.instance.store.set(sid, session);
+          return stored instanceof Promise ? stored.then(() => json) : json;
+        };
+        const sid = s.sidNow();
+        return sid === undefined ? s.ensureSid().then(write) : write(sid);
       },
       (json) => {
         s.written(json);
