@@ -6,12 +6,16 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import type { StatsReply } from './servers/common.js';
+// The same free-port and readiness helpers as the tests' redis-server.
+import { freePort, redisServerBinary as redisBinary, waitForPort } from '../test/helpers/redis-server.js';
+
+export { freePort, redisBinary };
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 export const ROOT = join(HERE, '..');
@@ -154,18 +158,6 @@ export function pinned(command: string, args: string[], core: number): [string, 
   return PIN ? ['taskset', ['-c', String(core), command, ...args]] : [command, args];
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 // ---------------------------------------------------------------------------------------------
 // redis-server
 
@@ -173,29 +165,6 @@ export interface RedisServer {
   url: string;
   port: number;
   stop(): Promise<void>;
-}
-
-export function redisBinary(): string | undefined {
-  const found = spawnSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' });
-  const path = found.stdout.trim();
-  return found.status === 0 && path ? path : undefined;
-}
-
-async function waitForTcp(port: number, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const socket = connect(port, '127.0.0.1');
-      socket.once('connect', () => {
-        socket.end();
-        resolve(true);
-      });
-      socket.once('error', () => resolve(false));
-    });
-    if (ok) return;
-    if (Date.now() > deadline) throw new Error(`nothing listens on 127.0.0.1:${port} after ${timeoutMs} ms`);
-    await sleep(50);
-  }
 }
 
 export async function startRedis(binary: string): Promise<RedisServer> {
@@ -206,7 +175,7 @@ export async function startRedis(binary: string): Promise<RedisServer> {
   const [command, fullArgs] = pinned(binary, args, 0);
   const child = spawn(command, fullArgs, { stdio: 'ignore' });
   children.add(child);
-  await waitForTcp(port, 10_000);
+  await waitForPort(port, 10_000);
   return {
     url: `redis://127.0.0.1:${port}`,
     port,

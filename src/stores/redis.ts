@@ -42,7 +42,14 @@ export interface RedisStoreCloseOptions {
  * Defaults for clients the store creates. One retry per command, so that an outage turns into
  * errors rather than commands queued for ever; the middleware bounds each store call anyway.
  */
-const CLIENT_DEFAULTS: RedisOptions = { maxRetriesPerRequest: 1, enableOfflineQueue: true, lazyConnect: false };
+const CLIENT_DEFAULTS: RedisOptions = {
+  maxRetriesPerRequest: 1,
+  enableOfflineQueue: true,
+  lazyConnect: false,
+  // Commands of concurrent requests issued in the same tick leave in one write: on a loaded server
+  // the socket writes, not Redis, were the largest cost per request in the profile.
+  enableAutoPipelining: true,
+};
 
 /** How long `close()` waits for the answer to QUIT before it cuts the connection. */
 const QUIT_TIMEOUT = 1_000;

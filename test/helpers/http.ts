@@ -2,8 +2,12 @@
  * Real HTTP for tests: an app listening on 127.0.0.1 on a free port, and a client with a small
  * cookie jar that behaves like a browser for what the tests need (set, overwrite, expire, path).
  */
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
+// Set-Cookie parsing is the conformance kit's: these tests read cookies as store authors' do.
+import { parseSetCookie, type Callable, type SetCookie } from '../../src/testing/http.js';
+
+export { parseSetCookie, type Callable, type SetCookie };
 
 export interface Listening {
   url: string;
@@ -11,13 +15,7 @@ export interface Listening {
   close(): Promise<void>;
 }
 
-/** Anything with Koa's `callback()`: Koa 2 and Koa 3 apps alike. */
-export interface Callable {
-  callback(): (req: never, res: never) => void;
-}
-
 export async function listen(app: Callable): Promise<Listening> {
-  const { createServer } = await import('node:http');
   const server = createServer(app.callback() as never);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
@@ -30,30 +28,6 @@ export async function listen(app: Callable): Promise<Listening> {
         server.close(() => resolve());
       }),
   };
-}
-
-export interface SetCookie {
-  name: string;
-  value: string;
-  attributes: Record<string, string | true>;
-  /** True when the header deletes the cookie (an expiry in the past or Max-Age=0). */
-  expired: boolean;
-}
-
-export function parseSetCookie(header: string): SetCookie {
-  const [pair = '', ...rest] = header.split(';');
-  const eq = pair.indexOf('=');
-  const name = pair.slice(0, eq).trim();
-  const value = pair.slice(eq + 1).trim();
-  const attributes: Record<string, string | true> = {};
-  for (const part of rest) {
-    const i = part.indexOf('=');
-    const key = (i < 0 ? part : part.slice(0, i)).trim().toLowerCase();
-    attributes[key] = i < 0 ? true : part.slice(i + 1).trim();
-  }
-  const expires = typeof attributes.expires === 'string' ? Date.parse(attributes.expires) : NaN;
-  const expired = attributes['max-age'] === '0' || (!Number.isNaN(expires) && expires <= Date.now());
-  return { name, value, attributes, expired };
 }
 
 export interface Reply {

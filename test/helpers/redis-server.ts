@@ -28,7 +28,7 @@ export async function freePort(): Promise<number> {
 }
 
 /** Resolves when something accepts TCP connections on the port, rejects after `timeoutMs`. */
-async function waitForPort(port: number, timeoutMs: number): Promise<void> {
+export async function waitForPort(port: number, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const ok = await new Promise<boolean>((resolve) => {
