@@ -1,0 +1,85 @@
+/**
+ * What each session library adds to a Koa request, without the network: requests are handed to
+ * `app.callback()` in-process (a real IncomingMessage and ServerResponse, no socket), one after
+ * another, and the µs per request are compared with bare Koa measured in the same run. On this
+ * kind of virtual machine the loopback socket writes cost more than the session work, which
+ * blurs the HTTP benchmark's ratios; this shows the libraries' own cost.
+ *
+ *   npm run build && NODE_ENV=production npx tsx bench/overhead.ts
+ *
+ * Environment: OVERHEAD_REQUESTS (per measurement, default 30 000).
+ */
+import { IncomingMessage, ServerResponse } from 'node:http';
+import { Socket } from 'node:net';
+import Koa from 'koa';
+import kgs from 'koa-generic-session';
+import session from 'koa-session-machine';
+import { APP_KEYS } from './servers/common.js';
+
+type Handler = (req: IncomingMessage, res: ServerResponse) => unknown;
+type Counter = { count?: number } | null | undefined;
+
+const REQUESTS = Number(process.env.OVERHEAD_REQUESTS ?? 30_000);
+
+function app(middleware?: Koa.Middleware): Handler {
+  const koa = new Koa();
+  koa.keys = APP_KEYS;
+  if (middleware) koa.use(middleware);
+  koa.use((ctx) => {
+    const sess = (ctx as unknown as { session: Counter }).session;
+    if (ctx.path === '/get' && sess) sess.count = (sess.count ?? 0) + 1;
+    ctx.body = { count: ctx.path === '/none' ? 0 : (sess?.count ?? 0) };
+  });
+  return koa.callback() as Handler;
+}
+
+/** One request through `handler`; its Set-Cookie headers. */
+function request(handler: Handler, path: string, cookie?: string): Promise<string[]> {
+  return new Promise((resolve) => {
+    const req = new IncomingMessage(new Socket());
+    req.method = 'GET';
+    req.url = path;
+    req.headers = cookie ? { host: 'bench', cookie } : { host: 'bench' };
+    const res = new ServerResponse(req);
+    res.end = function (this: ServerResponse) {
+      resolve(([] as string[]).concat((this.getHeader('set-cookie') as string[] | undefined) ?? []));
+      return this;
+    } as ServerResponse['end'];
+    void handler(req, res);
+  });
+}
+
+async function perRequest(handler: Handler, path: string, cookie?: string): Promise<number> {
+  for (let i = 0; i < REQUESTS / 10; i++) await request(handler, path, cookie);
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < REQUESTS; i++) await request(handler, path, cookie);
+  return Number(process.hrtime.bigint() - start) / REQUESTS / 1000;
+}
+
+const cookieOf = async (handler: Handler) =>
+  (await request(handler, '/get')).map((c) => c.split(';')[0]).join('; ');
+
+const bare = app();
+const libraries: [string, Handler][] = [
+  ['koa-generic-session + MemoryStore', app(kgs())],
+  ['koa-session-machine + MemoryStore', app(session())],
+];
+const scenarios: [string, string, boolean][] = [
+  ['`/get` with a cookie (write)', '/get', true],
+  ['`/read` with a cookie (read)', '/read', true],
+  ['`/none` without a cookie (untouched)', '/none', false],
+  ['`/get` without a cookie (new session)', '/get', false],
+];
+
+console.log(`| scenario | bare Koa µs | ${libraries.map(([n]) => `${n}: added µs`).join(' | ')} | added, kgs ÷ ksm |`);
+console.log(`|---|--:|${libraries.map(() => '--:|').join('')}--:|`);
+for (const [label, path, withCookie] of scenarios) {
+  const base = await perRequest(bare, path);
+  const added: number[] = [];
+  for (const [, handler] of libraries) {
+    const cookie = withCookie ? await cookieOf(handler) : undefined;
+    added.push((await perRequest(handler, path, cookie)) - base);
+  }
+  const ratio = added[0]! / Math.max(added[1]!, 0.1);
+  console.log(`| ${label} | ${base.toFixed(1)} | ${added.map((a) => `+${a.toFixed(1)}`).join(' | ')} | ${ratio.toFixed(1)}× |`);
+}
