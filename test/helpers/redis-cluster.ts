@@ -9,14 +9,13 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
-import { freePort, redisServerBinary } from './redis-server.js';
+import { freePort, redisServerBinary, waitForPort } from './redis-server.js';
 
-export { freePort, redisServerBinary };
+export { freePort, redisServerBinary, waitForPort };
 
 export function redisCliBinary(): string | undefined {
   const found = spawnSync('sh', ['-c', 'command -v redis-cli'], { encoding: 'utf8' });
@@ -37,28 +36,6 @@ export function redisToolsAvailable(what: string): boolean {
   return false;
 }
 
-/** Resolves when something accepts TCP connections on the port, rejects after `timeoutMs`. */
-export async function waitForPort(port: number, timeoutMs: number, child?: ChildProcess): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (child && (child.exitCode !== null || child.signalCode !== null)) {
-      throw new Error(`the process for port ${port} exited (${child.exitCode ?? child.signalCode}) before listening`);
-    }
-    const ok = await new Promise<boolean>((resolve) => {
-      const socket = connect(port, '127.0.0.1');
-      socket.once('connect', () => {
-        socket.end();
-        resolve(true);
-      });
-      socket.once('error', () => resolve(false));
-    });
-    if (ok) return;
-    if (Date.now() > deadline) throw new Error(`nothing listened on ${port} within ${timeoutMs} ms`);
-    await sleep(25);
-  }
-}
-
-/** Stops a child: SIGTERM, then SIGKILL after `graceMs`; resolves once it has exited. */
 export async function stopProcess(child: ChildProcess, graceMs = 3000): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = once(child, 'exit');

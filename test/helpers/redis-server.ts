@@ -27,10 +27,16 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** Resolves when something accepts TCP connections on the port, rejects after `timeoutMs`. */
-export async function waitForPort(port: number, timeoutMs: number): Promise<void> {
+/**
+ * Resolves when something accepts TCP connections on the port, rejects after `timeoutMs`, or at
+ * once when `child` (the process meant to listen there) exits first.
+ */
+export async function waitForPort(port: number, timeoutMs: number, child?: ChildProcess): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
+    if (child && (child.exitCode !== null || child.signalCode !== null)) {
+      throw new Error(`the process for port ${port} exited (${child.exitCode ?? child.signalCode}) before listening`);
+    }
     const ok = await new Promise<boolean>((resolve) => {
       const socket = connect(port, '127.0.0.1');
       socket.once('connect', () => {
@@ -40,8 +46,8 @@ export async function waitForPort(port: number, timeoutMs: number): Promise<void
       socket.once('error', () => resolve(false));
     });
     if (ok) return;
-    if (Date.now() > deadline) throw new Error(`redis-server did not listen on ${port} within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
+    if (Date.now() > deadline) throw new Error(`nothing listened on 127.0.0.1:${port} within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 25));
   }
 }
 
@@ -76,7 +82,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   let child: ChildProcess;
   const launch = async () => {
     child = spawn(binary, args, { stdio: 'ignore' });
-    await waitForPort(chosen, 10_000);
+    await waitForPort(chosen, 10_000, child);
   };
   const stop = () =>
     new Promise<void>((resolve) => {
