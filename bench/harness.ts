@@ -371,3 +371,17 @@ export async function drive(port: number, path: string, cookie: string | undefin
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
+
+/** Runs a script's `main`, then ends every child it started, whatever happened. */
+export function runMain(main: () => Promise<void>): void {
+  main()
+    .then(() => {
+      killAll('SIGKILL');
+      process.exit(0);
+    })
+    .catch((err: unknown) => {
+      console.error(err instanceof Error ? (err.stack ?? err.message) : err);
+      killAll('SIGKILL');
+      process.exit(1);
+    });
+}

@@ -14,12 +14,12 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:f
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
+  runMain,
   ROOT,
   SCENARIOS,
   VARIANTS,
   drive,
   installCleanup,
-  killAll,
   positiveNumber,
   prepareCookie,
   redisBinary,
@@ -200,13 +200,4 @@ async function main(): Promise<void> {
   }
 }
 
-main()
-  .then(() => {
-    killAll('SIGKILL');
-    process.exit(0);
-  })
-  .catch((err: unknown) => {
-    console.error(err instanceof Error ? (err.stack ?? err.message) : err);
-    killAll('SIGKILL');
-    process.exit(1);
-  });
+runMain(main);

@@ -26,6 +26,7 @@ import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
+  runMain,
   CONNECTIONS,
   NPROC,
   PIN,
@@ -442,13 +443,4 @@ async function main(): Promise<void> {
   console.log(`wrote bench/results/${out}.json and bench/results/${out}.md (chart: npx tsx bench/chart.ts)`);
 }
 
-main()
-  .then(() => {
-    killAll('SIGKILL');
-    process.exit(0);
-  })
-  .catch((err: unknown) => {
-    console.error(err instanceof Error ? (err.stack ?? err.message) : err);
-    killAll('SIGKILL');
-    process.exit(1);
-  });
+runMain(main);
