@@ -61,16 +61,23 @@ describe('§6.1 no lost updates', () => {
   async function heldSession(options: SessionOptions) {
     let release!: () => void;
     const held = new Promise<void>((r) => (release = r));
+    let entered!: () => void;
+    const holding = new Promise<void>((r) => (entered = r));
     let slow = false;
-    server = await listen(incrementApp(options, () => (slow ? held : Promise.resolve())));
+    const hold = () => {
+      if (!slow) return Promise.resolve();
+      slow = false;
+      entered();
+      return held;
+    };
+    server = await listen(incrementApp(options, hold));
     const client = new Client(server.url);
     await client.get('/inc');
     const cookie = client.cookieHeader('/');
     slow = true;
     const holder = client.get('/inc', { cookie });
-    // Let the holder take the lock and reach its handler before the next request arrives.
-    await sleep(30);
-    slow = false;
+    // The holder has the lock and is in its handler before the next request is sent.
+    await holding;
     return { client, cookie, holder, release };
   }
 

@@ -137,12 +137,16 @@ describe('§5.6 with a store that has only get/set/destroy (koa-generic-session 
     };
     let release!: () => void;
     const held = new Promise<void>((r) => (release = r));
+    let loaded!: () => void;
+    const slowLoaded = new Promise<void>((r) => (loaded = r));
     const app = new Koa();
     app.keys = ['k'];
     app.use(session({ store: plain }));
     app.use(async (ctx) => {
       if (ctx.path === '/logout') ctx.session = null;
       else if (ctx.path === '/slow') {
+        expect(ctx.session!.user).toBe('u');
+        loaded();
         await held;
         ctx.session!.late = true;
       } else ctx.session!.user = 'u';
@@ -155,7 +159,7 @@ describe('§5.6 with a store that has only get/set/destroy (koa-generic-session 
       const cookie = client.cookieHeader('/');
       expect(data.size).toBe(1);
       const slow = client.get('/slow', { cookie });
-      await new Promise((r) => setTimeout(r, 30));
+      await slowLoaded;
       await client.get('/logout', { cookie });
       expect(data.size).toBe(0);
       release();

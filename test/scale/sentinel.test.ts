@@ -19,7 +19,11 @@ import { startApp, stopApps, type AppProcess } from './fixtures/apps.js';
 
 const available = redisToolsAvailable('Redis Sentinel');
 const STORE_TIMEOUT = 1000;
-const SLACK = 300;
+/**
+ * Scheduling slack on a loaded machine (the whole suite runs beside this): these bounds tell a hung
+ * request (which would wait for the 15 s stream to end) from an answered one, not fast from slow.
+ */
+const SLACK = 2000;
 const STREAM_EVERY = 50;
 const STREAM_MAX = 15_000;
 
@@ -233,7 +237,8 @@ describe.skipIf(!available)('RedisStore on Sentinel (master, replica, three sent
     expect(run.switchedAt).toBeDefined();
     // With ioredis' failoverDetector the processes follow +switch-master at once, rather than when
     // the old master is demoted (some 10 s later, with everything written to it meanwhile lost).
-    for (const at of reconnected) expect(at! - run.switchedAt!).toBeLessThan(2000);
+    // (Without it they would follow some 10 s later; the margin is for a loaded machine.)
+    for (const at of reconnected) expect(at! - run.switchedAt!).toBeLessThan(6000);
     expectBoundedAnswers(setup, run);
     await expectSessionsKept(setup);
     // Written between the promotion and the switch-over, the stream's last counts may have gone to

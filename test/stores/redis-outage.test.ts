@@ -81,7 +81,8 @@ describe.skipIf(!redisUrl)('store outages on a real redis-server', () => {
       expect(firstFailure?.status).toBe(503);
       // Every answer during the outage was a 503 (never a 500, never a hang past the bounds).
       expect(seen.filter((r) => r.status !== 200 && r.status !== 503)).toEqual([]);
-      expect(seen.every((r, i) => i === 0 || r.at - seen[i - 1]!.at < 2000)).toBe(true);
+      // No answer hung: each came well within the bounds (a hang would reach the stream's end).
+    expect(seen.every((r, i) => i === 0 || r.at - seen[i - 1]!.at < 5000)).toBe(true);
       const after = await client.get('/', { cookie });
       expect(after.status).toBe(200);
       // Nothing written before the outage was lost: the counter goes on from where it was.
