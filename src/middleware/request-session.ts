@@ -44,10 +44,6 @@ export class RequestSession {
     this.sid = reading.kind === 'present' ? reading.sid : undefined;
   }
 
-  get state(): string {
-    return this.runner.state;
-  }
-
   /**
    * Feeds `event` to the machine and performs the effects it asks for, feeding back their results.
    * Synchronous as long as the store answers synchronously (the MemoryStore does), so that such a
@@ -169,19 +165,19 @@ export class RequestSession {
    */
   sessionId(): string | undefined {
     const state = this.runner.state;
-    if (state === 'fresh') return this.generateSid();
+    if (state === 'fresh') return this.sidNow();
     if (state === 'uninitialized' && this.sid === undefined) {
       // No client sid: the load will start a new session, which keeps the sid handed out here.
       this.keepSid = true;
-      return this.generateSid();
+      return this.sidNow();
     }
     return this.sid;
   }
   /** A sid read before the load (with `defer`) that the new session must keep. */
   private keepSid = false;
 
-  /** The sid, generated if there is none; `undefined` only while an async `genSid` is running. */
-  private generateSid(): string | undefined {
+  /** The sid, generated now if there is none; `undefined` only while an async `genSid` is running. */
+  sidNow(): string | undefined {
     if (this.sid === undefined && this.sidPromise === undefined) {
       const sid = this.instance.options.genSid.call(this.ctx, 24);
       if (typeof sid === 'string') this.sid = sid;
@@ -191,13 +187,8 @@ export class RequestSession {
   }
   private sidPromise: Promise<string> | undefined;
 
-  /** The sid, generated now if need be; `undefined` while an async `genSid` is running. */
-  sidNow(): string | undefined {
-    return this.generateSid();
-  }
-
   async ensureSid(): Promise<string> {
-    const sid = this.generateSid();
+    const sid = this.sidNow();
     if (sid !== undefined) return sid;
     return this.sidPromise!;
   }
@@ -229,7 +220,10 @@ export class RequestSession {
     this.decidedJson = undefined;
     const max = this.instance.options.maxSize;
     // A string's length in UTF-16 units bounds its UTF-8 size from below and its third from above.
-    if (json.length > max / 3 && Buffer.byteLength(json) > max) throw sessionTooLarge(Buffer.byteLength(json), max);
+    if (json.length > max / 3) {
+      const bytes = Buffer.byteLength(json);
+      if (bytes > max) throw sessionTooLarge(bytes, max);
+    }
     announceJson(session, json);
     return { session, json };
   }
