@@ -3,7 +3,8 @@
  *
  * For each scenario, every variant's server runs as its own child process on 127.0.0.1 (pinned to
  * core 1 with `taskset` when there are two cores or more; this process, the load generator, moves
- * itself to core 0). Each round drives the variants one after the other, A B C …, with autocannon
+ * itself to core 0). Each round drives the variants one after the other, A B C … (reversed every
+ * other round, so that a drift of the machine's speed favours none of them), with autocannon
  * (50 keep-alive connections, a fixed duration), and reads the server's CPU time and RSS over IPC
  * before and after. Every figure is reported as the median over rounds and as the median of the
  * per-round ratios to bare Koa (and to koa-generic-session), measured in the same round.
@@ -349,7 +350,8 @@ async function main(): Promise<void> {
           rounds[variant.id] = [];
         }
         for (let round = 1; round <= ROUNDS; round++) {
-          for (const server of servers) {
+          // A B C, then C B A: a machine that speeds up or slows down during a round favours no variant.
+          for (const server of round % 2 ? servers : [...servers].reverse()) {
             const id = server.variant.id;
             const countCommands = redis && id === 'ksm-redis' && scenario.rolling;
             if (countCommands) await redisCommand(redis!.port, 'CONFIG', 'RESETSTAT');

@@ -11,16 +11,31 @@ import type { SessionCookie } from '../stores/types.js';
 // RFC 6265 cookie-octets: what a value may hold without quoting.
 const COOKIE_VALUE = /^[\u0021\u0023-\u002b\u002d-\u003a\u003c-\u005b\u005d-\u007e]*$/;
 
+/**
+ * `Expires` has a resolution of one second, and every saving request of the same second writes the
+ * same date: it is formatted once per second (`toUTCString` was about a µs per request).
+ */
+let lastSecond = Number.NaN;
+let lastDate = '';
+function httpDate(ms: number): string {
+  const second = Math.floor(ms / 1000);
+  if (second !== lastSecond) {
+    lastDate = new Date(second * 1000).toUTCString();
+    lastSecond = second;
+  }
+  return lastDate;
+}
+
 /** The attributes after `name=value`, for cookie options and the request's `secure`. */
 export function attributes(options: SessionCookie, requestSecure: boolean, expired: boolean): string {
   let header = '';
   if (options.path) header += `; path=${options.path}`;
   const expires = expired
-    ? new Date(0)
+    ? httpDate(0)
     : typeof options.maxAge === 'number' && options.maxAge
-      ? new Date(Date.now() + options.maxAge)
-      : options.expires;
-  if (expires) header += `; expires=${expires.toUTCString()}`;
+      ? httpDate(Date.now() + options.maxAge)
+      : options.expires?.toUTCString();
+  if (expires) header += `; expires=${expires}`;
   if (options.domain) header += `; domain=${options.domain}`;
   if (options.priority) header += `; priority=${options.priority.toLowerCase()}`;
   const sameSite = options.sameSite;

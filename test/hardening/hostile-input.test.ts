@@ -279,6 +279,26 @@ describe('§5.11 hostile input never crashes, never adopts the client sid, never
     expect(ran.cookieHeaderSigned).toBeGreaterThanOrEqual(RUNS);
   });
 
+  it('a signature one character off the genuine one, at any position, is refused (the remembered signature is compared in full)', async () => {
+    const store = new RecordingStore();
+    const server = await start({ store });
+    const login = await rawGet(server.url, '/login', undefined);
+    const realSid = login.body.sid as string;
+    const realSig = login.setCookies.find((c) => c.name === 'koa.sid.sig')!.value;
+    // The genuine pair is accepted (and its signature is now remembered)...
+    const genuine = await rawGet(server.url, '/', `koa.sid=${realSid}; koa.sid.sig=${realSig}`);
+    expect(genuine.body.sid).toBe(realSid);
+    expect(genuine.body.fresh).toBe(false);
+    // ...and every one-character change of it, first, middle or last, shorter or longer, is not.
+    const variants = [...realSig].map((c, i) => realSig.slice(0, i) + (c === 'A' ? 'B' : 'A') + realSig.slice(i + 1));
+    variants.push(realSig.slice(0, -1), realSig + 'A');
+    for (const forged of variants) {
+      const reply = await rawGet(server.url, '/', `koa.sid=${realSid}; koa.sid.sig=${forged}`);
+      expectFresh(reply, [realSid], server);
+    }
+    expect(store.peek(PREFIX + realSid)).toMatchObject({ user: 'ann' });
+  });
+
   /** One request with `koa.sid=<value>` to an unsigned, prefix-less app; checks freshness and writes. */
   async function unsignedRun(server: Served, value: string, written: () => string[], guard: ReturnType<typeof prototypeGuard>) {
     const cookie = `koa.sid=${value}`;
