@@ -14,8 +14,9 @@ interface Keygrip {
 }
 
 /**
- * How many signatures made with the newest key are remembered per `app.keys`: a returning client's
- * cookie is then checked without an HMAC (which was the largest cost of a read in the profile).
+ * How many verified signatures of the newest key are remembered per `app.keys`: a returning
+ * client's cookie is then checked without an HMAC (which was the largest cost of a read in the
+ * profile).
  */
 const REMEMBERED = 10_000;
 
@@ -23,7 +24,7 @@ interface Prepared {
   source: unknown[];
   keys: KeyObject[];
   /**
-   * `name=value` → its signature with the newest key, for recently signed or verified cookies, in
+   * `name=value` → its signature with the newest key, for recently verified cookies, in
    * two generations: when the current one is full it becomes the previous one (constant time; a
    * Map emptied from the front would slow down its iteration).
    */
@@ -73,15 +74,15 @@ function same(genuine: string, claimed: string): boolean {
   return diff === 0;
 }
 
+/**
+ * Signs with the newest key. What is signed is a sid the client does not hold yet (a returning
+ * client's own signature is sent back as it came), so nothing is looked up or remembered here: a
+ * signature is remembered when the client first comes back with it, which spares the memory (and
+ * the garbage collector) the sessions of clients that never return.
+ */
 export function sign(keys: unknown, data: string): string {
   if (!Array.isArray(keys)) return (keys as Keygrip).sign(data);
-  const p = prepare(keys);
-  let sig = remembered(p, data);
-  if (sig === undefined) {
-    sig = digest(p.keys[0]!, data);
-    remember(p, data, sig);
-  }
-  return sig;
+  return digest(prepare(keys).keys[0]!, data);
 }
 
 /** Which of the keys signed `data` into `sig`: 0 for the newest, -1 for none. */

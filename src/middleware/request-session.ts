@@ -248,13 +248,25 @@ function asError(err: unknown): Error {
   return err instanceof Error ? err : new Error(String(err));
 }
 
-/** Rejects with a 503 when `value` has not settled within `ms`; the timer never outlives the call. */
+/**
+ * Rejects with a 503 when `value` has not settled within `ms`; the timer never outlives the call.
+ * One Promise per call (not `Promise.race` and `finally`, which made three more on every store
+ * round trip of a Redis request).
+ */
 function bounded<T>(value: Promise<T>, ms: number, operation: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(storeTimedOut(operation, ms)), ms);
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(storeTimedOut(operation, ms)), ms);
+    value.then(
+      (result) => {
+        clearTimeout(timer);
+        resolve(result);
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        reject(err);
+      },
+    );
   });
-  return Promise.race([value, timeout]).finally(() => clearTimeout(timer));
 }
 
 /**
@@ -280,7 +292,16 @@ function outcome<T>(
   try {
     const gate = s.instance.connection?.gate();
     const value = gate === undefined ? boundedCall() : gate.then(boundedCall);
-    return value instanceof Promise ? value.then(ok).catch(fail) : ok(value);
+    return value instanceof Promise ? value.then((v) => settle(ok, v, fail), fail) : ok(value);
+  } catch (err) {
+    return fail(err);
+  }
+}
+
+/** `ok(value)`, or `fail` with what it threw: an answer the app's data makes unusable is a failed call. */
+function settle<T>(ok: (value: T) => SessionEvent, value: T, fail: (err: unknown) => SessionEvent): SessionEvent {
+  try {
+    return ok(value);
   } catch (err) {
     return fail(err);
   }
