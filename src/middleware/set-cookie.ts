@@ -46,6 +46,28 @@ export function attributes(options: SessionCookie, requestSecure: boolean, expir
   return header;
 }
 
+/**
+ * `attributes(options, secure, false)` for options fixed at start-up, remembered per second of
+ * `Expires` and per value of the request's `secure`: most saving requests use the configured
+ * options, and then only the date can change, once a second.
+ */
+export function configuredAttributes(options: SessionCookie): (requestSecure: boolean) => string {
+  const maxAge = typeof options.maxAge === 'number' && options.maxAge ? options.maxAge : undefined;
+  const made: [second: number, attrs: string][] = [
+    [Number.NaN, ''],
+    [Number.NaN, ''],
+  ];
+  return (requestSecure) => {
+    const second = maxAge === undefined ? 0 : Math.floor((Date.now() + maxAge) / 1000);
+    const slot = made[requestSecure ? 1 : 0]!;
+    if (slot[0] !== second) {
+      slot[1] = attributes(options, requestSecure, false);
+      slot[0] = second;
+    }
+    return slot[1];
+  };
+}
+
 /** Adds `name=value<attrs>` for each pair, replacing earlier headers of those names when `overwrite`. */
 export function writeCookies(
   res: ServerResponse,

@@ -8,7 +8,7 @@ import type { Context } from 'koa';
 import type { SessionIdStore } from './options.js';
 import type { SessionCookie, StoredSession } from '../stores/types.js';
 import { sign, signatureIndex } from './cookie-signature.js';
-import { attributes, writeCookies } from './set-cookie.js';
+import { attributes, configuredAttributes, writeCookies } from './set-cookie.js';
 
 /**
  * What the client sent. A present sid signed with the newest key carries its signature, which is
@@ -36,6 +36,16 @@ function identity(cookie: Readonly<SessionCookie>) {
   return { path: cookie.path, domain: cookie.domain, signed: cookie.signed !== false };
 }
 
+/** The cookie options a session carries and may change for itself. */
+const OWN_OPTIONS = ['maxAge', 'expires', 'httpOnly', 'secure', 'sameSite', 'priority', 'partitioned'] as const;
+
+/** Whether a session's own cookie options are the configured ones (the usual case: a copy of them). */
+function sameAsConfigured(own: SessionCookie | undefined, cookie: Readonly<SessionCookie>): boolean {
+  if (own === undefined || own === null || typeof own !== 'object') return false;
+  for (const name of OWN_OPTIONS) if (own[name] !== cookie[name]) return false;
+  return true;
+}
+
 const SAME_SITE: readonly unknown[] = ['strict', 'lax', 'none', true, false];
 const PRIORITY: readonly unknown[] = ['low', 'medium', 'high'];
 
@@ -60,21 +70,39 @@ function sessionCookieOptions(own: SessionCookie | undefined): SessionCookie {
   return picked;
 }
 
+/**
+ * A reader of one cookie from the request's Cookie header, exactly as Koa's cookies module reads it
+ * (the first `name=` after the start or a `;`, surrounding quotes removed), without the Cookies and
+ * Keygrip objects `ctx.cookies` builds on each request.
+ */
+function cookieReader(name: string): (ctx: Context) => string | undefined {
+  const pattern = new RegExp(`(?:^|;) *${name.replace(/[-[\]{}()*+?.,\\^$|#\s]/g, '\\$&')}=([^;]*)`);
+  return (ctx) => {
+    const header = ctx.req.headers.cookie;
+    if (!header) return undefined;
+    const value = pattern.exec(header)?.[1];
+    return value !== undefined && value[0] === '"' ? value.slice(1, -1) : value;
+  };
+}
+
 export function cookieCarrier(key: string, cookie: Readonly<SessionCookie>): SidCarrier {
   const fixed = identity(cookie);
   const sigName = `${key}.sig`;
+  const readSid = cookieReader(key);
+  const readSignature = cookieReader(sigName);
   const overwrite = cookie.overwrite !== false;
+  const configured = configuredAttributes({ ...cookie, ...fixed });
 
   return {
     read(ctx) {
-      const sid = ctx.cookies.get(key, { signed: false });
+      const sid = readSid(ctx);
       if (!sid) return ABSENT;
       if (sid.length > MAX_SID_LENGTH) return FORGED;
       if (!fixed.signed) return { kind: 'present', sid };
-      // Checked here rather than by `cookies.get(key, { signed: true })`, which answers a bad
+      // Checked here rather than by `ctx.cookies.get(key, { signed: true })`, which answers a bad
       // signature with undefined (a forged cookie would look like no cookie) and resets `.sig`
       // with path=/ whatever the configured path.
-      const sig = ctx.cookies.get(sigName, { signed: false });
+      const sig = readSignature(ctx);
       const keys = ctx.app.keys as unknown;
       const index = sig && keys ? signatureIndex(keys, `${key}=${sid}`, sig) : -1;
       if (index < 0) return FORGED;
@@ -82,11 +110,13 @@ export function cookieCarrier(key: string, cookie: Readonly<SessionCookie>): Sid
     },
     send(ctx, sid, session, reading) {
       if (ctx.headerSent) return;
-      const options: SessionCookie = { ...cookie, ...sessionCookieOptions(session.cookie), ...fixed };
       // 'session' and null mean a browser-session cookie: no Max-Age, no Expires (SPEC §5.9).
       // `secure: true` is honoured behind a TLS-terminating proxy too (no 500 after the store was
       // written); unset, it follows the request as Koa sees it (`app.proxy`).
-      const attrs = attributes(options, ctx.secure, false);
+      const requestSecure = cookie.secure === undefined && ctx.secure;
+      const attrs = sameAsConfigured(session.cookie, cookie)
+        ? configured(requestSecure)
+        : attributes({ ...cookie, ...sessionCookieOptions(session.cookie), ...fixed }, requestSecure, false);
       if (!fixed.signed) return writeCookies(ctx.res, [[key, sid]], attrs, overwrite);
       const known = reading.kind === 'present' && reading.sid === sid ? reading.signature : undefined;
       const signature = known ?? sign(ctx.app.keys, `${key}=${sid}`);

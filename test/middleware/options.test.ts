@@ -198,6 +198,34 @@ describe.each(KOA_VERSIONS)('options on $name', ({ Koa }) => {
   });
 
   describe('cookie', () => {
+    it('Expires follows the clock from one saving request to the next, and a session with its own maxAge gets its own', async () => {
+      const t = await startApp(Koa, { cookie: { maxAge: 60 * 60_000 } }, (ctx) => {
+        const sess = ctx.session as StoredSession;
+        if (ctx.path === '/remember') sess.cookie.maxAge = 7 * DAY;
+        sess.count = ((sess.count as number | undefined) ?? 0) + 1;
+        ctx.body = { count: sess.count };
+      });
+      const client = t.client();
+      const expiresOf = (reply: Awaited<ReturnType<typeof client.get>>) => cookieOf(reply, 'koa.sid')!.attributes.expires as string;
+      // Only Date is faked: the HTTP round trips keep their real timers.
+      vi.useFakeTimers({ toFake: ['Date'] });
+      try {
+        const start = Date.UTC(2030, 0, 1, 12, 0, 0, 400);
+        vi.setSystemTime(start);
+        const first = expiresOf(await client.get('/'));
+        expect(first).toBe(new Date(start + 60 * 60_000).toUTCString());
+        // Later in the same second: the same date. 90.7 s later: the date moved with the clock.
+        vi.setSystemTime(start + 500);
+        expect(expiresOf(await client.get('/'))).toBe(first);
+        vi.setSystemTime(start + 90_700);
+        expect(expiresOf(await client.get('/'))).toBe(new Date(start + 90_700 + 60 * 60_000).toUTCString());
+        // The same second, a session that set its own maxAge: its own date, not the configured one.
+        expect(expiresOf(await client.get('/remember'))).toBe(new Date(start + 90_700 + 7 * DAY).toUTCString());
+      } finally {
+        vi.useRealTimers();
+      }
+    });
+
     it('defaults to httpOnly, path=/, sameSite=lax, signed, expiring in a day', async () => {
       const t = await startApp(Koa, {}, counter);
       const reply = await t.client().get('/');
@@ -282,6 +310,23 @@ describe.each(KOA_VERSIONS)('options on $name', ({ Koa }) => {
       const reply = await client.get('/');
       expect(cookieNames(reply)).toEqual(['koa.sid']);
       expect((await client.get('/')).body.count).toBe(2);
+    });
+  });
+
+  describe('reading the session cookie as Koa cookies does', () => {
+    it('takes the first koa.sid of the header, after a ";" or at its start, and removes surrounding quotes', async () => {
+      const t = await startApp(Koa, {}, counter);
+      const client = t.client();
+      await client.get('/');
+      const sid = client.cookie('koa.sid')!;
+      const sig = client.cookie('koa.sid.sig')!;
+      const loaded = async (cookie: string) => (await client.get('/', { cookie })).body.count > 1;
+      expect(await loaded(`koa.sid=${sid}; koa.sid.sig=${sig}`)).toBe(true);
+      expect(await loaded(`other=1;koa.sid="${sid}";  koa.sid.sig="${sig}"`)).toBe(true);
+      // Not a longer name that ends in koa.sid, and the first of two koa.sid wins.
+      expect(await loaded(`xkoa.sid=${sid}; koa.sid.sig=${sig}`)).toBe(false);
+      expect(await loaded(`koa.sid=${sid}; koa.sid=other; koa.sid.sig=${sig}`)).toBe(true);
+      expect(await loaded(`koa.sid=other; koa.sid=${sid}; koa.sid.sig=${sig}`)).toBe(false);
     });
   });
 
