@@ -50,9 +50,15 @@ export class Instance {
     this.eagerSid = options.genSid !== defaultGenSid;
   }
 
-  /** A new session: no data, and a copy of the cookie options (stores read `cookie.maxAge`). */
+  /**
+   * A new session: no data, and a copy of the cookie options (stores read `cookie.maxAge`), a
+   * configured `expires` Date included, so that a handler changing its session's date in place
+   * changes neither the configuration nor other sessions.
+   */
   newSession(): StoredSession {
-    return { cookie: { ...this.options.cookie } };
+    const cookie = { ...this.options.cookie };
+    if (cookie.expires instanceof Date) cookie.expires = new Date(cookie.expires.getTime());
+    return { cookie };
   }
 
   /** The session API exists only under `cookie.path` (SPEC §4.10). */

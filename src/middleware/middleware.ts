@@ -54,7 +54,8 @@ export function createSessionMiddleware(options?: SessionOptions): Middleware {
   return function session(ctx: SessionContext, next: Next) {
     (ctx as { sessionStore?: unknown }).sessionStore = store;
     if (ctx[SESSION] !== undefined || ctx[START_LAZILY] !== undefined || !instance.matches(ctx.path)) return next();
-    if (needsKeys && !ctx.app.keys) {
+    const keys: unknown = ctx.app.keys;
+    if (needsKeys && (!keys || (Array.isArray(keys) && keys.length === 0))) {
       throw new TypeError('koa-session-machine: signed session cookies need app.keys (or cookie.signed: false)');
     }
     installContextApi(ctx.app.context);

@@ -27,13 +27,13 @@ function httpDate(ms: number): string {
 }
 
 /** The attributes after `name=value`, for cookie options and the request's `secure`. */
-export function attributes(options: SessionCookie, requestSecure: boolean, expired: boolean): string {
+export function attributes(options: SessionCookie, requestSecure: boolean, expired: boolean, now = Date.now()): string {
   let header = '';
   if (options.path) header += `; path=${options.path}`;
   const expires = expired
     ? httpDate(0)
     : typeof options.maxAge === 'number' && options.maxAge
-      ? httpDate(Date.now() + options.maxAge)
+      ? httpDate(now + options.maxAge)
       : options.expires?.toUTCString();
   if (expires) header += `; expires=${expires}`;
   if (options.domain) header += `; domain=${options.domain}`;
@@ -58,10 +58,11 @@ export function configuredAttributes(options: SessionCookie): (requestSecure: bo
     [Number.NaN, ''],
   ];
   return (requestSecure) => {
-    const second = maxAge === undefined ? 0 : Math.floor((Date.now() + maxAge) / 1000);
+    const now = Date.now();
+    const second = maxAge === undefined ? 0 : Math.floor((now + maxAge) / 1000);
     const slot = made[requestSecure ? 1 : 0]!;
     if (slot[0] !== second) {
-      slot[1] = attributes(options, requestSecure, false);
+      slot[1] = attributes(options, requestSecure, false, now);
       slot[0] = second;
     }
     return slot[1];

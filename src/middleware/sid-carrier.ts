@@ -113,7 +113,8 @@ export function cookieCarrier(key: string, cookie: Readonly<SessionCookie>): Sid
       // 'session' and null mean a browser-session cookie: no Max-Age, no Expires (SPEC §5.9).
       // `secure: true` is honoured behind a TLS-terminating proxy too (no 500 after the store was
       // written); unset, it follows the request as Koa sees it (`app.proxy`).
-      const requestSecure = cookie.secure === undefined && ctx.secure;
+      // Read only when the configuration leaves `secure` open (unset or null), as in reset().
+      const requestSecure = (cookie.secure === undefined || cookie.secure === null) && ctx.secure;
       const attrs = sameAsConfigured(session.cookie, cookie)
         ? configured(requestSecure)
         : attributes({ ...cookie, ...sessionCookieOptions(session.cookie), ...fixed }, requestSecure, false);

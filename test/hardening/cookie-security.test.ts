@@ -66,6 +66,18 @@ describe.each(KOAS)('issue 4: session cookie security ($name)', ({ Koa }) => {
     for (const c of live(reply)) expect(c.attributes.secure, c.name).toBe(true);
   });
 
+  it('cookie.secure: null follows the request like unset, when saving and when resetting', async () => {
+    const server = await start({ cookie: { secure: null as unknown as boolean } }, true);
+    const client = server.client();
+    const https = { headers: { 'x-forwarded-proto': 'https' } };
+    for (const c of live(await client.get('/login', https))) expect(c.attributes.secure, c.name).toBe(true);
+    const logout = await client.get('/logout', https);
+    const reset = sessionCookies(logout).filter((c) => c.expired);
+    expect(reset.map((c) => c.name).sort()).toEqual(['koa.sid', 'koa.sid.sig']);
+    for (const c of reset) expect(c.attributes.secure, c.name).toBe(true);
+    for (const c of live(await server.client().get('/login'))) expect(c.attributes.secure, c.name).toBeUndefined();
+  });
+
   it('X-Forwarded-Proto: https without app.proxy is not trusted: not Secure', async () => {
     const server = await start({}, false);
     const reply = await server.client().get('/login', { headers: { 'x-forwarded-proto': 'https' } });

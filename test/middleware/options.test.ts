@@ -226,6 +226,22 @@ describe.each(KOA_VERSIONS)('options on $name', ({ Koa }) => {
       }
     });
 
+    it('a configured expires Date is copied into each new session: changing it in place changes that session only', async () => {
+      const configured = new Date(Date.now() + 3 * DAY);
+      const later = new Date(Date.now() + 9 * DAY);
+      const t = await startApp(Koa, { cookie: { expires: configured, maxAge: null } }, (ctx) => {
+        const sess = ctx.session as StoredSession;
+        if (ctx.path === '/extend') (sess.cookie.expires as Date).setTime(later.getTime());
+        sess.n = 1;
+        ctx.body = {};
+      });
+      const expiresOf = (reply: Awaited<ReturnType<ReturnType<typeof t.client>['get']>>) =>
+        cookieOf(reply, 'koa.sid')!.attributes.expires as string;
+      expect(expiresOf(await t.client().get('/extend'))).toBe(later.toUTCString());
+      expect(expiresOf(await t.client().get('/'))).toBe(configured.toUTCString());
+      expect(configured.getTime()).not.toBe(later.getTime());
+    });
+
     it('defaults to httpOnly, path=/, sameSite=lax, signed, expiring in a day', async () => {
       const t = await startApp(Koa, {}, counter);
       const reply = await t.client().get('/');
@@ -775,6 +791,14 @@ describe('option validation (at creation)', () => {
       destroy() {},
     };
     expect(() => session({ store: store as never })).toThrow(/generator/);
+  });
+
+  it('an empty app.keys array fails with the same clear message', async () => {
+    const t = await startApp(KOA_VERSIONS[0]!.Koa, {}, counter, { keys: [] });
+    const reply = await t.client().get('/');
+    expect(reply.status).toBe(500);
+    expect(t.errors[0]).toBeInstanceOf(TypeError);
+    expect(t.errors[0]!.message).toMatch(/app\.keys/);
   });
 
   it('a signed cookie without app.keys fails with a clear message, not a crash', async () => {
