@@ -106,6 +106,7 @@ export function takeForcedSid(ctx: WithSession): string | undefined {
     forced = (ctx as unknown as { sessionId: unknown }).sessionId;
     delete (ctx as unknown as { sessionId?: unknown }).sessionId;
   }
-  ctx[FORCED_SID] = undefined;
+  // Cleared only when set: most requests never get this property at all.
+  if (forced !== undefined) ctx[FORCED_SID] = undefined;
   return typeof forced === 'string' && forced !== '' ? forced : undefined;
 }

@@ -292,14 +292,14 @@ function outcome<T>(
   try {
     const gate = s.instance.connection?.gate();
     const value = gate === undefined ? boundedCall() : gate.then(boundedCall);
-    return value instanceof Promise ? value.then((v) => settle(ok, v, fail), fail) : ok(value);
+    return value instanceof Promise ? value.then((v) => okOrFailed(ok, v, fail), fail) : ok(value);
   } catch (err) {
     return fail(err);
   }
 }
 
 /** `ok(value)`, or `fail` with what it threw: an answer the app's data makes unusable is a failed call. */
-function settle<T>(ok: (value: T) => SessionEvent, value: T, fail: (err: unknown) => SessionEvent): SessionEvent {
+function okOrFailed<T>(ok: (value: T) => SessionEvent, value: T, fail: (err: unknown) => SessionEvent): SessionEvent {
   try {
     return ok(value);
   } catch (err) {
@@ -312,18 +312,21 @@ function settle<T>(ok: (value: T) => SessionEvent, value: T, fail: (err: unknown
  * unsaved and the request goes on; anything else goes to the app's `errorHandler` ('set').
  */
 function writeFailed(s: RequestSession, err: unknown): void {
-  const { storeOutage, onEvent } = s.instance.options;
-  if (storeOutage === 'degrade' && isStoreUnavailable(err)) {
-    onEvent?.({ type: 'degraded', ctx: s.ctx, reason: String(err.cause ?? err.message) });
-  } else s.handled(err, 'set');
+  if (s.instance.options.storeOutage === 'degrade' && isStoreUnavailable(err)) reportDegraded(s, err);
+  else s.handled(err, 'set');
 }
 
 /** The outage policy's answer to a store that is away, too slow, or a lock that did not come. */
 function unavailable(s: RequestSession, err: SessionError): SessionEvent {
   const degrade = s.instance.options.storeOutage === 'degrade';
-  if (degrade) s.instance.options.onEvent?.({ type: 'degraded', ctx: s.ctx, reason: String(err.cause ?? err.message) });
+  if (degrade) reportDegraded(s, err);
   else s.fail(err);
   return { type: 'STORE_UNAVAILABLE', degrade };
+}
+
+/** The `onEvent` notice of a request that goes on without its session store. */
+function reportDegraded(s: RequestSession, err: SessionError): void {
+  s.instance.options.onEvent?.({ type: 'degraded', ctx: s.ctx, reason: String(err.cause ?? err.message) });
 }
 
 const EFFECTS: Record<SessionEffect, Effect> = {
