@@ -170,10 +170,8 @@ describe('§5.4 defer mode: no undefined sid, one session for concurrent reads',
     expect((await client.get('/read')).body).toEqual({ user: 'mid' });
   });
 
-  // BUG (src/middleware/request-session.ts): with defer, `ctx.sessionId` read before the session
-  // generates a sid (currentSid), then the deferred LOAD of a new session runs startNewSession,
-  // whose startNew() clears that sid: the session is saved and the cookie sent under another sid
-  // than the one the app was given (the app saw X, the client got Y).
+  // Regression: with defer, a sid read through ctx.sessionId before the load used to be replaced when
+  // the deferred load started the new session: the app saw one sid, the client got another.
   it('ctx.sessionId read before the session is the sid the session is saved under', async () => {
     const { store, server } = await start();
     const client = server.client();

@@ -310,7 +310,7 @@ describe('§5.11 hostile input never crashes, never adopts the client sid, never
   }
 
   const unsigned = { prefix: '', cookie: { signed: false } };
-  /** Names a plain object answers a function for: see the BUG note below. */
+  /** Names a plain object answers a function for (see the regression note below). */
   const FUNCTION_NAMES = PROTOTYPE_NAMES.filter((n) => typeof ({} as Record<string, unknown>)[n] === 'function');
   const unsignedSid = (names: string[]) =>
     fc.oneof({ arbitrary: fc.constantFrom(...names), weight: 3 }, { arbitrary: cookieText, weight: 2 });
@@ -349,17 +349,10 @@ describe('§5.11 hostile input never crashes, never adopts the client sid, never
     expect(ran.unsignedSidObjectStore).toBeGreaterThanOrEqual(RUNS);
   });
 
-  // BUG (src/stores/adapter.ts, settle(), used by StoreAdapter.get): any function a store's get
-  // answers is run as a thunk. With `signed: false`, `prefix: ''` and an object-backed store (the
-  // reference's own MemoryStore is `this.sessions = {}`; many app stores are), the client picks the
-  // key: `koa.sid=constructor` makes get answer `Object`, which is called with the callback, never
-  // calls it, and the request hangs until storeTimeout (503, 3 s by default); `koa.sid=toString`
-  // the same; `hasOwnProperty`, `valueOf`, `isPrototypeOf`, `__defineGetter__`, ... throw
-  // ('Cannot convert undefined or null to object'), which errorHandler rethrows: a 500. Any
-  // unauthenticated client can do this on every request. Fix: never look up a key that is a
-  // property of Object.prototype (`key in Object.prototype`: answer "no session" without calling
-  // the store, or treat such a sid as forged in sid-carrier.ts), and/or treat a function as a thunk
-  // only for a store known to be a thunk store.
+  // Regression: with `signed: false`, `prefix: ''` and an object-backed store, a client could pick
+  // keys such as `constructor` or `toString`: get answered a function of Object.prototype, which was
+  // run as a thunk and hung the request (503) or threw (500). Keys that are members of
+  // Object.prototype are never looked up now: they hold no session.
   it.each(FUNCTION_NAMES)("koa.sid=%s with signed: false, prefix '' and a naive object-backed store: a fresh session", async (name) => {
     const store = objectStore();
     // A short store timeout keeps the hanging case bounded.
@@ -395,14 +388,9 @@ describe('§5.11 hostile input never crashes, never adopts the client sid, never
     expect(ran.storeValues).toBeGreaterThanOrEqual(RUNS);
   });
 
-  // BUG (src/stores/revive.ts, isPlainObject): "plain" is "its prototype is Object.prototype or
-  // null", which also holds for Array.prototype, String.prototype, Number.prototype,
-  // Date.prototype, Map.prototype, Promise.prototype, Error.prototype, RegExp.prototype, any class's
-  // prototype, and Math / JSON / Reflect. reviveSession accepts them as sessions, and the app's
-  // ordinary `ctx.session.visits = 1` then writes onto that prototype: every array (or every
-  // instance of the class) in the process gains the key. Fix: also require
-  // `Object.prototype.toString.call(v) === '[object Object]'` and refuse an object that is its own
-  // constructor's prototype (`Object.hasOwn(v, 'constructor') && v.constructor?.prototype === v`).
+  // Regression: built-in and class prototypes (Array.prototype, Date.prototype, ...) used to pass as
+  // plain objects, so a store answering one made `ctx.session.visits = 1` write onto that prototype.
+  // They are refused now: only ordinary objects are sessions.
   class StoreBacking {
     note = 'an instance'
   }
@@ -557,18 +545,10 @@ describe('§5.11 hostile input never crashes, never adopts the client sid, never
     expect(ran.hostileKeys).toBeGreaterThanOrEqual(RUNS);
   });
 
-  // Expected to fail today: see the BUG note below.
   it(`stored sessions whose cookie options are garbage: still a 200, never a crash after the store was written (${RUNS} runs)`, { timeout: 60_000 }, async () => {
-    // BUG (src/middleware/sid-carrier.ts, cookieCarrier.send): the options of the sent cookie are
-    // `{ ...config, ...session.cookie, ...fixed }`, and only `maxAge` is sanitized. A stored
-    // session's `cookie` (store data, untrusted per SPEC §5.11) with e.g. `sameSite: 'bogus'`,
-    // `secure: 'bogus'`, `priority: true` or `expires: {}` (all plain JSON) makes `cookies` throw
-    // ('option sameSite is invalid', 'Cannot send secure cookie over unencrypted connection',
-    // 'this.expires.toUTCString is not a function') in sendCookie, after the store write: a 500 for
-    // that user on every request that saves, until the entry expires. Fix:
-    // validate a loaded session's cookie in reviveSession (drop or refuse options `cookies` would
-    // reject: sameSite, priority, expires that is not a valid Date, non-finite maxAge, domain, path),
-    // or build the sent cookie from the configuration plus only a valid numeric maxAge / Date expires.
+    // Regression: a stored session's own cookie options (untrusted store data, SPEC §5.11) such as
+    // `sameSite: 'bogus'` or `expires: {}` used to make the cookie write throw after the store was
+    // written: a 500 on every saving request. Only valid options of a session are used now.
     const store = new ScriptedStore();
     const server = await start({ store, cookie: { signed: false } });
     const guard = prototypeGuard();

@@ -107,14 +107,9 @@ describe('§5.10 thunk stores work, generator stores are refused at creation', (
     });
   });
 
-  // BUG (src/stores/adapter.ts, StoreAdapter.get / `then` / src/middleware/request-session.ts
-  // `outcome`): a result is awaited only when it is `instanceof Promise`. A store whose methods
-  // return another Promises/A+ implementation (Bluebird, as many co-era stores and older ioredis do,
-  // or any thenable) gets its pending promise passed to reviveSession, which sees "not a plain
-  // object" and answers "no session": every request silently starts a new session. The reference
-  // awaited any thenable (`yield`), so this breaks the drop-in promise and is exactly the silent
-  // misbehaviour §5.10 forbids. Fix: treat any object with a callable `then` as a promise
-  // (e.g. `Promise.resolve(result)` in settle() when `typeof result?.then === 'function'`).
+  // Regression: results used to be awaited only when `instanceof Promise`, so a store returning
+  // another library's promises (Bluebird, any thenable) answered "no session" on every request. Any
+  // thenable is awaited now, as the reference's `yield` did (SPEC §5.10).
   it('a store returning thenables (non-native promises) works end to end', async () => {
     const data = new Map<string, string>();
     const thenable = <T>(value: () => T) => ({

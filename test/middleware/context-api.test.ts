@@ -23,9 +23,8 @@ describe.each(KOA_VERSIONS)('context API on $name', ({ Koa }) => {
     expect((await client.get('/')).body).toEqual({ count: 2, sid });
   });
 
-  // BUG (src/middleware/request-session.ts, currentSid): the sid of a new session is generated
-  // lazily; with an async genSid, ctx.sessionId reads undefined in the handler. The reference awaits
-  // genSid before calling next(), so handlers (and loggers) always see the sid.
+  // Regression: with an async genSid, ctx.sessionId used to read undefined in the handler of a new
+  // session. As in the reference, such a sid is generated before next(), so handlers and loggers see it.
   it('ctx.sessionId is known in the handler of a new session even with an async genSid', async () => {
     let n = 0;
     const t = await startApp(

@@ -389,9 +389,8 @@ describe.each(KOA_VERSIONS)('rules on $name', ({ Koa }) => {
       expect(store.inner.get(PREFIX + sid)).toEqual({ cookie: expect.objectContaining({ path: '/' }) });
     });
 
-    // BUG (src/middleware/request-session.ts, prepareWrite): a forced save of a new session that
-    // the handler never read writes `data === undefined`; JSON.stringify(undefined).length throws
-    // and the request fails with a 500. The reference saves the empty session.
+    // Regression: a forced save of a new session the handler never read used to stringify
+    // `undefined` and fail with a 500; the empty session is saved, as the reference does.
     it('true forces the save of a new session the handler never read', async () => {
       const store = new RecordingStore();
       const t = await startApp(Koa, { store }, (ctx) => {

@@ -44,10 +44,28 @@ function counterApp(options: SessionOptions) {
 }
 
 let server: Listening | undefined;
+
 afterEach(async () => {
   await server?.close();
   server = undefined;
 });
+
+/** A counter app with `storeOutage: 'degrade'` and a 50 ms `storeTimeout`; the reasons it reports. */
+async function degradingServer() {
+  const store = new ControlledStore();
+  const notices: string[] = [];
+  const listening = await listen(
+    counterApp({
+      store: store as never,
+      storeTimeout: 50,
+      storeOutage: 'degrade',
+      onEvent: (e) => void (e.type === 'degraded' && notices.push(e.reason)),
+    }),
+  );
+  server = listening;
+  return { store, notices, url: listening.url };
+}
+
 
 describe('§4.12 requests wait for a disconnected store, then fail fast until it is back', () => {
   it('a request made during a disconnect waits and succeeds when the store reconnects', async () => {
@@ -192,17 +210,8 @@ describe('§5.8 a store that never answers gives a 503, not a hung request', () 
 
 describe('§6.3 outage policy', () => {
   it("'degrade' serves an empty session that is never saved, and says so", async () => {
-    const store = new ControlledStore();
-    const notices: string[] = [];
-    server = await listen(
-      counterApp({
-        store: store as never,
-        storeTimeout: 50,
-        storeOutage: 'degrade',
-        onEvent: (e) => void (e.type === 'degraded' && notices.push(e.reason)),
-      }),
-    );
-    const client = new Client(server.url);
+    const { store, notices, url } = await degradingServer();
+    const client = new Client(url);
     expect((await client.get('/')).body).toEqual({ n: 1 });
     const sid = client.cookie('koa.sid')!;
     store.stall = new Promise(() => undefined);
@@ -250,18 +259,9 @@ describe('bounds do not cut each other short', () => {
 
 describe("§6.3 'degrade' covers writes too", () => {
   it('a write that meets an outage leaves the session unsaved and the request answered', async () => {
-    const store = new ControlledStore();
-    const notices: string[] = [];
-    server = await listen(
-      counterApp({
-        store: store as never,
-        storeTimeout: 50,
-        storeOutage: 'degrade',
-        onEvent: (e) => void (e.type === 'degraded' && notices.push(e.reason)),
-      }),
-    );
+    const { store, notices, url } = await degradingServer();
     store.stall = new Promise(() => undefined);
-    const reply = await new Client(server.url).get('/');
+    const reply = await new Client(url).get('/');
     expect(reply.status).toBe(200);
     expect(reply.body).toEqual({ n: 1 });
     expect(reply.setCookies).toEqual([]);
