@@ -10,9 +10,9 @@ import { isPrototype, reviveSession } from './revive.js';
 import type { LockOptions, SessionLock, SessionStore, StoredSession } from './types.js';
 
 /** The store expiry when neither `ttl`, `cookie.expires` nor a numeric `cookie.maxAge` give one. */
-export const FALLBACK_TTL = 24 * 60 * 60 * 1000;
+const FALLBACK_TTL = 24 * 60 * 60 * 1000;
 
-export interface StoreAdapterOptions {
+interface StoreAdapterOptions {
   prefix: string;
   ttl: number | ((session: StoredSession) => number) | undefined;
 }
@@ -62,6 +62,15 @@ function settle<T>(result: unknown): Awaitable<T> {
   return result as Awaitable<T>;
 }
 
+/** A store error with code ENOENT means "no session" (as koa-generic-session read it). */
+function notFound(err: unknown): undefined {
+  if ((err as { code?: unknown } | null)?.code === 'ENOENT') return undefined;
+  throw err;
+}
+
+/** A store's answer to update or touch: anything but an explicit `false` means the entry was there. */
+const wasStored = (reply: unknown) => reply !== false;
+
 function then<T, U>(value: Awaitable<T>, fn: (v: T) => U): Awaitable<U> {
   return value instanceof Promise ? value.then(fn) : fn(value);
 }
@@ -81,10 +90,6 @@ export class StoreAdapter {
 
   /** The session stored for `sid`, or `undefined`; a store error with code ENOENT means none. */
   get(sid: string): Awaitable<StoredSession | undefined> {
-    const notFound = (err: unknown) => {
-      if ((err as { code?: unknown } | null)?.code === 'ENOENT') return undefined;
-      throw err;
-    };
     const key = this.options.prefix + sid;
     // Stores that index a plain object with the key would hand out Object.prototype's members
     // (`__proto__`, `constructor`, `toString`) for such keys: they hold no session.
@@ -111,7 +116,7 @@ export class StoreAdapter {
   update(sid: string, session: StoredSession): Awaitable<boolean> {
     const key = this.options.prefix + sid;
     const ttl = this.ttlFor(session);
-    if (this.hasUpdate) return then(settle<unknown>(this.store.update!(key, session, ttl)), (r) => r !== false);
+    if (this.hasUpdate) return then(settle<unknown>(this.store.update!(key, session, ttl)), wasStored);
     return this.ifStored(sid, () => settle(this.store.set(key, session, ttl)));
   }
 
@@ -122,7 +127,7 @@ export class StoreAdapter {
   touch(sid: string, session: StoredSession): Awaitable<boolean> {
     const key = this.options.prefix + sid;
     const ttl = this.ttlFor(session);
-    if (this.hasTouch) return then(settle<unknown>(this.store.touch!(key, ttl)), (r) => r !== false);
+    if (this.hasTouch) return then(settle<unknown>(this.store.touch!(key, ttl)), wasStored);
     return this.ifStored(sid, () => settle(this.store.set(key, session, ttl)));
   }
 

@@ -7,8 +7,7 @@
  * bound is reached, expired entries are swept first and then the least recently written go.
  */
 import type { LockOptions, SessionLock, SessionStore, StoredSession } from './types.js';
-import { reviveSession } from './revive.js';
-import { jsonForWrite, rememberReadJson } from './serialized.js';
+import { jsonForWrite, sessionFromJson } from './serialized.js';
 import { KeyedQueue } from './keyed-queue.js';
 
 export interface MemoryStoreOptions {
@@ -46,10 +45,7 @@ export class MemoryStore implements SessionStore {
 
   get(key: string): StoredSession | undefined {
     const entry = this.live(key);
-    if (entry === undefined) return undefined;
-    const session = reviveSession(JSON.parse(entry.json));
-    if (session !== undefined) rememberReadJson(session, entry.json);
-    return session;
+    return entry === undefined ? undefined : sessionFromJson(entry.json);
   }
 
   set(key: string, session: StoredSession, ttl?: number): void {

@@ -16,8 +16,7 @@ import { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Cluster, Redis, RedisOptions } from 'ioredis';
-import { reviveSession } from './revive.js';
-import { jsonForWrite, rememberReadJson } from './serialized.js';
+import { jsonForWrite, sessionFromJson } from './serialized.js';
 import { KeyedQueue } from './keyed-queue.js';
 import type { LockOptions, SessionLock, SessionStore, StoredSession } from './types.js';
 
@@ -206,15 +205,7 @@ export class RedisStore extends EventEmitter implements SessionStore {
   async get(key: string): Promise<StoredSession | undefined> {
     this.assertOpen();
     const json = await this.client.get(key);
-    if (json === null || json === undefined) return undefined;
-    let session: StoredSession | undefined;
-    try {
-      session = reviveSession(JSON.parse(json));
-    } catch {
-      return undefined;
-    }
-    if (session !== undefined) rememberReadJson(session, json);
-    return session;
+    return json === null ? undefined : sessionFromJson(json);
   }
 
   /** `SET key json PX ttl`; without a `ttl` (the app asked for no expiry), a plain `SET`. */

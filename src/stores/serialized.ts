@@ -6,6 +6,9 @@
  * serializing what it was just given. Each hand-over is taken once, so a stale string is never
  * used for an object changed since. Stores that do not take part serialize as they always did.
  */
+import { reviveSession } from './revive.js';
+import type { StoredSession } from './types.js';
+
 const announced = new WeakMap<object, string>();
 const read = new WeakMap<object, string>();
 
@@ -32,4 +35,16 @@ export function takeReadJson(session: object): string | undefined {
   const json = read.get(session);
   if (json !== undefined) read.delete(session);
   return json;
+}
+
+/** Store: the session in stored `json` (remembered for the middleware), or `undefined` for garbage. */
+export function sessionFromJson(json: string): StoredSession | undefined {
+  let session: StoredSession | undefined;
+  try {
+    session = reviveSession(JSON.parse(json));
+  } catch {
+    return undefined;
+  }
+  if (session !== undefined) rememberReadJson(session, json);
+  return session;
 }
