@@ -5,8 +5,19 @@
 import type { StoreAdapter } from '../stores/adapter.js';
 import type { SessionData } from '../stores/types.js';
 
+/**
+ * express-session's methods on the session object, for passport ≥ 0.6 (see session-methods.ts):
+ * with a callback they call it, without one they return a Promise. Not enumerable, never stored.
+ */
+export interface SessionMethods {
+  /** What `ctx.regenerateSession()` does; `ctx.session` is then the new session object. */
+  regenerate(callback?: (err?: unknown) => void): Promise<void> | undefined;
+  /** What `ctx.saveSession()` does. */
+  save(callback?: (err?: unknown) => void): Promise<void> | undefined;
+}
+
 /** A session as handlers see it: the app's declared fields, the cookie, and anything else set. */
-export type Session = SessionData & Record<string, unknown>;
+export type Session = SessionData & Record<string, unknown> & SessionMethods;
 
 declare module 'koa' {
   interface ExtendableContext {
@@ -19,8 +30,8 @@ declare module 'koa' {
     sessionId: string | undefined;
     /** `true` forces a save at the end of the request, `false` suppresses every write. */
     sessionSave: boolean | null;
-    /** Destroys the stored session and starts a new one under a new sid. */
-    regenerateSession(): Promise<void>;
+    /** Destroys the stored session and starts a new one under a new sid; resolves to the new session. */
+    regenerateSession(): Promise<Session | null>;
     /** Writes the session now (for example before a redirect). */
     saveSession(): Promise<void>;
     /** The store, with the key prefix applied: `get(sid)`, `set(sid, session)`, `destroy(sid)`. */

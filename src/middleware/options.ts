@@ -133,10 +133,25 @@ export function defaultGenSid(length: number): string {
   return randomSid(length);
 }
 
-// A cookie name is an RFC 6265 token; path and domain as Koa's cookies module accepts them.
-const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+// Cookie name, path and domain as Koa's cookies module accepts them (a name is any header field
+// content without ";" or "=", so `koa:sess` and `koss:test_sid` work as they do with the reference).
+// eslint-disable-next-line no-control-regex -- a tab is field content, as in the cookies module
+const COOKIE_NAME = /^[\u0009\u0020-\u007e\u0080-\u00ff]+$/;
+const COOKIE_NAME_RESTRICTED = /[;=]/;
 const COOKIE_PATH = /^[\u0020-\u003A\u003D-\u007E]*$/;
 const COOKIE_DOMAIN = /^([.]?[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)([.][a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
+
+let warnedOfMemoryStore = false;
+
+/** Once per process: the default store keeps sessions in this process only, as koa-session warns. */
+function warnOfMemoryStoreInProduction(): void {
+  if (warnedOfMemoryStore || process.env.NODE_ENV !== 'production') return;
+  warnedOfMemoryStore = true;
+  console.warn(
+    'koa-session-machine: no store was given, so sessions are kept in a MemoryStore: in this process only, ' +
+      'lost on restart and not shared between processes. Pass a store (e.g. RedisStore) in production.',
+  );
+}
 
 function fail(message: string): never {
   throw new TypeError(`koa-session-machine: ${message}`);
@@ -191,7 +206,9 @@ function resolveTtl(ttl: SessionOptions['ttl']): ResolvedOptions['ttl'] {
 export function resolveOptions(options: SessionOptions = {}): ResolvedOptions {
   if (options === null || typeof options !== 'object') fail('options must be an object');
   const key = options.key ?? 'koa.sid';
-  if (typeof key !== 'string' || !COOKIE_NAME.test(key)) fail(`option "key" must be a cookie name, got ${String(key)}`);
+  if (typeof key !== 'string' || !COOKIE_NAME.test(key) || COOKIE_NAME_RESTRICTED.test(key)) {
+    fail(`option "key" must be a cookie name (no ";", "=" or control characters), got ${String(key)}`);
+  }
   const prefix = options.prefix ?? 'koa:sess:';
   if (typeof prefix !== 'string') fail('option "prefix" must be a string');
   const reconnectTimeout = options.reconnectTimeout ?? 10_000;
@@ -218,6 +235,7 @@ export function resolveOptions(options: SessionOptions = {}): ResolvedOptions {
   ) {
     fail('option "sessionIdStore" must have get, set and reset methods');
   }
+  if (options.store === undefined) warnOfMemoryStoreInProduction();
   const store = options.store ?? new MemoryStore();
   if (store === null || typeof store !== 'object') fail('option "store" must be a store object');
   return {

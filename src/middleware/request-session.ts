@@ -12,6 +12,7 @@ import { announceJson, takeReadJson } from '../stores/serialized.js';
 import type { SessionLock, StoredSession } from '../stores/types.js';
 import type { Instance } from './instance.js';
 import { isStoreUnavailable, sessionTooLarge, storeTimedOut, storeUnavailable, type SessionError } from './errors.js';
+import { addSessionMethods, refuseOnDeferred } from './session-methods.js';
 import type { SidReading } from './sid-carrier.js';
 
 type Effect = (s: RequestSession) => SessionEvent | Promise<SessionEvent> | undefined;
@@ -90,7 +91,7 @@ export class RequestSession {
 
   /** The value of `ctx.session` (a Promise of it with `defer`). */
   read(): StoredSession | null | undefined | Promise<StoredSession | null | undefined> {
-    if (this.instance.options.defer) return this.queue().then(() => this.expose());
+    if (this.instance.options.defer) return refuseOnDeferred(this.queue().then(() => this.expose()));
     return this.expose();
   }
 
@@ -103,8 +104,15 @@ export class RequestSession {
     } else if (this.baseline === undefined && this.data !== null) {
       this.baseline = takeReadJson(this.data) ?? JSON.stringify(this.data);
     }
-    return this.data;
+    const data = this.data;
+    if (data !== null && data !== this.withMethods) {
+      addSessionMethods(data, this);
+      this.withMethods = data;
+    }
+    return data;
   }
+  /** The session object that was last given express-session's methods (session-methods.ts). */
+  private withMethods: object | undefined;
 
   /** `ctx.session = value`. */
   write(value: unknown): void {
@@ -127,11 +135,13 @@ export class RequestSession {
     else void apply();
   }
 
-  async regenerate(): Promise<void> {
+  /** Resolves to the new session object, as koa-generic-session's `regenerateSession()` does. */
+  async regenerate(): Promise<StoredSession | null | undefined> {
     await this.settled();
     await this.dispatch({ type: 'REGENERATE' });
     // koa-generic-session users read ctx.sessionId right after regenerating.
     await this.ensureSid();
+    return this.expose();
   }
 
   async saveNow(): Promise<void> {

@@ -75,7 +75,7 @@ function sessionCookieOptions(own: SessionCookie | undefined): SessionCookie {
  * (the first `name=` after the start or a `;`, surrounding quotes removed), without the Cookies and
  * Keygrip objects `ctx.cookies` builds on each request.
  */
-function cookieReader(name: string): (ctx: Context) => string | undefined {
+export function cookieReader(name: string): (ctx: Context) => string | undefined {
   const pattern = new RegExp(`(?:^|;) *${name.replace(/[-[\]{}()*+?.,\\^$|#\s]/g, '\\$&')}=([^;]*)`);
   return (ctx) => {
     const header = ctx.req.headers.cookie;
@@ -92,6 +92,8 @@ export function cookieCarrier(key: string, cookie: Readonly<SessionCookie>): Sid
   const readSignature = cookieReader(sigName);
   const overwrite = cookie.overwrite !== false;
   const configured = configuredAttributes({ ...cookie, ...fixed });
+  // Read only when the configuration leaves `secure` open (unset or null), as in reset().
+  const requestSecure = (ctx: Context) => (cookie.secure === undefined || cookie.secure === null) && ctx.secure;
 
   return {
     read(ctx) {
@@ -106,18 +108,22 @@ export function cookieCarrier(key: string, cookie: Readonly<SessionCookie>): Sid
       const keys = ctx.app.keys as unknown;
       const index = sig && keys ? signatureIndex(keys, `${key}=${sid}`, sig) : -1;
       if (index < 0) return FORGED;
-      return index === 0 ? { kind: 'present', sid, signature: sig } : { kind: 'present', sid };
+      if (index === 0) return { kind: 'present', sid, signature: sig };
+      // Signed with an older key of app.keys: the signature is re-sent signed with the newest key in
+      // this response, as Koa's `ctx.cookies.get(name, { signed: true })` does, so that removing the
+      // old key later logs no one out. A sid the store does not know gets both cookies reset after.
+      if (!ctx.headerSent) writeCookies(ctx.res, [[sigName, sign(keys, `${key}=${sid}`)]], configured(requestSecure(ctx)), overwrite);
+      return { kind: 'present', sid };
     },
     send(ctx, sid, session, reading) {
       if (ctx.headerSent) return;
       // 'session' and null mean a browser-session cookie: no Max-Age, no Expires (SPEC §5.9).
       // `secure: true` is honoured behind a TLS-terminating proxy too (no 500 after the store was
       // written); unset, it follows the request as Koa sees it (`app.proxy`).
-      // Read only when the configuration leaves `secure` open (unset or null), as in reset().
-      const requestSecure = (cookie.secure === undefined || cookie.secure === null) && ctx.secure;
+      const secure = requestSecure(ctx);
       const attrs = sameAsConfigured(session.cookie, cookie)
-        ? configured(requestSecure)
-        : attributes({ ...cookie, ...sessionCookieOptions(session.cookie), ...fixed }, requestSecure, false);
+        ? configured(secure)
+        : attributes({ ...cookie, ...sessionCookieOptions(session.cookie), ...fixed }, secure, false);
       if (!fixed.signed) return writeCookies(ctx.res, [[key, sid]], attrs, overwrite);
       const known = reading.kind === 'present' && reading.sid === sid ? reading.signature : undefined;
       const signature = known ?? sign(ctx.app.keys, `${key}=${sid}`);

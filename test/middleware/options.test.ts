@@ -710,7 +710,7 @@ describe('option validation (at creation)', () => {
   const bad: [string, unknown][] = [
     ['options', 'not an object'],
     ['key', ''],
-    ['key', 'has space'],
+    ['key', 'has;semicolon'], ['key', 'has=equals'],
     ['key', 42],
     ['prefix', 7],
     ['ttl', -1],

@@ -1,0 +1,144 @@
+/**
+ * Configurations real koa-generic-session apps run, which must work unchanged: cookie names Koa's
+ * cookies module accepts, key rotation through app.keys, `regenerateSession()` resolving to the new
+ * session (with `defer` too), and the one-time warning about the default store in production.
+ */
+import Cookies from 'cookies';
+import Keygrip from 'keygrip';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import session, { MemoryStore } from '../../src/index.js';
+import { closeServers, cookieOf, KOAS, PREFIX, serve } from '../helpers/stores.js';
+
+afterEach(() => {
+  vi.restoreAllMocks();
+  return closeServers();
+});
+
+/** Whether Koa's cookies module accepts `name` (it throws a TypeError on a name it refuses). */
+function cookiesAccepts(name: string): boolean {
+  const res = { getHeader: () => undefined, setHeader: () => undefined };
+  try {
+    new Cookies({ headers: {}, connection: {} } as never, res as never, { secure: false }).set(name, 'v', { signed: false });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('cookie names', () => {
+  const names = ['koa:sess', 'koss:test_sid', 'koa.sid', 'my sid', 'é', 'a;b', 'a=b', 'a\nb', 'sid\u0000', ''];
+
+  it.each(names)('%j is accepted exactly when Koa cookies accepts it', (name) => {
+    const make = () => session({ key: name });
+    if (cookiesAccepts(name)) expect(make).not.toThrow();
+    else expect(make).toThrow(/option "key" must be a cookie name/);
+  });
+
+  it.each(KOAS)('koa:sess and koss:test_sid carry a session over HTTP ($name)', async ({ Koa }) => {
+    for (const key of ['koa:sess', 'koss:test_sid']) {
+      const served = await serve({ key }, (ctx) => {
+        const s = ctx.session!;
+        s.n = ((s.n as number) ?? 0) + 1;
+        ctx.body = { n: s.n };
+      }, { Koa });
+      const browser = served.client();
+      await browser.get('/');
+      expect(browser.cookie(key)).toBeDefined();
+      expect(browser.cookie(`${key}.sig`)).toBeDefined();
+      expect((await browser.get('/')).body).toEqual({ n: 2 });
+    }
+  });
+});
+
+describe.each(KOAS)('key rotation ($name)', ({ Koa }) => {
+  it('a cookie signed with an older key is accepted and its .sig re-signed with the newest key in the same response', async () => {
+    const store = new MemoryStore();
+    const served = await serve({ store }, (ctx) => {
+      const s = ctx.session!;
+      if (ctx.path === '/inc') s.n = ((s.n as number) ?? 0) + 1;
+      ctx.body = { n: s.n ?? null };
+    }, { Koa });
+    served.app.keys = ['k1'];
+    const browser = served.client();
+    await browser.get('/inc');
+    const sid = browser.cookie('koa.sid')!;
+
+    for (const keys of [['k2', 'k1'], ['k3', 'k2']]) {
+      served.app.keys = keys;
+      // A read-only request: nothing changed, yet the signature comes back signed with keys[0].
+      const read = await browser.get('/read');
+      expect(read.body).toEqual({ n: 1 });
+      expect(cookieOf(read, 'koa.sid')).toBeUndefined();
+      const sig = cookieOf(read, 'koa.sid.sig');
+      expect(sig?.value).toBe(new Keygrip([keys[0]!]).sign(`koa.sid=${sid}`));
+      expect(sig?.attributes.path).toBe('/');
+    }
+    // The first key is gone now, and so is the second: the session survived both rotations.
+    served.app.keys = ['k3'];
+    expect((await browser.get('/inc')).body).toEqual({ n: 2 });
+    expect(browser.cookie('koa.sid')).toBe(sid);
+    expect(served.errors).toEqual([]);
+  });
+
+  it('a cookie signed with the newest key gets no extra Set-Cookie', async () => {
+    const served = await serve({}, (ctx) => {
+      ctx.session!.n = 1;
+      ctx.body = 'ok';
+    }, { Koa });
+    const browser = served.client();
+    await browser.get('/');
+    const again = await browser.get('/');
+    expect(again.setCookies).toEqual([]);
+  });
+
+  it('an older-key cookie whose sid the store does not know is reset, not re-signed', async () => {
+    const store = new MemoryStore();
+    const served = await serve({ store }, (ctx) => {
+      ctx.body = { n: ctx.session!.n ?? null };
+    }, { Koa });
+    served.app.keys = ['new', 'old'];
+    const sig = new Keygrip(['old']).sign('koa.sid=unknown-sid');
+    const reply = await served.client().get('/', { cookie: `koa.sid=unknown-sid; koa.sid.sig=${sig}` });
+    expect(reply.body).toEqual({ n: null });
+    expect(cookieOf(reply, 'koa.sid')?.expired).toBe(true);
+    expect(cookieOf(reply, 'koa.sid.sig')?.expired).toBe(true);
+    expect(store.get(`${PREFIX}unknown-sid`)).toBeUndefined();
+  });
+});
+
+describe.each(KOAS)('regenerateSession() resolves to the new session ($name)', ({ Koa }) => {
+  it.each([false, true])('defer: %s', async (defer) => {
+    const store = new MemoryStore();
+    const served = await serve({ store, defer }, async (ctx) => {
+      const s = await ctx.regenerateSession();
+      s!.user = 'ann';
+      ctx.body = { sid: ctx.sessionId, same: s === (await ctx.session) };
+    }, { Koa });
+    const reply = await served.client().get('/');
+    expect(reply.status).toBe(200);
+    expect(reply.body.same).toBe(true);
+    expect(store.get(`${PREFIX}${reply.body.sid}`)).toMatchObject({ user: 'ann' });
+  });
+});
+
+describe('the default MemoryStore in production', () => {
+  const env = process.env.NODE_ENV;
+  afterEach(() => {
+    process.env.NODE_ENV = env;
+  });
+
+  it('warns once per process with NODE_ENV=production, and not for a store of the app’s or outside production', async () => {
+    vi.resetModules();
+    const fresh = (await import('../../src/index.js')).default;
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    process.env.NODE_ENV = 'development';
+    fresh();
+    process.env.NODE_ENV = 'production';
+    fresh({ store: new MemoryStore() });
+    expect(warn).not.toHaveBeenCalled();
+    fresh();
+    fresh();
+    expect(warn).toHaveBeenCalledTimes(1);
+    expect(String(warn.mock.calls[0]![0])).toMatch(/MemoryStore: in this process only, lost on restart/);
+  });
+});
