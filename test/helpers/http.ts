@@ -44,6 +44,8 @@ export interface RequestOptions {
   headers?: Record<string, string>;
   /** Send this Cookie header instead of the jar's. */
   cookie?: string;
+  /** The request body; its content-type goes in `headers`. */
+  body?: string;
 }
 
 /** A client with a cookie jar, like one browser tab. */
@@ -63,7 +65,7 @@ export class Client {
     const headers: Record<string, string> = { ...options.headers };
     const cookie = options.cookie ?? this.cookieHeader(path);
     if (cookie) headers.cookie = cookie;
-    const res = await fetch(this.base + path, { method: options.method ?? 'GET', headers, redirect: 'manual' });
+    const res = await fetch(this.base + path, { method: options.method ?? 'GET', headers, body: options.body, redirect: 'manual' });
     const text = await res.text();
     let body: unknown;
     try {
