@@ -46,6 +46,8 @@ export interface RequestOptions {
   cookie?: string;
   /** The request body; its content-type goes in `headers`. */
   body?: string;
+  /** Aborts the request (e.g. `AbortSignal.timeout(ms)`): it rejects, and the jar stays as it was. */
+  signal?: AbortSignal;
 }
 
 /** A client with a cookie jar, like one browser tab. */
@@ -65,7 +67,7 @@ export class Client {
     const headers: Record<string, string> = { ...options.headers };
     const cookie = options.cookie ?? this.cookieHeader(path);
     if (cookie) headers.cookie = cookie;
-    const res = await fetch(this.base + path, { method: options.method ?? 'GET', headers, body: options.body, redirect: 'manual' });
+    const res = await fetch(this.base + path, { method: options.method ?? 'GET', headers, body: options.body, redirect: 'manual', signal: options.signal });
     const text = await res.text();
     let body: unknown;
     try {

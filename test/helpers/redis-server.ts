@@ -70,6 +70,8 @@ export interface RedisServerOptions {
   port?: number;
   /** Keep the data across a stop and restart (an append-only file synced on every write). */
   persist?: boolean;
+  /** More redis-server arguments, e.g. `['--enable-debug-command', 'yes']`. */
+  args?: string[];
 }
 
 export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServer> {
@@ -78,7 +80,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   const chosen = options.port ?? (await freePort());
   const dir = mkdtempSync(join(tmpdir(), 'ksm-redis-'));
   const persistence = options.persist ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
-  const args = ['--port', String(chosen), '--bind', '127.0.0.1', '--save', '', ...persistence, '--dir', dir, '--daemonize', 'no', '--loglevel', 'warning'];
+  const args = ['--port', String(chosen), '--bind', '127.0.0.1', '--save', '', ...persistence, '--dir', dir, '--daemonize', 'no', '--loglevel', 'warning', ...(options.args ?? [])];
   let child: ChildProcess;
   const launch = async () => {
     child = spawn(binary, args, { stdio: 'ignore' });
