@@ -78,5 +78,21 @@ describeEachStore('koa-csrf', (store: () => TestStore) => {
         expect((await theirs.client.request('/transfer', formPost({ _csrf: theirs.token }))).status).toBe(200);
       });
     });
+
+    describe(`${name}, defer: true`, () => {
+      let served: CsrfApp;
+      let server: Listening;
+      beforeAll(async () => {
+        served = createCsrfApp(Koa, { store: store(), defer: true });
+        server = await listen(served.app);
+      });
+      afterAll(() => server.close());
+
+      it('koa-csrf cannot work: it reads its secret from ctx.session, a Promise there, and the form fails with 500', async () => {
+        const reply = await new Client(server.url).get('/form');
+        expect(reply.status).toBe(500);
+        expect(served.errors).toHaveLength(1);
+      });
+    });
   }
 });
