@@ -9,6 +9,7 @@ import { Instance } from './instance.js';
 import { resolveOptions, type SessionOptions } from './options.js';
 import { RequestSession } from './request-session.js';
 import type { SidReading } from './sid-carrier.js';
+import { trace, traceUnused } from './trace.js';
 
 type SessionContext = Context & { [SESSION]?: RequestSession; [START_LAZILY]?: (ctx: Context) => RequestSession };
 
@@ -16,7 +17,23 @@ const ABSENT: SidReading = Object.freeze({ kind: 'absent' });
 
 /** The commit of a session the request used; a request that never used a lazily started one has none. */
 function commit(ctx: SessionContext): void | Promise<void> {
-  return ctx[SESSION]?.commit();
+  const s = ctx[SESSION];
+  if (!trace.enabled) return s?.commit();
+  if (s === undefined) return traceUnused(ctx);
+  return tracedCommit(s);
+}
+
+/** With `DEBUG=koa-session-machine`: the commit, then the request's trace line, whatever the outcome. */
+function tracedCommit(s: RequestSession): void | Promise<void> {
+  let done: void | Promise<void>;
+  try {
+    done = s.commit();
+  } catch (err) {
+    s.traceEnd();
+    throw err;
+  }
+  if (done instanceof Promise) return done.finally(() => s.traceEnd());
+  s.traceEnd();
 }
 
 async function commitAfterError(ctx: SessionContext, error: unknown): Promise<never> {

@@ -13,6 +13,7 @@ import type { SessionLock, StoredSession } from '../stores/types.js';
 import type { Instance } from './instance.js';
 import { isStoreUnavailable, sessionTooLarge, storeTimedOut, storeUnavailable, type SessionError } from './errors.js';
 import { addSessionMethods, refuseOnDeferred } from './session-methods.js';
+import { trace, traceRequest } from './trace.js';
 import type { SidReading } from './sid-carrier.js';
 
 type Effect = (s: RequestSession) => SessionEvent | Promise<SessionEvent> | undefined;
@@ -35,6 +36,10 @@ export class RequestSession {
   private committed = false;
   /** The session's lock while this request holds it (`concurrency: 'serialize'`). */
   lock: SessionLock | undefined;
+  /** With `DEBUG=koa-session-machine`: the states this request went through (trace.ts). */
+  private readonly trail: string[] | undefined;
+  /** With the trace on: the request's last COMMIT or SAVE_NOW, which says why it ended where it did. */
+  private committedWith: SessionEvent | undefined;
 
   constructor(
     readonly instance: Instance,
@@ -43,6 +48,18 @@ export class RequestSession {
   ) {
     this.runner = instance.createRunner();
     this.sid = reading.kind === 'present' ? reading.sid : undefined;
+    this.trail = trace.enabled ? [] : undefined;
+  }
+
+  private record(event: SessionEvent): void {
+    const state = this.runner.state;
+    if (this.trail!.at(-1) !== state) this.trail!.push(state);
+    if (event.type === 'COMMIT' || event.type === 'SAVE_NOW') this.committedWith = event;
+  }
+
+  /** With the trace on, its line for this request, once the request's session is settled. */
+  traceEnd(): void {
+    if (this.trail !== undefined) traceRequest(this.ctx, this.reading.kind, this.trail, this.committedWith);
   }
 
   /**
@@ -55,6 +72,7 @@ export class RequestSession {
     while (next !== undefined) {
       if (next instanceof Promise) return next.then((e) => this.dispatch(e));
       const effects = this.runner.send(next);
+      if (this.trail !== undefined) this.record(next);
       next = undefined;
       for (const name of effects) {
         const result = EFFECTS[name as SessionEffect](this);
