@@ -6,6 +6,7 @@
 import type { Context } from 'koa';
 import type { InspectionEvent } from 'xstate';
 import { MemoryStore } from '../stores/memory.js';
+import { warnOfUnknownOptions } from './option-names.js';
 import { randomSid } from './random-sid.js';
 import type { SessionCookie, SessionStore, StoredSession } from '../stores/types.js';
 
@@ -205,6 +206,7 @@ function resolveTtl(ttl: SessionOptions['ttl']): ResolvedOptions['ttl'] {
 
 export function resolveOptions(options: SessionOptions = {}): ResolvedOptions {
   if (options === null || typeof options !== 'object') fail('options must be an object');
+  warnOfUnknownOptions(options);
   const key = options.key ?? 'koa.sid';
   if (typeof key !== 'string' || !COOKIE_NAME.test(key) || COOKIE_NAME_RESTRICTED.test(key)) {
     fail(`option "key" must be a cookie name (no ";", "=" or control characters), got ${String(key)}`);
