@@ -27,7 +27,8 @@ export class Instance {
   readonly emptyJson: string;
 
   constructor(readonly options: ResolvedOptions) {
-    this.store = new StoreAdapter(options.store, { prefix: options.prefix, ttl: options.ttl });
+    const { prefix, ttl, hashIds, seal } = options;
+    this.store = new StoreAdapter(options.store, { prefix, ttl, hashIds, seal });
     this.carrier = options.sessionIdStore
       ? customCarrier(options.sessionIdStore)
       : cookieCarrier(options.key, options.cookie);

@@ -28,6 +28,8 @@ export const OPTION_NAMES = [
   'lockLease',
   'onEvent',
   'inspect',
+  'hashIds',
+  'seal',
 ] as const satisfies readonly (keyof SessionOptions)[];
 
 // Fails to compile when SessionOptions gains a name the list above lacks.

@@ -71,6 +71,17 @@ export interface SessionOptions {
   lockTimeout?: number;
   /** ms a lock outlives a holder that died without releasing it (default 10000; renewed while held). */
   lockLease?: number;
+  /**
+   * Store keys are the prefix plus a SHA-256 hash of the sid, never the sid itself: a store dump or
+   * key listing gives no cookie that loads a session. Sessions stored before it was turned on are
+   * moved to their hashed key when next used, so turning it on logs no one out. Default `false`.
+   */
+  hashIds?: boolean;
+  /**
+   * Stored sessions are encrypted and authenticated (AES-256-GCM) with a key derived from the sid,
+   * which the store never holds: a store dump reveals no session data. Needs `hashIds`. Default `false`.
+   */
+  seal?: boolean;
   /** Typed notices: store connection changes, degraded requests. */
   onEvent?: (event: SessionNotice) => void;
   /**
@@ -108,6 +119,8 @@ export interface ResolvedOptions {
   lockLease: number;
   onEvent: ((event: SessionNotice) => void) | undefined;
   inspect: ((event: InspectionEvent) => void) | undefined;
+  hashIds: boolean;
+  seal: boolean;
 }
 
 export const DEFAULT_COOKIE: Readonly<SessionCookie> = Object.freeze({
@@ -239,6 +252,9 @@ export function resolveOptions(options: SessionOptions = {}): ResolvedOptions {
   }
   if (options.store === undefined) warnOfMemoryStoreInProduction();
   const store = options.store ?? new MemoryStore();
+  const hashIds = optionalBoolean('hashIds', options.hashIds);
+  const seal = optionalBoolean('seal', options.seal);
+  if (seal && !hashIds) fail('option "seal" needs hashIds: true (a store key that is the sid would give the sealing key away)');
   if (store === null || typeof store !== 'object') fail('option "store" must be a store object');
   return {
     key,
@@ -263,5 +279,7 @@ export function resolveOptions(options: SessionOptions = {}): ResolvedOptions {
     lockLease,
     onEvent: optionalFunction('onEvent', options.onEvent),
     inspect: optionalFunction('inspect', options.inspect),
+    hashIds,
+    seal,
   };
 }

@@ -7,6 +7,9 @@
  * sessions (SPEC §5.11).
  */
 import { isPrototype, reviveSession } from './revive.js';
+import { seal, unseal } from './seal.js';
+import { jsonForWrite, sessionFromJson } from './serialized.js';
+import { hashSid } from './sid-hash.js';
 import type { LockOptions, SessionLock, SessionStore, StoredSession } from './types.js';
 
 /** The store expiry when neither `ttl`, `cookie.expires` nor a numeric `cookie.maxAge` give one. */
@@ -15,6 +18,19 @@ const FALLBACK_TTL = 24 * 60 * 60 * 1000;
 interface StoreAdapterOptions {
   prefix: string;
   ttl: number | ((session: StoredSession) => number) | undefined;
+  /** Store keys are the prefix plus a hash of the sid (sid-hash.ts). */
+  hashIds?: boolean;
+  /** Stored values are sealed with a key derived from the sid (seal.ts); needs `hashIds`. */
+  seal?: boolean;
+}
+
+/**
+ * What a sealed session looks like to the store: the cookie's `maxAge` and `expires` in clear
+ * (stores written for koa-generic-session read `sess.cookie.maxAge` for their TTL), the rest sealed.
+ */
+interface SealedEntry {
+  cookie: { maxAge?: unknown; expires?: unknown };
+  sealed: string;
 }
 
 type Awaitable<T> = T | Promise<T>;
@@ -71,13 +87,17 @@ function notFound(err: unknown): undefined {
 /** A store's answer to update or touch: anything but an explicit `false` means the entry was there. */
 const wasStored = (reply: unknown) => reply !== false;
 
-function then<T, U>(value: Awaitable<T>, fn: (v: T) => U): Awaitable<U> {
+function then<T, U>(value: Awaitable<T>, fn: (v: T) => Awaitable<U>): Awaitable<U> {
   return value instanceof Promise ? value.then(fn) : fn(value);
 }
 
 export class StoreAdapter {
   private readonly hasTouch: boolean;
   private readonly hasUpdate: boolean;
+  private readonly hashIds: boolean;
+  private readonly sealed: boolean;
+  /** The last sid hashed and its key: a request asks for the same key several times in a row. */
+  private lastHashed: [sid: string, key: string] = ['', ''];
 
   constructor(
     readonly store: SessionStore,
@@ -86,25 +106,89 @@ export class StoreAdapter {
     checkStore(store);
     this.hasTouch = typeof store.touch === 'function';
     this.hasUpdate = typeof store.update === 'function';
+    this.hashIds = options.hashIds === true;
+    this.sealed = options.seal === true;
+    if (this.sealed && !this.hashIds) throw new TypeError('koa-session-machine: seal needs hashIds (a key that is the sid gives the sealing key away)');
+  }
+
+  /** The store key of `sid`: the prefix and the sid, or with `hashIds` the prefix and its hash. */
+  keyOf(sid: string): string {
+    if (!this.hashIds) return this.options.prefix + sid;
+    const [lastSid, lastKey] = this.lastHashed;
+    if (sid === lastSid && lastKey !== '') return lastKey;
+    const key = this.options.prefix + hashSid(sid);
+    this.lastHashed = [sid, key];
+    return key;
   }
 
   /** The session stored for `sid`, or `undefined`; a store error with code ENOENT means none. */
   get(sid: string): Awaitable<StoredSession | undefined> {
-    const key = this.options.prefix + sid;
+    const key = this.keyOf(sid);
+    const found = this.read(sid, key, this.sealed);
+    if (!this.hashIds) return found;
+    return then(found, (session) => session ?? this.migrate(sid, key));
+  }
+
+  /** What the store holds under `key`, opened (with `seal`) and revived; `undefined` for nothing usable. */
+  private read(sid: string, key: string, sealed: boolean): Awaitable<StoredSession | undefined> {
     // Stores that index a plain object with the key would hand out Object.prototype's members
     // (`__proto__`, `constructor`, `toString`) for such keys: they hold no session.
     if (key in Object.prototype) return undefined;
+    const open = sealed ? (value: unknown) => this.open(sid, key, value) : reviveSession;
     try {
       const value = settle<unknown>(this.store.get(key));
-      return value instanceof Promise ? value.then(reviveSession, notFound) : reviveSession(value);
+      return value instanceof Promise ? value.then(open, notFound) : open(value);
     } catch (err) {
       return notFound(err);
     }
   }
 
+  /** The session sealed in a stored entry; an entry in clear, or one that does not open, is none. */
+  private open(sid: string, key: string, value: unknown): StoredSession | undefined {
+    const entry = reviveSession(value) as Partial<SealedEntry> | undefined;
+    const json = entry === undefined ? undefined : unseal(sid, key, entry.sealed);
+    return json === undefined ? undefined : sessionFromJson(json);
+  }
+
+  /**
+   * With `hashIds`, a session stored before it was turned on is under the plain key: it is read
+   * there once, written under the hashed key and deleted from the plain one, so that turning
+   * `hashIds` on logs no one out. Cluster-safe (no command spans two keys) and safe against
+   * concurrent requests of the same session: a store with `add` (SET NX) lets only the first
+   * writer create the hashed entry, and the others read what it wrote; a request that finds both
+   * keys empty looks at the hashed key once more, in case another request moved the entry between
+   * its two reads. An entry is deleted from the plain key only after it was written under the
+   * hashed one, so a crash in between loses nothing (the plain entry expires on its own).
+   */
+  private migrate(sid: string, key: string): Awaitable<StoredSession | undefined> {
+    const plainKey = this.options.prefix + sid;
+    // Entries under the plain key predate `seal`: they are in clear.
+    return then(this.read(sid, plainKey, false), (session) => {
+      if (session === undefined) return this.read(sid, key, this.sealed);
+      const ttl = this.ttlFor(session);
+      const value = this.forStore(sid, key, session);
+      const written = this.store.add
+        ? then(settle<unknown>(this.store.add(key, value, ttl)), wasStored)
+        : then(settle(this.store.set(key, value, ttl)), () => true);
+      return then(written, (created) => {
+        const moved = then(settle(this.store.destroy(plainKey)), () => undefined);
+        return then(moved, () => (created ? session : this.read(sid, key, this.sealed)));
+      });
+    });
+  }
+
+  /** What the store is given for `session`: the session itself, or with `seal` its sealed entry. */
+  private forStore(sid: string, key: string, session: StoredSession): StoredSession {
+    if (!this.sealed) return session;
+    const { maxAge, expires } = session.cookie ?? {};
+    const entry: SealedEntry = { cookie: { maxAge, expires }, sealed: seal(sid, key, jsonForWrite(session)) };
+    return entry as unknown as StoredSession;
+  }
+
   /** Writes a session (koa-generic-session's `ctx.sessionStore.set(sid, session)`). */
   set(sid: string, session: StoredSession): Awaitable<unknown> {
-    return settle(this.store.set(this.options.prefix + sid, session, this.ttlFor(session)));
+    const key = this.keyOf(sid);
+    return settle(this.store.set(key, this.forStore(sid, key, session), this.ttlFor(session)));
   }
 
   /**
@@ -114,10 +198,11 @@ export class StoreAdapter {
    * during the slower request.
    */
   update(sid: string, session: StoredSession): Awaitable<boolean> {
-    const key = this.options.prefix + sid;
+    const key = this.keyOf(sid);
     const ttl = this.ttlFor(session);
-    if (this.hasUpdate) return then(settle<unknown>(this.store.update!(key, session, ttl)), wasStored);
-    return this.ifStored(sid, () => settle(this.store.set(key, session, ttl)));
+    const value = this.forStore(sid, key, session);
+    if (this.hasUpdate) return then(settle<unknown>(this.store.update!(key, value, ttl)), wasStored);
+    return this.ifStored(sid, () => settle(this.store.set(key, value, ttl)));
   }
 
   /**
@@ -125,10 +210,10 @@ export class StoreAdapter {
    * (only if its entry still exists, as for `update`).
    */
   touch(sid: string, session: StoredSession): Awaitable<boolean> {
-    const key = this.options.prefix + sid;
+    const key = this.keyOf(sid);
     const ttl = this.ttlFor(session);
     if (this.hasTouch) return then(settle<unknown>(this.store.touch!(key, ttl)), wasStored);
-    return this.ifStored(sid, () => settle(this.store.set(key, session, ttl)));
+    return this.ifStored(sid, () => settle(this.store.set(key, this.forStore(sid, key, session), ttl)));
   }
 
   /** Runs `write` if the session of `sid` is still stored; whether it was. */
@@ -144,11 +229,14 @@ export class StoreAdapter {
   }
 
   lock(sid: string, options: LockOptions): Awaitable<SessionLock | undefined> {
-    return settle(this.store.lock!(this.options.prefix + sid, options));
+    return settle(this.store.lock!(this.keyOf(sid), options));
   }
 
+  /** Deletes the session; with `hashIds`, under the plain key too, so that no old entry can be moved back. */
   destroy(sid: string): Awaitable<unknown> {
-    return settle(this.store.destroy(this.options.prefix + sid));
+    const destroyed = settle(this.store.destroy(this.keyOf(sid)));
+    if (!this.hashIds) return destroyed;
+    return then(destroyed, () => settle(this.store.destroy(this.options.prefix + sid)));
   }
 
   /** The store expiry in ms for `session`, or `undefined` for none (only when asked: `ttl: Infinity`). */

@@ -58,6 +58,13 @@ export class MemoryStore implements SessionStore {
     return true;
   }
 
+  /** Writes only if `key` holds no live entry (see `SessionStore.add`). */
+  add(key: string, session: StoredSession, ttl?: number): boolean {
+    if (this.live(key) !== undefined) return false;
+    this.write(key, jsonForWrite(session), ttl);
+    return true;
+  }
+
   touch(key: string, ttl?: number): boolean {
     const entry = this.live(key);
     if (entry === undefined) return false;

@@ -66,6 +66,12 @@ export interface SessionStore {
    */
   update?(key: string, session: StoredSession, ttl?: number): boolean | Promise<boolean>;
   /**
+   * Capability: write `session` only if `key` does not exist yet (Redis `SET … NX`). Resolves
+   * `false` (and writes nothing) when it does. With `hashIds`, it lets exactly one request move a
+   * session from its plain key to its hashed key; without it, the move uses `set`.
+   */
+  add?(key: string, session: StoredSession, ttl?: number): boolean | Promise<boolean>;
+  /**
    * Capability: a lock per key, for `concurrency: 'serialize'` (SPEC §6.1). Resolves the held lock,
    * or `undefined` when it could not be had within `options.wait`. Across processes for stores
    * shared by several processes (the RedisStore's is a lease lock in Redis).
