@@ -16,6 +16,8 @@ export interface StoreCapabilities {
   touch?: boolean;
   /** `update(key, session, ttl)`: writes only an existing key; `false` (and no write) otherwise. */
   update?: boolean;
+  /** `add(key, session, ttl)`: writes only a missing key (SET NX); `false` (and no write) otherwise. Used by `hashIds`. */
+  add?: boolean;
   /** `lock(key, { lease, wait })`: a lock per key, for `concurrency: 'serialize'`. */
   lock?: boolean;
   /** `on(event, listener)`: the store emits `connect` / `disconnect` (and may have `connected`). */
@@ -29,6 +31,7 @@ export function resolveCapabilities(supports: StoreCapabilities = {}): ResolvedC
     ttl: supports.ttl !== false,
     touch: supports.touch === true,
     update: supports.update === true,
+    add: supports.add === true,
     lock: supports.lock === true,
     events: supports.events === true,
   };

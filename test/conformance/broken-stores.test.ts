@@ -8,7 +8,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { SessionStore } from '../../src/index.js';
-import { lifecyclePathsFor, resolveCapabilities, runLifecyclePath, storeContract } from '../../src/testing/index.js';
+import { lifecyclePathsFor, resolveCapabilities, runLifecyclePath, storeContract, type StoreCapabilities } from '../../src/testing/index.js';
+import { AddOverwritesStore } from './fixtures/add-overwrites.js';
+import { AddingStore } from './fixtures/adding-store.js';
 import { ByReferenceStore } from './fixtures/by-reference.js';
 import { DestroyDoesNothingStore } from './fixtures/destroy-does-nothing.js';
 import { DropsEverySecondWriteStore } from './fixtures/drops-every-second-write.js';
@@ -23,9 +25,12 @@ const DESTROY = 'destroy removes the entry';
 const READ_BEFORE_DESTROY = 'a session read before destroy is not returned after it';
 const OVERWRITE = 'set overwrites an existing entry';
 const CONCURRENT = 'concurrent calls on different keys do not interfere';
+const ADD_EXISTING = 'add of an existing key returns false and leaves the entry as it was';
 
-const STORES: { name: string; factory: () => SessionStore; breaks: string[] }[] = [
+const STORES: { name: string; factory: () => SessionStore; breaks: string[]; supports?: StoreCapabilities }[] = [
   { name: 'a correct store (the control)', factory: () => new JsonMapStore(), breaks: [] },
+  { name: 'a correct store with add (the control)', factory: () => new AddingStore(), breaks: [], supports: { add: true } },
+  { name: 'a store whose add overwrites', factory: () => new AddOverwritesStore(), breaks: [ADD_EXISTING], supports: { add: true } },
   { name: 'a store that ignores the ttl', factory: () => new IgnoresTtlStore(), breaks: [TTL] },
   { name: 'a store that returns the stored object by reference', factory: () => new ByReferenceStore(), breaks: [SET_SHARED, GET_SHARED] },
   { name: 'a store whose destroy does nothing', factory: () => new DestroyDoesNothingStore(), breaks: [DESTROY, READ_BEFORE_DESTROY, CONCURRENT] },
@@ -33,9 +38,9 @@ const STORES: { name: string; factory: () => SessionStore; breaks: string[] }[] 
   { name: 'a store that returns stale data after destroy', factory: () => new StaleAfterDestroyStore(), breaks: [READ_BEFORE_DESTROY, CONCURRENT] },
 ];
 
-describe.each(STORES)('the store contract on $name', ({ factory, breaks }) => {
+describe.each(STORES)('the store contract on $name', ({ factory, breaks, supports }) => {
   // A short bound: the ttl rule fails the store that ignores the ttl after 300 ms instead of 5 s.
-  const checks = storeContract({ factory, ttlBound: 300 });
+  const checks = storeContract({ factory, ttlBound: 300, ...(supports ? { supports } : {}) });
 
   it('names only rules the kit has', () => {
     const rules = checks.map((c) => c.rule);

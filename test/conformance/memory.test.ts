@@ -8,5 +8,5 @@ import { testStore } from '../../src/testing/index.js';
 testStore({
   name: 'MemoryStore',
   factory: () => new MemoryStore(),
-  supports: { ttl: true, touch: true, update: true, lock: true },
+  supports: { ttl: true, touch: true, update: true, add: true, lock: true },
 });
