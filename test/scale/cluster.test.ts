@@ -5,7 +5,7 @@
  * owns the slot (the other masters answer MOVED).
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { lockKeyFor } from '../../src/stores/redis.js';
+import { lockKeyFor } from '../../src/stores/redis-lock.js';
 import { Client } from '../helpers/http.js';
 import { redisToolsAvailable, startRedisCluster, waitUntil, type RedisCluster } from '../helpers/redis-cluster.js';
 import { startApp, stopApps } from './fixtures/apps.js';
