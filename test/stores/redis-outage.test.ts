@@ -1,14 +1,16 @@
 /**
- * Fault tests on a real redis-server (SPEC §4.12, §5.1, §5.8; issue 3): the server is stopped and
- * restarted while requests are in flight, and frozen with SIGSTOP (a store that never answers).
- * Request counts and waits are bounded; the server is this test's own, with persistence on, so a
- * restart keeps what was written before the outage.
+ * Fault tests on a real redis-server (SPEC §4.12, §5.1, §5.8; issue 3), on every client kind the
+ * RedisStore takes (test/helpers/redis-clients.ts): the server is stopped and restarted while
+ * requests are in flight, and frozen with SIGSTOP (a store that never answers). Request counts and
+ * waits are bounded; the server is this test's own, with persistence on, so a restart keeps what
+ * was written before the outage.
  */
 import Koa from 'koa';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import session, { RedisStore } from '../../src/index.js';
 import { Client, listen, type Listening } from '../helpers/http.js';
+import { REDIS_CLIENT_KINDS, type RedisClientKind } from '../helpers/redis-clients.js';
 import { startRedisServer, type RedisServer } from '../helpers/redis-server.js';
 
 const redisUrl = inject('redisUrl');
@@ -23,9 +25,9 @@ afterEach(async () => {
   server = store = redis = undefined;
 });
 
-async function counterApp(options: { reconnectTimeout: number; storeTimeout: number }) {
+async function counterApp(kind: RedisClientKind, options: { reconnectTimeout: number; storeTimeout: number }) {
   redis = await startRedisServer({ persist: true });
-  store = new RedisStore({ url: redis.url, redis: { retryStrategy: () => 50 } });
+  store = new RedisStore({ client: kind.make(redis.url, { retryDelay: 50 }) });
   const app = new Koa();
   app.keys = ['k'];
   app.silent = true;
@@ -58,13 +60,13 @@ async function stream(client: Client, cookie: string, max: number) {
   return seen;
 }
 
-describe.skipIf(!redisUrl)('store outages on a real redis-server', () => {
+describe.skipIf(!redisUrl).each(REDIS_CLIENT_KINDS)('store outages on a real redis-server, $name', (kind) => {
   it('stopped and restarted while requests run: 503s within the bound, then service as before', async () => {
     const unhandled: unknown[] = [];
     const record = (r: unknown) => unhandled.push(r);
     process.on('unhandledRejection', record);
     try {
-      const client = await counterApp({ reconnectTimeout: 300, storeTimeout: 1000 });
+      const client = await counterApp(kind, { reconnectTimeout: 300, storeTimeout: 1000 });
       await client.get('/');
       await client.get('/');
       const cookie = client.cookieHeader('/');
@@ -82,13 +84,13 @@ describe.skipIf(!redisUrl)('store outages on a real redis-server', () => {
       // Every answer during the outage was a 503 (never a 500, never a hang past the bounds).
       expect(seen.filter((r) => r.status !== 200 && r.status !== 503)).toEqual([]);
       // No answer hung: each came well within the bounds (a hang would reach the stream's end).
-    expect(seen.every((r, i) => i === 0 || r.at - seen[i - 1]!.at < 5000)).toBe(true);
+      expect(seen.every((r, i) => i === 0 || r.at - seen[i - 1]!.at < 5000)).toBe(true);
       const after = await client.get('/', { cookie });
       expect(after.status).toBe(200);
       // Nothing written before the outage was lost: the counter goes on from where it was.
       expect(after.body.n).toBeGreaterThan(2);
       console.log(
-        `redis stop/restart: first 503 after ${firstFailure?.at} ms, restart at ${restartedAt} ms, ` +
+        `${kind.name}, redis stop/restart: first 503 after ${firstFailure?.at} ms, restart at ${restartedAt} ms, ` +
           `first 200 again after ${seen.at(-1)?.at} ms, ${seen.length} requests in the stream`,
       );
     } finally {
@@ -98,7 +100,7 @@ describe.skipIf(!redisUrl)('store outages on a real redis-server', () => {
   }, 30_000);
 
   it('frozen with SIGSTOP: requests get 503 after storeTimeout, and service resumes on SIGCONT', async () => {
-    const client = await counterApp({ reconnectTimeout: 300, storeTimeout: 250 });
+    const client = await counterApp(kind, { reconnectTimeout: 300, storeTimeout: 250 });
     await client.get('/');
     const cookie = client.cookieHeader('/');
     redis!.freeze();
@@ -115,6 +117,6 @@ describe.skipIf(!redisUrl)('store outages on a real redis-server', () => {
     }
     expect(after.status).toBe(200);
     expect(after.body.n).toBeGreaterThanOrEqual(2);
-    console.log(`redis SIGSTOP: three concurrent requests answered 503 within ${answeredIn} ms`);
+    console.log(`${kind.name}, redis SIGSTOP: three concurrent requests answered 503 within ${answeredIn} ms`);
   }, 30_000);
 });
