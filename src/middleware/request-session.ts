@@ -7,6 +7,7 @@
 import type { Context } from 'koa';
 import type { MachineRunner } from '../machines/runner.js';
 import type { SaveMode, SessionEffect, SessionEvent } from '../machines/session.machine.js';
+import { STORE_CLOSED_CODE } from '../stores/errors.js';
 import { isPlainObject } from '../stores/revive.js';
 import { announceJson, takeReadJson } from '../stores/serialized.js';
 import type { SessionLock, StoredSession } from '../stores/types.js';
@@ -316,7 +317,7 @@ function outcome<T>(
     return value instanceof Promise ? bounded(value, timeout, operation) : value;
   };
   const fail = (err: unknown) =>
-    failed((err as { code?: unknown } | null)?.code === 'ERR_STORE_CLOSED' ? storeUnavailable('the store is closed') : err);
+    failed((err as { code?: unknown } | null)?.code === STORE_CLOSED_CODE ? storeUnavailable('the store is closed') : err);
   try {
     const gate = s.instance.connection?.gate();
     const value = gate === undefined ? boundedCall() : gate.then(boundedCall);
