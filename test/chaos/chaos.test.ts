@@ -1,0 +1,40 @@
+/**
+ * Issue 17 §2, CI's short form of the chaos suite (`npm run chaos` runs the long one): for each
+ * scenario of test/chaos/scenarios.ts, real Redis processes on loopback, one app process per
+ * variant (this library on ioredis and on node-redis 5, each with and without
+ * `concurrency: 'serialize'`, and the reference, koa-generic-session + koa-redis), all on the same
+ * fault, 8 browsers per app counting up one request after
+ * the other, and one fault. This library's apps must show no 500, no request without an answer, no
+ * exit, nothing acknowledged lost (beyond what Redis's own failover loses, measured on the replica),
+ * no increment applied beyond the requests whose outcome was unknown, no 503 where the store came
+ * back within `reconnectTimeout`, and every browser served again within the bound the scenario
+ * derives from the configuration. The reference is measured, not checked. Each run's figures are
+ * printed.
+ *
+ * Skipped loudly without redis-server and redis-cli, unless KSM_REQUIRE_REDIS=1 (then a failure).
+ */
+import { describe, expect, it } from 'vitest';
+import { redisToolsAvailable } from '../helpers/redis-cluster.js';
+import { SHORT } from './config.js';
+import { evidence, runLines } from './report.js';
+import { runScenario } from './run.js';
+import { SCENARIOS } from './scenarios.js';
+import { VARIANTS, variantsOn } from './variants.js';
+
+const available = redisToolsAvailable('chaos');
+
+/** A run's budget: Redis set-up (a Cluster with replicas takes the longest), app start-up, the load. */
+const RUN_TIMEOUT = 90_000;
+
+describe.skipIf(!available)('chaos, short form (issue 17)', () => {
+  it.each(SCENARIOS.map((s) => [s.id, s] as const))(
+    '%s: no 500, nothing acknowledged lost or doubled, served again within the bound',
+    async (_id, scenario) => {
+      const run = await runScenario(scenario, variantsOn(scenario.topology, VARIANTS), SHORT);
+      console.log(`${scenario.title}\n${runLines(run).join('\n')}`);
+      const failed = run.apps.filter((app) => app.failures.length > 0);
+      expect(failed.map(evidence).join('\n')).toBe('');
+    },
+    RUN_TIMEOUT,
+  );
+});
