@@ -61,10 +61,11 @@ function px(ttl: number | undefined): string | undefined {
 }
 
 /** `SET key json [PX ms] [XX]`. */
-function setCommand(key: string, json: string, ms: string | undefined, onlyIfExists: boolean): string[] {
+/** `SET key json [PX ms] [XX | NX]`: `condition` writes only an existing (XX) or a missing (NX) key. */
+function setCommand(key: string, json: string, ms: string | undefined, condition?: 'XX' | 'NX'): string[] {
   const args = ['SET', key, json];
   if (ms !== undefined) args.push('PX', ms);
-  if (onlyIfExists) args.push('XX');
+  if (condition) args.push(condition);
   return args;
 }
 
@@ -149,7 +150,7 @@ export class RedisStore<Client extends RedisClient = RedisClient> extends EventE
   /** `SET key json PX ttl`; without a `ttl` (the app asked for no expiry), a plain `SET`. */
   async set(key: string, session: StoredSession, ttl?: number): Promise<void> {
     this.assertOpen();
-    await this.connection.send(key, setCommand(key, jsonForWrite(session), px(ttl), false));
+    await this.connection.send(key, setCommand(key, jsonForWrite(session), px(ttl)));
   }
 
   /**
@@ -158,7 +159,16 @@ export class RedisStore<Client extends RedisClient = RedisClient> extends EventE
    */
   async update(key: string, session: StoredSession, ttl?: number): Promise<boolean> {
     this.assertOpen();
-    return (await this.connection.send(key, setCommand(key, jsonForWrite(session), px(ttl), true))) === 'OK';
+    return (await this.connection.send(key, setCommand(key, jsonForWrite(session), px(ttl), 'XX'))) === 'OK';
+  }
+
+  /**
+   * `SET key json PX ttl NX`: writes only if `key` does not exist yet. With `hashIds`, exactly one
+   * request moves a session from its plain key to its hashed key.
+   */
+  async add(key: string, session: StoredSession, ttl?: number): Promise<boolean> {
+    this.assertOpen();
+    return (await this.connection.send(key, setCommand(key, jsonForWrite(session), px(ttl), 'NX'))) === 'OK';
   }
 
   /** `PEXPIRE key ttl` (`PERSIST` without a `ttl`): `false` when `key` does not exist. */
