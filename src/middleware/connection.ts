@@ -61,4 +61,44 @@ export class StoreConnection {
       });
     });
   }
+
+  /**
+   * A value that is replaced on every change of state (the machine's snapshot): taken when a store
+   * call is sent, it tells {@link StoreConnection.afterFailure} whether the store went away since.
+   */
+  get version(): object {
+    return this.actor.getSnapshot();
+  }
+
+  /**
+   * After a store call failed because of the connection, when it may be repeated: at once when the
+   * state changed since the call was sent (`since`, the {@link StoreConnection.version} then) and
+   * the store is serving again; the gate's wait while it is reconnecting; a thrown 503 when it
+   * refuses. When nothing has changed yet, the error came before the store's `disconnect`, or the
+   * server answered that it cannot serve now on a connection that stays up (LOADING, READONLY): the
+   * next change is waited for, at most `bound` ms, and then the call may be repeated anyway.
+   */
+  afterFailure(since: object, bound: number): void | Promise<void> {
+    const now = this.actor.getSnapshot();
+    if (now !== since || !now.hasTag('serving')) return this.gate();
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        subscription.unsubscribe();
+        resolve();
+      }, bound);
+      const subscription = this.actor.subscribe((next) => {
+        // An event that changes nothing notifies too, with the same snapshot.
+        if (next === since) return;
+        clearTimeout(timer);
+        subscription.unsubscribe();
+        try {
+          const wait = this.gate();
+          if (wait === undefined) resolve();
+          else wait.then(resolve, reject);
+        } catch (err) {
+          reject(err);
+        }
+      });
+    });
+  }
 }

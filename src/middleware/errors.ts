@@ -32,6 +32,14 @@ export function storeTimedOut(operation: string, ms: number): SessionError {
   return storeUnavailable(`${operation} got no answer within ${ms} ms`);
 }
 
+/**
+ * A store call failed because of the connection to the store (see src/stores/connection-failures.ts)
+ * and could not be repeated in time: an outage of that call, not an error about the data.
+ */
+export function connectionLost(operation: string, err: unknown): SessionError {
+  return storeUnavailable(`${operation} failed on the store's connection (${String(err)})`);
+}
+
 export function isStoreUnavailable(err: unknown): err is SessionError {
   return err instanceof SessionError && err.code === 'ESESSIONSTORE';
 }

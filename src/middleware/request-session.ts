@@ -9,10 +9,18 @@ import type { MachineRunner } from '../machines/runner.js';
 import type { SaveMode, SessionEffect, SessionEvent } from '../machines/session.machine.js';
 import { STORE_CLOSED_CODE } from '../stores/errors.js';
 import { isPlainObject } from '../stores/revive.js';
+import { isConnectionFailure } from '../stores/connection-failures.js';
 import { announceJson, takeReadJson } from '../stores/serialized.js';
 import type { SessionLock, StoredSession } from '../stores/types.js';
 import type { Instance } from './instance.js';
-import { isStoreUnavailable, sessionTooLarge, storeTimedOut, storeUnavailable, type SessionError } from './errors.js';
+import {
+  connectionLost,
+  isStoreUnavailable,
+  sessionTooLarge,
+  storeTimedOut,
+  storeUnavailable,
+  type SessionError,
+} from './errors.js';
 import { addSessionMethods, refuseOnDeferred } from './session-methods.js';
 import { trace, traceRequest } from './trace.js';
 import type { SidReading } from './sid-carrier.js';
@@ -301,8 +309,9 @@ function bounded<T>(value: Promise<T>, ms: number, operation: string): Promise<T
 /**
  * A store call's outcome as the event the machine expects, errors included. The call first passes
  * the connection gate (go, wait — bounded by `reconnectTimeout` — or a 503), then an asynchronous
- * call is bounded by `storeTimeout`. A synchronous store (the MemoryStore) answers without a
- * Promise or a timer. A store closed by the app is an unavailable store.
+ * call is bounded by `storeTimeout`. A call that fails because of the connection to the store is
+ * repeated once the store is back ({@link retried}). A synchronous store (the MemoryStore) answers
+ * without a Promise or a timer. A store closed by the app is an unavailable store.
  */
 function outcome<T>(
   s: RequestSession,
@@ -312,19 +321,80 @@ function outcome<T>(
   failed: (err: unknown) => SessionEvent,
   timeout = s.instance.options.storeTimeout,
 ): SessionEvent | Promise<SessionEvent> {
+  const connection = s.instance.connection;
+  /** The connection's version when the call was sent: did the store go away since? */
+  let sent: object | undefined;
   const boundedCall = () => {
+    sent = connection?.version;
     const value = call();
     return value instanceof Promise ? bounded(value, timeout, operation) : value;
   };
   const fail = (err: unknown) =>
-    failed((err as { code?: unknown } | null)?.code === STORE_CLOSED_CODE ? storeUnavailable('the store is closed') : err);
+    isConnectionFailure(err) ? retried(s, operation, boundedCall, sent, ok, failed, err) : failed(asOutage(err));
   try {
-    const gate = s.instance.connection?.gate();
+    const gate = connection?.gate();
     const value = gate === undefined ? boundedCall() : gate.then(boundedCall);
-    return value instanceof Promise ? value.then((v) => okOrFailed(ok, v, fail), fail) : ok(value);
+    return value instanceof Promise ? value.then((v) => okOrFailed(ok, v, failed), fail) : ok(value);
   } catch (err) {
     return fail(err);
   }
+}
+
+/**
+ * A call that failed because of the connection to the store (a socket that died with the command
+ * on the wire, a server still loading its data after a restart, a demoted master): it is repeated
+ * once, when the store is serving again. Every session store call may be repeated: a read, a
+ * PEXPIRE, a SET or SET XX of the same JSON, a DEL; a lock is asked for again (one the lost
+ * attempt took waits out its lease). The wait is the connection machine's
+ * (`StoreConnection.afterFailure`), bounded by `reconnectTimeout`; the repeat is bounded like the
+ * first call. A store that is not back in time, or fails the same way again, is an outage of the
+ * call (503 or degrade), never an error for the app's `errorHandler`; so a write whose outcome is
+ * unknown is never reported as saved unless the repeat confirmed it. A store without connection
+ * events cannot say when it is back: an outage at once.
+ */
+function retried<T>(
+  s: RequestSession,
+  operation: string,
+  call: () => T | Promise<T>,
+  sent: object | undefined,
+  ok: (value: T) => SessionEvent,
+  failed: (err: unknown) => SessionEvent,
+  err: unknown,
+): SessionEvent | Promise<SessionEvent> {
+  const connection = s.instance.connection;
+  const lost = (cause: unknown) => failed(connectionLost(operation, cause));
+  if (connection === undefined || sent === undefined) return lost(err);
+  let back: void | Promise<void>;
+  try {
+    back = connection.afterFailure(sent, s.instance.options.reconnectTimeout);
+  } catch {
+    return lost(err);
+  }
+  const repeat = () =>
+    Promise.resolve()
+      .then(call)
+      .then(
+        (v) => okOrFailed(ok, v, failed),
+        (again: unknown) => (isConnectionFailure(again) ? lost(again) : failed(asOutage(again))),
+      );
+  return back === undefined ? repeat() : back.then(repeat, () => lost(err));
+}
+
+type PreparedWrite = ReturnType<RequestSession['prepareWrite']>;
+
+/**
+ * The session and JSON a write effect stores, prepared once: a repeated write (after a connection
+ * failure) stores the same JSON again, and `beforeSave` runs once.
+ */
+function preparedWrite(s: RequestSession, prepared: PreparedWrite | undefined): PreparedWrite {
+  if (prepared === undefined) return s.prepareWrite();
+  announceJson(prepared.session, prepared.json);
+  return prepared;
+}
+
+/** A store closed by the app is a store that is away (a 503), not a failure of its data. */
+function asOutage(err: unknown): unknown {
+  return (err as { code?: unknown } | null)?.code === STORE_CLOSED_CODE ? storeUnavailable('the store is closed') : err;
 }
 
 /** `ok(value)`, or `fail` with what it threw: an answer the app's data makes unusable is a failed call. */
@@ -337,12 +407,14 @@ function okOrFailed<T>(ok: (value: T) => SessionEvent, value: T, fail: (err: unk
 }
 
 /**
- * A failed write, touch or destroy: with `storeOutage: 'degrade'` an outage leaves the session
- * unsaved and the request goes on; anything else goes to the app's `errorHandler` ('set').
+ * A failed write or touch: an outage follows the outage policy (with `storeOutage: 'degrade'` the
+ * session is left unsaved and the request goes on; otherwise a 503); anything else is an error
+ * about the data, for the app's `errorHandler` ('set').
  */
 function writeFailed(s: RequestSession, err: unknown): void {
-  if (s.instance.options.storeOutage === 'degrade' && isStoreUnavailable(err)) reportDegraded(s, err);
-  else s.handled(err, 'set');
+  if (!isStoreUnavailable(err)) s.handled(err, 'set');
+  else if (s.instance.options.storeOutage === 'degrade') reportDegraded(s, err);
+  else s.fail(err);
 }
 
 /** The outage policy's answer to a store that is away, too slow, or a lock that did not come. */
@@ -403,33 +475,36 @@ const EFFECTS: Record<SessionEffect, Effect> = {
       (err) => (isStoreUnavailable(err) ? unavailable(s, err) : { type: 'LOAD_FAILED', fatal: !s.handled(err, 'get') }),
     ),
 
-  createInStore: (s) =>
-    outcome(
+  createInStore: (s) => {
+    let write: PreparedWrite | undefined;
+    return outcome(
       s,
       'set',
       () => {
         // Synchronous with a synchronous genSid and store: no Promise, no timer.
-        const write = (sid: string) => {
-          const { session, json } = s.prepareWrite();
+        const writeAs = (sid: string) => {
+          const { session, json } = (write = preparedWrite(s, write));
           const stored = s.instance.store.set(sid, session);
           return stored instanceof Promise ? stored.then(() => json) : json;
         };
         const sid = s.sidNow();
-        return sid === undefined ? s.ensureSid().then(write) : write(sid);
+        return sid === undefined ? s.ensureSid().then(writeAs) : writeAs(sid);
       },
       (json) => {
         s.written(json);
         return { type: 'WRITTEN', stored: true };
       },
       (err) => (writeFailed(s, err), { type: 'WRITE_FAILED' }),
-    ),
+    );
+  },
 
-  updateInStore: (s) =>
-    outcome(
+  updateInStore: (s) => {
+    let write: PreparedWrite | undefined;
+    return outcome(
       s,
       'set',
       () => {
-        const { session, json } = s.prepareWrite();
+        const { session, json } = (write = preparedWrite(s, write));
         const stored = s.instance.store.update(s.sid!, session);
         return stored instanceof Promise ? stored.then((ok) => ({ ok, json })) : { ok: stored, json };
       },
@@ -438,7 +513,8 @@ const EFFECTS: Record<SessionEffect, Effect> = {
         return { type: 'WRITTEN', stored: ok };
       },
       (err) => (writeFailed(s, err), { type: 'WRITE_FAILED' }),
-    ),
+    );
+  },
 
   touchInStore: (s) =>
     outcome(
