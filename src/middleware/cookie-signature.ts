@@ -6,7 +6,7 @@
  * remembered, so the memory cannot make a forged one pass. An app whose `app.keys` is a Keygrip
  * instance has it used as is.
  */
-import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
+import { createHmac, createSecretKey, KeyObject } from 'node:crypto';
 
 interface Keygrip {
   sign(data: string): string;
@@ -32,6 +32,19 @@ interface Prepared {
   previous: Map<string, string>;
 }
 
+/**
+ * A key of `app.keys` as Keygrip (through `createHmac`) uses it: a KeyObject as it is, a Buffer,
+ * TypedArray or DataView as its bytes, a string as its UTF-8 bytes. Anything else is refused, as
+ * `createHmac` refuses it: turning it into text would make every such app sign with the same
+ * public string (`[object KeyObject]`, say).
+ */
+function secretKey(key: unknown): KeyObject {
+  if (key instanceof KeyObject) return key;
+  if (ArrayBuffer.isView(key)) return createSecretKey(Buffer.from(key.buffer, key.byteOffset, key.byteLength));
+  if (typeof key === 'string') return createSecretKey(Buffer.from(key));
+  throw new TypeError(`koa-session-machine: app.keys must hold strings, Buffers or KeyObjects, got ${typeof key}`);
+}
+
 /** Prepared keys per `app.keys` array, checked against its current content (keys rotate). */
 const prepared = new WeakMap<readonly unknown[], Prepared>();
 
@@ -40,7 +53,7 @@ function prepare(keys: readonly unknown[]): Prepared {
   if (cached && cached.source.length === keys.length && cached.source.every((k, i) => k === keys[i])) return cached;
   const made: Prepared = {
     source: [...keys],
-    keys: keys.map((k) => createSecretKey(Buffer.isBuffer(k) ? k : Buffer.from(String(k)))),
+    keys: keys.map(secretKey),
     signatures: new Map(),
     previous: new Map(),
   };

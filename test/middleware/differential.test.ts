@@ -7,6 +7,7 @@
  * Where the middleware differs on purpose, the input is kept out of the comparison and the reason
  * is given next to it (a `secure: true` cookie over plain HTTP, the value of an expired `.sig`).
  */
+import { createHmac, createSecretKey, randomBytes } from 'node:crypto';
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
 import Cookies from 'cookies';
@@ -385,5 +386,40 @@ describe('the sid reader returns what Cookies#get returns', () => {
       expect(cookies.get(name)).toBe(value);
       expect(cookieReader(name)(ctx)).toBe(value);
     }
+  });
+});
+
+describe('keys that are not strings, as Keygrip takes them', () => {
+  it('KeyObjects sign and verify as with Keygrip', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 1, maxLength: 64 }), fc.string(), (bytes, data) => {
+        const keys = [createSecretKey(Buffer.from(bytes))];
+        const reference = new Keygrip(keys as unknown as string[]);
+        expect(sign(keys, data)).toBe(reference.sign(data));
+        expect(signatureIndex(keys, data, reference.sign(data))).toBe(0);
+      }),
+    );
+  });
+
+  it('a signature made with the text "[object KeyObject]" is refused when app.keys holds a secret KeyObject', () => {
+    const keys = [createSecretKey(randomBytes(32))];
+    const data = 'koa.sid=chosen-by-the-attacker';
+    const forged = createHmac('sha1', '[object KeyObject]').update(data).digest('base64url');
+    expect(new Keygrip(keys as unknown as string[]).index(data, forged)).toBe(-1);
+    expect(signatureIndex(keys, data, forged)).toBe(-1);
+  });
+
+  it('Uint8Arrays and DataViews sign as their bytes, as with Keygrip', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 1, maxLength: 64 }), fc.string(), (bytes, data) => {
+        const expected = new Keygrip([Buffer.from(bytes)] as unknown as string[]).sign(data);
+        expect(sign([new Uint8Array(bytes)], data)).toBe(expected);
+        expect(sign([new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)], data)).toBe(expected);
+      }),
+    );
+  });
+
+  it('a key of another type is refused with a clear error, not turned into text', () => {
+    expect(() => sign([42], 'koa.sid=x')).toThrow(/app\.keys must hold strings, Buffers or KeyObjects/);
   });
 });
