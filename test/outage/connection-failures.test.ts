@@ -6,13 +6,16 @@
  *
  * The Redis tests kill a real redis-server (SIGKILL) while commands are on the wire: the server is
  * frozen first, the requests' commands are sent and wait there unread, then it is killed, so that
- * ioredis (`maxRetriesPerRequest: 1`) rejects them with MaxRetriesPerRequestError. The ordering
- * tests use a store whose connection events the test sends itself.
+ * ioredis (`maxRetriesPerRequest: 1`) rejects them with MaxRetriesPerRequestError and node-redis
+ * with the connection's reset. The ordering tests use a store whose connection events the test
+ * sends itself.
  */
 import { EventEmitter, once } from 'node:events';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import Koa from 'koa';
 import { Redis } from 'ioredis';
+import { createClient } from 'redis';
+import { createClient as createClient4 } from 'redis4';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import session, { MemoryStore, RedisStore, type SessionOptions, type StoredSession } from '../../src/index.js';
 import { Client, listen, type Listening, type Reply } from '../helpers/http.js';
@@ -157,6 +160,36 @@ function watchedStore(redis: RedisServer, ioredis: object = {}): WatchedStore {
 }
 
 /**
+ * The clients the SIGKILL test runs on, with what their commands on the wire fail with: the
+ * store's own ioredis client (`maxRetriesPerRequest: 1`, the issue's case), and node-redis 5 and 4
+ * clients of the app's, which see the reset connection.
+ */
+const CLIENT_KINDS: { name: string; failure: string; store(redis: RedisServer): Promise<WatchedStore> }[] = [
+  { name: 'ioredis', failure: 'MaxRetriesPerRequestError', store: async (redis) => watchedStore(redis) },
+  ...[
+    { name: 'node-redis 5', create: createClient },
+    { name: 'node-redis 4', create: createClient4 as unknown as typeof createClient },
+  ].map(({ name, create }) => ({
+    name,
+    failure: 'ECONNRESET',
+    async store(redis: RedisServer) {
+      const client = create({ url: redis.url, socket: { reconnectStrategy: () => 50 } });
+      // The store listens for errors once it has the client; until then, this does.
+      client.on('error', () => undefined);
+      await client.connect();
+      const store = new WatchedStore({ client });
+      cleanups.push(() => store.close());
+      return store;
+    },
+  })),
+];
+
+/** What a store call failed with: its code, or its name. */
+function failureOf(err: Error): string {
+  return (err as NodeJS.ErrnoException).code ?? err.name;
+}
+
+/**
  * A TCP proxy on loopback in front of a redis-server, which the test can make withhold the
  * server's replies (the commands still reach Redis and run), cut every connection and refuse new
  * ones, and then let clients in again on the same port.
@@ -216,9 +249,9 @@ async function stored(redis: RedisServer, sid: string): Promise<{ n?: number } |
 }
 
 describe.skipIf(!redisUrl)('a redis-server killed with commands on the wire', () => {
-  it('restarted on its AOF within reconnectTimeout: no 500, the requests answer 200 after one repeat, and Redis holds every counted 200', async () => {
+  it.each(CLIENT_KINDS)('$name: restarted on its AOF within reconnectTimeout: no 500, the requests answer 200 after one repeat, and Redis holds every counted 200', async (kind) => {
     const redis = await redisServer({ persist: true });
-    const store = watchedStore(redis);
+    const store = await kind.store(redis);
     const app = await counterApp({ store, reconnectTimeout: 10_000, storeTimeout: 5_000 });
     const browsers = [1, 2, 3, 4].map(() => new Client(app.url));
     const replies = new Map<Client, Reply[]>(browsers.map((b) => [b, []]));
@@ -257,7 +290,7 @@ describe.skipIf(!redisUrl)('a redis-server killed with commands on the wire', ()
     await redis.restart();
     expect((await Promise.all(writes)).map((r) => r.status)).toEqual([200, 200, 200, 200]);
 
-    expect(store.failures.map((e) => e.name)).toEqual(Array(2 * browsers.length).fill('MaxRetriesPerRequestError'));
+    expect(store.failures.map(failureOf)).toEqual(Array(2 * browsers.length).fill(kind.failure));
     expect(app.handled).toEqual([]);
     for (const browser of browsers) {
       const seen = replies.get(browser)!;
@@ -350,15 +383,18 @@ describe.skipIf(!redisUrl)('a redis-server killed with commands on the wire', ()
 });
 
 describe.skipIf(!redisUrl)('a restarted redis-server still loading its dataset', () => {
-  it('answers LOADING on a connection that stays up: the request waits, repeats the read, and is answered 200', async () => {
+  it.each([
+    // Without ioredis' ready check (which waits for the load), commands meet the LOADING replies.
+    { name: 'ioredis without its ready check', store: (redis: RedisServer) => watchedStore(redis, { enableReadyCheck: false }) },
+    // node-redis has no ready check: it is ready as soon as it is connected.
+    { name: 'node-redis 5', store: (redis: RedisServer) => CLIENT_KINDS.find((k) => k.name === 'node-redis 5')!.store(redis) },
+  ])('$name: LOADING on a connection that stays up: the request waits, repeats the read, and is answered 200', async (kind) => {
     // Each key loads slowly, and the server answers between keys: LOADING lasts about a second.
     const redis = await redisServer({
       args: ['--enable-debug-command', 'yes', '--key-load-delay', '100', '--loading-process-events-interval-bytes', '1024'],
     });
-    // Without ioredis' ready check (which waits for the load), commands meet the LOADING replies.
-    const store = watchedStore(redis, { enableReadyCheck: false });
-    const reconnectTimeout = 5_000;
-    const app = await counterApp({ store, reconnectTimeout, storeTimeout: 5_000 });
+    const store = await kind.store(redis);
+    const app = await counterApp({ store, reconnectTimeout: 3_000, storeTimeout: 3_000 });
     const browser = new Client(app.url);
     await browser.get('/');
     const control = new Redis(redis.url);
