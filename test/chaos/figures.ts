@@ -132,27 +132,30 @@ function browserFigures(browser: Browser, fault: FaultReport): BrowserFigures {
   return figures;
 }
 
-/** ms after `fault.end` until every browser had a 200 answered after the last failed request. */
-function recoveryOf(browsers: Browser[], fault: FaultReport): number | undefined {
+/**
+ * Each browser's 200s answered after the end of the fault and after the last failed request of any
+ * browser of the app: the service as it is once it is back.
+ */
+export function servedAgain(browsers: Browser[], fault: FaultReport): Exchange[][] {
   const failures = browsers.flatMap((b) => b.log.filter((e) => !ok(e)).map((e) => e.answered));
   const pivot = Math.max(fault.end, ...failures);
-  let recovered = fault.end;
-  for (const b of browsers) {
-    const first = b.log.find((e) => ok(e) && e.answered > pivot);
-    if (!first) return undefined;
-    recovered = Math.max(recovered, first.answered);
-  }
-  return recovered - fault.end;
+  return browsers.map((b) => b.log.filter((e) => ok(e) && e.answered > pivot));
 }
 
-/** The first line of each 500's logged error (Koa prints the stack, indented, on stderr). */
+/** ms after `fault.end` until every browser had a 200 answered after the last failed request. */
+function recoveryOf(browsers: Browser[], fault: FaultReport): number | undefined {
+  const firsts = servedAgain(browsers, fault).map((served) => served[0]?.answered);
+  if (firsts.some((at) => at === undefined)) return undefined;
+  return Math.max(fault.end, ...(firsts as number[])) - fault.end;
+}
+
+/**
+ * The first line of each error Koa logged (for a 500 it prints the stack on stderr after an empty
+ * line, every line indented by two spaces).
+ */
 function errorsLogged(stderr: string): Record<string, number> {
   const counts: Record<string, number> = {};
-  for (const m of stderr.matchAll(/^\s{2}(\S.*(?:Error|error).*)$/gm)) {
-    const line = m[1]!.trim();
-    if (line.startsWith('at ')) continue;
-    counts[line] = (counts[line] ?? 0) + 1;
-  }
+  for (const m of stderr.matchAll(/^\n {2}(\S.*)$/gm)) counts[m[1]!] = (counts[m[1]!] ?? 0) + 1;
   return counts;
 }
 

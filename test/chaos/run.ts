@@ -9,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { startApp, type AppProcess } from './app-process.js';
 import { Browser } from './browsers.js';
 import { SESSION, type Form } from './config.js';
-import { failures, figuresOf, type AppFigures, type FaultReport } from './figures.js';
+import { failures, figuresOf, servedAgain, type AppFigures, type FaultReport } from './figures.js';
 import type { Scenario } from './scenarios.js';
 import type { Variant } from './variants.js';
 
@@ -45,12 +45,6 @@ const TICK = 100;
 /** Once recovered, how long the load may go on for each browser's `form.tail` requests (ms). */
 const TAIL = 2_000;
 
-/** Whether every browser has `tail` 200s answered after the last failure that followed the fault. */
-function servedAgain(browsers: Browser[], fault: FaultReport, tail: number): boolean {
-  const ok = (e: { status: number; count?: number }) => e.status === 200 && e.count !== undefined;
-  const pivot = Math.max(fault.end, ...browsers.flatMap((b) => b.log.filter((e) => !ok(e)).map((e) => e.answered)));
-  return browsers.every((b) => b.log.filter((e) => ok(e) && e.answered > pivot).length >= tail);
-}
 
 export async function runScenario(scenario: Scenario, variants: Variant[], form: Form): Promise<RunResult> {
   const stage = await scenario.setUp(form);
@@ -87,7 +81,7 @@ export async function runScenario(scenario: Scenario, variants: Variant[], form:
       else if (fault && now >= form.duration) {
         const checked = apps.map((app, i) => ({ app, browsers: browsers[i]! })).filter(({ app }) => app.variant.checked);
         const done = (checked.length ? checked : apps.map((app, i) => ({ app, browsers: browsers[i]! }))).every(({ browsers }) =>
-          servedAgain(browsers, fault!, form.tail),
+          servedAgain(browsers, fault!).every((served) => served.length >= form.tail),
         );
         stop = done || now >= fault.end + longest + TAIL;
       }
