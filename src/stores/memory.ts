@@ -6,9 +6,10 @@
  * insertion order, which makes it an LRU when an entry is moved to the end on each write; when the
  * bound is reached, expired entries are swept first and then the least recently written go.
  */
-import type { LockOptions, SessionLock, SessionStore, StoredSession } from './types.js';
+import type { ListedOwnerIndexEntry, LockOptions, OwnerIndexEntry, SessionLock, SessionStore, StoredSession } from './types.js';
 import { jsonForWrite, sessionFromJson } from './serialized.js';
 import { KeyedQueue } from './keyed-queue.js';
+import { MemoryOwnerIndexes } from './memory-owner-index.js';
 
 export interface MemoryStoreOptions {
   /** The most sessions held at once (default 100 000); the least recently written go first. */
@@ -28,6 +29,7 @@ export class MemoryStore implements SessionStore {
   private readonly entries = new Map<string, Entry>();
   private readonly turns = new KeyedQueue();
   private readonly now: () => number;
+  private readonly indexes: MemoryOwnerIndexes;
 
   constructor(options: MemoryStoreOptions = {}) {
     const { maxEntries = 100_000, now = Date.now } = options;
@@ -36,6 +38,7 @@ export class MemoryStore implements SessionStore {
     }
     this.maxEntries = maxEntries;
     this.now = now;
+    this.indexes = new MemoryOwnerIndexes(now);
   }
 
   /** How many entries are held, expired ones not yet swept included. */
@@ -98,9 +101,23 @@ export class MemoryStore implements SessionStore {
     };
   }
 
-  /** Removes every entry. */
+  /** The `index` capability (the `owner` option): see memory-owner-index.ts. */
+  indexAdd(ownerKey: string, handle: string, entry: OwnerIndexEntry, expiresAt: number): void {
+    this.indexes.add(ownerKey, handle, entry, expiresAt);
+  }
+
+  indexRemove(ownerKey: string, handle: string): void {
+    this.indexes.remove(ownerKey, handle);
+  }
+
+  indexList(ownerKey: string): ListedOwnerIndexEntry[] {
+    return this.indexes.list(ownerKey);
+  }
+
+  /** Removes every entry, and every owner's index. */
   clear(): void {
     this.entries.clear();
+    this.indexes.clear();
   }
 
   private live(key: string): Entry | undefined {

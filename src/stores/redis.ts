@@ -19,7 +19,8 @@ import { connectionFor, type RedisClient } from './redis-clients/index.js';
 import type { RedisConnection } from './redis-clients/connection.js';
 import { createIoredisClient } from './redis-clients/ioredis.js';
 import { LeaseLocks } from './redis-lock.js';
-import type { LockOptions, SessionLock, SessionStore, StoredSession } from './types.js';
+import { RedisOwnerIndexes } from './redis-owner-index.js';
+import type { ListedOwnerIndexEntry, LockOptions, OwnerIndexEntry, SessionLock, SessionStore, StoredSession } from './types.js';
 
 export type { RedisClient };
 
@@ -90,6 +91,7 @@ export class RedisStore<Client extends RedisClient = RedisClient> extends EventE
   private readonly connection: RedisConnection;
   private readonly ownsClient: boolean;
   private readonly locks: LeaseLocks;
+  private readonly indexes: RedisOwnerIndexes;
   /** The last lifecycle event reported, so that each transition is reported once. */
   private reported: 'connect' | 'disconnect';
   private closing: Promise<void> | undefined;
@@ -120,6 +122,7 @@ export class RedisStore<Client extends RedisClient = RedisClient> extends EventE
       this.ownsClient = true;
     }
     this.locks = new LeaseLocks(this.connection);
+    this.indexes = new RedisOwnerIndexes(this.connection);
     // A client already ready (the app's, connected before) is reported as connected from the
     // start; any other begins "disconnected", so that its first readiness is reported as `connect`.
     this.reported = this.connection.ready ? 'connect' : 'disconnect';
@@ -192,6 +195,22 @@ export class RedisStore<Client extends RedisClient = RedisClient> extends EventE
   async lock(key: string, options: LockOptions): Promise<SessionLock | undefined> {
     this.assertOpen();
     return this.locks.acquire(key, options);
+  }
+
+  /** The `index` capability (the `owner` option): one hash and one sorted set per owner, see ./redis-owner-index.ts. */
+  async indexAdd(ownerKey: string, handle: string, entry: OwnerIndexEntry, expiresAt: number): Promise<void> {
+    this.assertOpen();
+    await this.indexes.add(ownerKey, handle, entry, expiresAt);
+  }
+
+  async indexRemove(ownerKey: string, handle: string): Promise<void> {
+    this.assertOpen();
+    await this.indexes.remove(ownerKey, handle);
+  }
+
+  async indexList(ownerKey: string): Promise<ListedOwnerIndexEntry[]> {
+    this.assertOpen();
+    return this.indexes.list(ownerKey);
   }
 
   /**

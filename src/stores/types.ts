@@ -48,6 +48,27 @@ export interface LockOptions {
   wait: number;
 }
 
+/**
+ * An entry of an owner's index (the `owner` option): where one session of the owner is stored and
+ * what the app said about it. Stores keep it as JSON; only `createdAt` has a rule of its own.
+ */
+export interface OwnerIndexEntry {
+  /** The session's store key (with `hashIds` a hash of the sid, never the sid). */
+  key: string;
+  /** ms since the epoch when the session entered the index; a later `indexAdd` of the same handle keeps it. */
+  createdAt: number;
+  /** ms since the epoch of the session's last write or refresh. */
+  lastSeenAt: number;
+  /** What the app's `describe(ctx)` returned at that write, when it has one. */
+  info?: Record<string, unknown>;
+}
+
+/** One entry of `indexList(ownerKey)`. */
+export interface ListedOwnerIndexEntry {
+  handle: string;
+  entry: OwnerIndexEntry;
+}
+
 export interface SessionStore {
   /** The session stored under `key`, or a falsy value when there is none. */
   get(key: string): unknown;
@@ -77,6 +98,17 @@ export interface SessionStore {
    * shared by several processes (the RedisStore's is a lease lock in Redis).
    */
   lock?(key: string, options: LockOptions): SessionLock | undefined | Promise<SessionLock | undefined>;
+  /**
+   * Capability `index` (all three methods), for the `owner` option: an index of sessions per owner
+   * (docs/managing-sessions.md). `indexAdd` puts `entry` under `handle` in the index of `ownerKey`,
+   * or replaces the entry that is there while keeping its `createdAt`; the entry is gone from
+   * `indexList` once `expiresAt` (ms since the epoch; `Infinity` for never) has passed.
+   */
+  indexAdd?(ownerKey: string, handle: string, entry: OwnerIndexEntry, expiresAt: number): unknown;
+  /** Capability `index`: removes `handle` from the index of `ownerKey`; removing a missing one is not an error. */
+  indexRemove?(ownerKey: string, handle: string): unknown;
+  /** Capability `index`: the entries of `ownerKey` that have not expired, in any order (none: an empty list). */
+  indexList?(ownerKey: string): ListedOwnerIndexEntry[] | Promise<ListedOwnerIndexEntry[]>;
   /**
    * Stores that emit `connect` / `disconnect` (and `close` on shutdown) feed the store connection
    * machine: after `disconnect`, requests wait for `connect` up to `reconnectTimeout`.

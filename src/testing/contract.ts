@@ -7,11 +7,12 @@
  *
  * Timing: nothing here asserts that a store is fast. Expiry is awaited by polling, bounded by
  * `ttlBound`; the only fixed waits are short ones that a broken lock would fail and a working one
- * cannot.
+ * cannot, and the index expiry rule's wait of half the entry's life, after which the entry must
+ * still be listed (checked only when the list answered before the expiry).
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import type { SessionStore, StoredSession } from '../index.js';
+import type { OwnerIndexEntry, SessionStore, StoredSession } from '../index.js';
 import { resolveCapabilities, type ResolvedCapabilities, type StoreCapabilities } from './instrumented.js';
 
 export interface StoreContractOptions<S extends SessionStore = SessionStore> {
@@ -40,6 +41,8 @@ export interface StoreCheck {
 const SHORT_TTL = 100;
 const LONG_TTL = 60_000;
 const POLL = 20;
+/** How long after indexAdd() the expiry rule's entry expires: it must still be listed half-way. */
+const INDEX_TTL = 1_000;
 
 type Loose = Record<string, any>;
 
@@ -52,6 +55,12 @@ function settle(result: unknown): Promise<any> {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** An index entry as the middleware writes one. */
+function indexEntry(key: string, info?: Record<string, unknown>): OwnerIndexEntry {
+  const now = Date.now();
+  return { key, createdAt: now, lastSeenAt: now, ...(info ? { info } : {}) };
+}
 
 /** A session as the middleware writes one. */
 function sessionOf(fields: Record<string, unknown> = {}): StoredSession {
@@ -66,6 +75,7 @@ function normalize(value: unknown): unknown {
 /** A check's view of its store: its keys, calls that accept every kind of store answer, cleanup. */
 class Probe {
   private readonly keys = new Set<string>();
+  private readonly owners = new Set<string>();
   constructor(
     readonly store: Loose,
     private readonly tag: string,
@@ -86,6 +96,30 @@ class Probe {
   destroy(key: string): Promise<unknown> {
     return settle(this.store.destroy(key));
   }
+  /** An owner key of this check's own (the `index` capability), emptied by cleanup. */
+  ownerKey(name = 'owner'): string {
+    const key = `ksm-conformance:${this.tag}:owner:${name}`;
+    this.owners.add(key);
+    return key;
+  }
+  indexAdd(ownerKey: string, handle: string, entry: OwnerIndexEntry, expiresAt: number): Promise<unknown> {
+    return settle(this.store.indexAdd(ownerKey, handle, entry, expiresAt));
+  }
+  indexRemove(ownerKey: string, handle: string): Promise<unknown> {
+    return settle(this.store.indexRemove(ownerKey, handle));
+  }
+  /** `indexList(ownerKey)` as a Map of handle to entry, failing when it is not a list of `{ handle, entry }`. */
+  async indexList(ownerKey: string): Promise<Map<string, OwnerIndexEntry>> {
+    const listed: unknown = await settle(this.store.indexList(ownerKey));
+    assert.ok(Array.isArray(listed), `indexList() gave ${JSON.stringify(listed)}, not an array`);
+    const byHandle = new Map<string, OwnerIndexEntry>();
+    for (const item of listed as { handle?: unknown; entry?: unknown }[]) {
+      assert.ok(typeof item?.handle === 'string' && item.entry !== null && typeof item.entry === 'object', `indexList() gave ${JSON.stringify(item)}, not { handle, entry }`);
+      assert.ok(!byHandle.has(item.handle), `indexList() gave the handle ${item.handle} twice`);
+      byHandle.set(item.handle, normalize(item.entry) as OwnerIndexEntry);
+    }
+    return byHandle;
+  }
   /** Resolves once `get(key)` gives a falsy value; rejects with how long it waited after `bound`. */
   async goneWithin(key: string, bound: number): Promise<number | undefined> {
     const start = Date.now();
@@ -96,6 +130,13 @@ class Probe {
     }
   }
   async cleanup(): Promise<void> {
+    for (const ownerKey of this.owners) {
+      try {
+        for (const handle of (await this.indexList(ownerKey)).keys()) await this.indexRemove(ownerKey, handle);
+      } catch {
+        // Best effort, as for keys.
+      }
+    }
     for (const key of this.keys) {
       try {
         await this.destroy(key);
@@ -131,6 +172,18 @@ const RULES: Rule[] = [
               'the middleware uses every method a store has, so declare it and let the kit test it',
           );
         }
+      }
+      const indexMethods = ['indexAdd', 'indexRemove', 'indexList'];
+      const indexing = indexMethods.filter((m) => typeof s.store[m] === 'function');
+      if (supports.index) {
+        const lacking = indexMethods.filter((m) => !indexing.includes(m));
+        assert.ok(lacking.length === 0, `supports.index is declared but the store has no ${lacking.map((m) => `${m}()`).join(', ')}`);
+      } else {
+        assert.ok(
+          indexing.length === 0,
+          `the store has ${indexing.map((m) => `${m}()`).join(', ')} but supports.index is not declared; ` +
+            "the middleware's owner option uses the index of any store that has it, so declare it and let the kit test it",
+        );
       }
       const evented = typeof s.store.on === 'function';
       if (supports.events) assert.ok(evented, 'supports.events is declared but the store has no on() method');
@@ -465,6 +518,89 @@ const RULES: Rule[] = [
       } finally {
         await settle(a.release());
       }
+    },
+  },
+  {
+    rule: 'an index entry is listed after indexAdd, and gone after indexRemove',
+    needs: ['index'],
+    body: async (s) => {
+      const owner = s.ownerKey();
+      assert.equal((await s.indexList(owner)).size, 0, 'indexList() of an owner never added to gave entries');
+      const far = Date.now() + LONG_TTL;
+      const first = indexEntry('k1', { agent: 'first browser' });
+      const second = indexEntry('k2');
+      await s.indexAdd(owner, 'h1', first, far);
+      await s.indexAdd(owner, 'h2', second, far);
+      const both = await s.indexList(owner);
+      assert.deepEqual([...both.keys()].sort(), ['h1', 'h2'], 'indexList() after two indexAdd() calls');
+      assert.deepEqual(both.get('h1'), normalize(first), 'indexList() gave back another entry than indexAdd() was given');
+      await s.indexRemove(owner, 'h1');
+      const after = await s.indexList(owner);
+      assert.ok(!after.has('h1'), 'indexList() still gives a handle after indexRemove() of it (a revoked or destroyed session stays listed)');
+      assert.deepEqual([...after.keys()], ['h2'], 'indexRemove() of one handle took another with it');
+      // Removing what is not there is not an error.
+      await s.indexRemove(owner, 'h1');
+      await s.indexRemove(s.ownerKey('never-added'), 'h1');
+      await s.indexRemove(owner, 'h2');
+      assert.equal((await s.indexList(owner)).size, 0, 'indexList() after every handle was removed gave entries');
+    },
+  },
+  {
+    rule: 'indexAdd of a listed handle replaces its entry but keeps its createdAt',
+    needs: ['index'],
+    body: async (s) => {
+      const owner = s.ownerKey();
+      const far = Date.now() + LONG_TTL;
+      const original = indexEntry('k', { agent: 'before' });
+      await s.indexAdd(owner, 'h', original, far);
+      const later = { ...indexEntry('k', { agent: 'after' }), createdAt: original.createdAt + 5_000, lastSeenAt: original.lastSeenAt + 5_000 };
+      await s.indexAdd(owner, 'h', later, far);
+      const listed = await s.indexList(owner);
+      assert.equal(listed.size, 1, `two indexAdd() calls of one handle gave ${listed.size} entries`);
+      assert.deepEqual(listed.get('h'), normalize({ ...later, createdAt: original.createdAt }), 'the second indexAdd() of a handle');
+      // Once removed, a handle starts anew.
+      await s.indexRemove(owner, 'h');
+      await s.indexAdd(owner, 'h', later, far);
+      assert.equal((await s.indexList(owner)).get('h')?.createdAt, later.createdAt, 'indexAdd() after indexRemove() kept the old createdAt');
+    },
+  },
+  {
+    rule: 'an index entry is listed until its expiry, and gone after it',
+    needs: ['index'],
+    body: async (s) => {
+      const owner = s.ownerKey();
+      const expiresAt = Date.now() + INDEX_TTL;
+      await s.indexAdd(owner, 'short', indexEntry('k1'), expiresAt);
+      await s.indexAdd(owner, 'long', indexEntry('k2'), Date.now() + LONG_TTL);
+      await s.indexAdd(owner, 'forever', indexEntry('k3'), Infinity);
+      await sleep(INDEX_TTL / 2);
+      const before = await s.indexList(owner);
+      // Only a list that answered before the expiry can say whether the entry was still there.
+      if (Date.now() < expiresAt) assert.ok(before.has('short'), `an index entry was gone before its expiry (${INDEX_TTL} ms after indexAdd(); is expiresAt read as ms since the epoch?)`);
+      const deadline = expiresAt + s.ttlBound;
+      for (;;) {
+        const listed = await s.indexList(owner);
+        if (!listed.has('short')) {
+          assert.ok(listed.has('long') && listed.has('forever'), 'entries of a later expiry, or none (Infinity), went with the one that expired');
+          return;
+        }
+        assert.ok(Date.now() <= deadline, `an index entry was still listed ${s.ttlBound} ms after its expiry`);
+        await sleep(POLL);
+      }
+    },
+  },
+  {
+    rule: 'the indexes of different owners are independent',
+    needs: ['index'],
+    body: async (s) => {
+      const [a, b] = [s.ownerKey('a'), s.ownerKey('b')];
+      const far = Date.now() + LONG_TTL;
+      await s.indexAdd(a, 'h', indexEntry('ka'), far);
+      await s.indexAdd(b, 'h', indexEntry('kb'), far);
+      assert.equal((await s.indexList(a)).get('h')?.key, 'ka', "one owner's indexAdd() of a handle replaced another owner's");
+      await s.indexRemove(b, 'h');
+      assert.equal((await s.indexList(b)).size, 0, 'indexRemove() left the entry listed');
+      assert.equal((await s.indexList(a)).get('h')?.key, 'ka', "one owner's indexRemove() of a handle removed another owner's");
     },
   },
   {

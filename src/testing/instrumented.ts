@@ -22,6 +22,11 @@ export interface StoreCapabilities {
   lock?: boolean;
   /** `on(event, listener)`: the store emits `connect` / `disconnect` (and may have `connected`). */
   events?: boolean;
+  /**
+   * `indexAdd(ownerKey, handle, entry, expiresAt)`, `indexRemove(ownerKey, handle)`,
+   * `indexList(ownerKey)`: an index of sessions per owner, for the `owner` option.
+   */
+  index?: boolean;
 }
 
 export type ResolvedCapabilities = Required<StoreCapabilities>;
@@ -34,6 +39,7 @@ export function resolveCapabilities(supports: StoreCapabilities = {}): ResolvedC
     add: supports.add === true,
     lock: supports.lock === true,
     events: supports.events === true,
+    index: supports.index === true,
   };
 }
 
@@ -95,6 +101,9 @@ export class InstrumentedStore {
           const result = inner.lock(key, options);
           return result instanceof Promise ? result.then(counted) : counted(result);
         });
+    }
+    if (supports.index) {
+      for (const method of ['indexAdd', 'indexRemove', 'indexList']) store[method] = (...args: unknown[]) => inner[method](...args);
     }
     if (supports.events) {
       store.on = (event: string, listener: (...args: unknown[]) => void) => inner.on(event, listener);

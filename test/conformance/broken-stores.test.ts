@@ -15,10 +15,14 @@ import { ByReferenceStore } from './fixtures/by-reference.js';
 import { DestroyDoesNothingStore } from './fixtures/destroy-does-nothing.js';
 import { DropsEverySecondWriteStore } from './fixtures/drops-every-second-write.js';
 import { IgnoresTtlStore } from './fixtures/ignores-ttl.js';
+import { IndexIgnoresExpiryStore } from './fixtures/index-ignores-expiry.js';
+import { IndexRemoveDoesNothingStore } from './fixtures/index-remove-does-nothing.js';
+import { IndexedStore } from './fixtures/indexed-store.js';
 import { JsonMapStore } from './fixtures/json-map-store.js';
 import { StaleAfterDestroyStore } from './fixtures/stale-after-destroy.js';
 
 const TTL = 'an entry is gone after its ttl';
+const CAPABILITIES = 'the declared capabilities match the store';
 const SET_SHARED = 'the object passed to set is not shared with the store';
 const GET_SHARED = 'the object returned by get is not shared with the store';
 const DESTROY = 'destroy removes the entry';
@@ -26,11 +30,24 @@ const READ_BEFORE_DESTROY = 'a session read before destroy is not returned after
 const OVERWRITE = 'set overwrites an existing entry';
 const CONCURRENT = 'concurrent calls on different keys do not interfere';
 const ADD_EXISTING = 'add of an existing key returns false and leaves the entry as it was';
+const INDEX_REMOVE = 'an index entry is listed after indexAdd, and gone after indexRemove';
+const INDEX_CREATED = 'indexAdd of a listed handle replaces its entry but keeps its createdAt';
+const INDEX_EXPIRY = 'an index entry is listed until its expiry, and gone after it';
+const INDEX_OWNERS = 'the indexes of different owners are independent';
 
 const STORES: { name: string; factory: () => SessionStore; breaks: string[]; supports?: StoreCapabilities }[] = [
   { name: 'a correct store (the control)', factory: () => new JsonMapStore(), breaks: [] },
   { name: 'a correct store with add (the control)', factory: () => new AddingStore(), breaks: [], supports: { add: true } },
   { name: 'a store whose add overwrites', factory: () => new AddOverwritesStore(), breaks: [ADD_EXISTING], supports: { add: true } },
+  { name: 'a correct store with an index (the control)', factory: () => new IndexedStore(), breaks: [], supports: { index: true } },
+  {
+    name: 'a store whose indexRemove does nothing (a stale index)',
+    factory: () => new IndexRemoveDoesNothingStore(),
+    breaks: [INDEX_REMOVE, INDEX_CREATED, INDEX_OWNERS],
+    supports: { index: true },
+  },
+  { name: 'a store whose index entries never expire', factory: () => new IndexIgnoresExpiryStore(), breaks: [INDEX_EXPIRY], supports: { index: true } },
+  { name: 'a store with an index it does not declare', factory: () => new IndexedStore(), breaks: [CAPABILITIES] },
   { name: 'a store that ignores the ttl', factory: () => new IgnoresTtlStore(), breaks: [TTL] },
   { name: 'a store that returns the stored object by reference', factory: () => new ByReferenceStore(), breaks: [SET_SHARED, GET_SHARED] },
   { name: 'a store whose destroy does nothing', factory: () => new DestroyDoesNothingStore(), breaks: [DESTROY, READ_BEFORE_DESTROY, CONCURRENT] },

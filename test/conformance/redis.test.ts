@@ -10,8 +10,9 @@ import { openClient, REDIS_CLIENT_KINDS } from '../helpers/redis-clients.js';
 
 const url = inject('redisUrl');
 
-// SET … PX, PEXPIRE, SET … XX, SET … NX, a lease lock; an EventEmitter of connect/disconnect/close.
-const supports = { ttl: true, touch: true, update: true, add: true, lock: true, events: true };
+// SET … PX, PEXPIRE, SET … XX, SET … NX, a lease lock, an index per owner (a hash and a sorted set);
+// an EventEmitter of connect/disconnect/close.
+const supports = { ttl: true, touch: true, update: true, add: true, lock: true, events: true, index: true };
 
 if (url) {
   // With a client of its own (ioredis 6, created by the store).
