@@ -6,48 +6,56 @@
  * saying which, so that a new guard or effect can never reach the diagrams unexplained.
  */
 
-/** How an edge's trigger is grouped (and coloured in the SVG). */
-export type TriggerKind = 'request' | 'app' | 'result' | 'failure' | 'timer' | 'automatic';
+import { CONNECTION_EVENT_KINDS, type ConnectionEvent } from '../../src/machines/connection.machine.js';
+import { SESSION_EVENT_KINDS, type SessionEvent, type SessionEventKind } from '../../src/machines/session.machine.js';
+
+/** How an edge's trigger is grouped (and coloured in the SVG): who causes an event, or a timer, or nothing. */
+export type TriggerKind = SessionEventKind | 'timer' | 'automatic';
 
 export interface EventPhrase {
   /** What the edge says. */
   text: string;
+  /** Who causes it (from the machine's module). */
   kind: TriggerKind;
   /** What sends it, for the event tables of the docs. */
   meaning: string;
 }
 
-export const EVENTS: Readonly<Record<string, EventPhrase>> = {
+type EventType = SessionEvent['type'] | ConnectionEvent['type'];
+
+/** Who causes each event, as the machines classify them. */
+const EVENT_KINDS: Readonly<Record<EventType, TriggerKind>> = { ...SESSION_EVENT_KINDS, ...CONNECTION_EVENT_KINDS };
+
+const EVENT_WORDS: Readonly<Record<EventType, Omit<EventPhrase, 'kind'>>> = {
   // The session lifecycle of one request.
-  LOAD: { text: 'load', kind: 'request', meaning: 'the request starts using its session (with `defer`, its first read)' },
-  LOCKED: { text: 'lock held', kind: 'result', meaning: "the session's lock was acquired (`concurrency: 'serialize'`)" },
-  LOADED: { text: 'store answered', kind: 'result', meaning: 'the store read ended' },
-  LOAD_FAILED: { text: 'read failed', kind: 'failure', meaning: 'the store read threw or rejected' },
-  STORE_UNAVAILABLE: {
-    text: 'store unavailable',
-    kind: 'failure',
-    meaning: 'the store is down or did not answer within `storeTimeout`',
-  },
-  REMOVE: { text: 'ctx.session = null', kind: 'app', meaning: 'the handler removed the session' },
-  REPLACE: { text: 'ctx.session = {…}', kind: 'app', meaning: 'the handler set a new session object' },
-  REGENERATE: { text: 'regenerateSession()', kind: 'app', meaning: '`await ctx.regenerateSession()`' },
-  SAVE_NOW: { text: 'saveSession()', kind: 'app', meaning: '`await ctx.saveSession()`' },
-  COMMIT: { text: 'end of request', kind: 'request', meaning: 'the handlers returned or threw' },
-  WRITTEN: { text: 'written', kind: 'result', meaning: 'the store write ended' },
-  WRITE_FAILED: { text: 'write failed', kind: 'failure', meaning: 'the store write threw, rejected or timed out' },
-  TOUCHED: { text: 'TTL refreshed', kind: 'result', meaning: 'the TTL refresh ended' },
-  TOUCH_FAILED: { text: 'refresh failed', kind: 'failure', meaning: 'the TTL refresh threw, rejected or timed out' },
-  DESTROYED: { text: 'deleted', kind: 'result', meaning: 'the store delete ended' },
-  DESTROY_FAILED: { text: 'delete failed', kind: 'failure', meaning: 'the store delete threw, rejected or timed out' },
+  LOAD: { text: 'load', meaning: 'the request starts using its session (with `defer`, its first read)' },
+  LOCKED: { text: 'lock held', meaning: "the session's lock was acquired (`concurrency: 'serialize'`)" },
+  LOADED: { text: 'store answered', meaning: 'the store read ended' },
+  LOAD_FAILED: { text: 'read failed', meaning: 'the store read threw or rejected' },
+  STORE_UNAVAILABLE: { text: 'store unavailable', meaning: 'the store is down or did not answer within `storeTimeout`' },
+  REMOVE: { text: 'ctx.session = null', meaning: 'the handler removed the session' },
+  REPLACE: { text: 'ctx.session = {…}', meaning: 'the handler set a new session object' },
+  REGENERATE: { text: 'regenerateSession()', meaning: '`await ctx.regenerateSession()`' },
+  SAVE_NOW: { text: 'saveSession()', meaning: '`await ctx.saveSession()`' },
+  COMMIT: { text: 'end of request', meaning: 'the handlers returned or threw' },
+  WRITTEN: { text: 'written', meaning: 'the store write ended' },
+  WRITE_FAILED: { text: 'write failed', meaning: 'the store write threw, rejected or timed out' },
+  TOUCHED: { text: 'TTL refreshed', meaning: 'the TTL refresh ended' },
+  TOUCH_FAILED: { text: 'refresh failed', meaning: 'the TTL refresh threw, rejected or timed out' },
+  DESTROYED: { text: 'deleted', meaning: 'the store delete ended' },
+  DESTROY_FAILED: { text: 'delete failed', meaning: 'the store delete threw, rejected or timed out' },
   // The store connection lifecycle.
-  CONNECT: { text: 'store connects', kind: 'result', meaning: 'the store emitted `connect`' },
-  DISCONNECT: { text: 'store disconnects', kind: 'failure', meaning: 'the store emitted `disconnect`' },
+  CONNECT: { text: 'store connects', meaning: 'the store emitted `connect`' },
+  DISCONNECT: { text: 'store disconnects', meaning: 'the store emitted `disconnect`' },
   CLOSE: {
     text: 'store closed',
-    kind: 'app',
     meaning: 'the store emitted `close` and its `closed` property is true (`await store.close()`)',
   },
 };
+
+export const EVENTS: Readonly<Record<string, EventPhrase>> = Object.fromEntries(
+  Object.entries(EVENT_WORDS).map(([type, words]) => [type, { ...words, kind: EVENT_KINDS[type as EventType] }]),
+);
 
 /** Guards, as the condition under which the edge is taken. */
 export const GUARDS: Readonly<Record<string, string>> = {
@@ -92,6 +100,7 @@ export const DELAYS: Readonly<Record<string, string>> = {
 
 /** State tags, as what a request does while the machine is in the state. */
 export const TAGS: Readonly<Record<string, string>> = {
+  live: 'ctx.session usable',
   serving: 'requests go ahead',
   waiting: 'requests wait',
   refusing: 'requests get a 503 or degrade',

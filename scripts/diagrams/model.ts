@@ -1,10 +1,11 @@
 /**
- * Walks a flat XState 5 machine (`machine.root`) into what a diagram needs: its states in
- * definition order, and one edge per transition, with its trigger, its guard, its place among the
- * transitions of the same trigger (if / else if / else) and its actions. Both renderers (Mermaid
- * and DOT) draw from this model, and both read their words from labels.ts.
+ * A flat XState 5 machine (as src/machines/definition.ts reads it) as what a diagram needs: its
+ * states in definition order, and one edge per transition, with its trigger, its guard, its place
+ * among the transitions of the same trigger (if / else if / else) and its actions. Both renderers
+ * (Mermaid and DOT) draw from this model, and both read their words from labels.ts.
  */
 import type { AnyStateMachine } from 'xstate';
+import { readDefinition, type ActionRef, type GuardRef, type TransitionDefinition } from '../../src/machines/definition.js';
 import { actionPhrase, delayPhrase, eventPhrase, guardPhrase, tagPhrase, type TriggerKind } from './labels.js';
 
 export interface DiagramState {
@@ -47,47 +48,30 @@ export interface DiagramModel {
   edges: DiagramEdge[];
 }
 
-interface TransitionLike {
-  target?: readonly { key: string; parent?: unknown }[] | undefined;
-  guard?: unknown;
-  actions: readonly unknown[];
-}
-
-function actionNames(actions: readonly unknown[], where: string): string[] {
-  const names: string[] = [];
-  for (const action of actions) {
-    if (typeof action === 'string') {
-      names.push(action);
-      continue;
+function actionNames(actions: readonly ActionRef[], where: string): string[] {
+  return actions.map((action) => {
+    if (action.kind === 'inline') {
+      throw new Error(`scripts/diagrams: ${action.what} inline in ${where} cannot be explained; give it a name in setup()`);
     }
-    // The delayed events of `after` are raised by built-in actions XState adds to the entry.
-    const type = (action as { type?: unknown } | null)?.type;
-    if (typeof type === 'string' && type.startsWith('xstate.')) continue;
-    throw new Error(`scripts/diagrams: an inline action in ${where} cannot be explained; give it a name in setup()`);
-  }
-  return names;
+    return action.name;
+  });
 }
 
-function guardName(guard: unknown, where: string): string | undefined {
+function guardName(guard: GuardRef | undefined, where: string): string | undefined {
   if (guard === undefined) return undefined;
-  if (typeof guard !== 'string') {
+  if (guard.kind === 'inline') {
     throw new Error(`scripts/diagrams: an inline guard in ${where} cannot be explained; give it a name in setup()`);
   }
-  return guard;
+  return guard.name;
 }
 
 export function machineModel(machine: AnyStateMachine): DiagramModel {
-  const root = machine.root;
-  const initial = root.initial?.target?.[0]?.key;
-  if (initial === undefined) throw new Error(`scripts/diagrams: the machine "${machine.id}" has no initial state`);
+  const definition = readDefinition(machine);
   const states: DiagramState[] = [];
   const edges: DiagramEdge[] = [];
 
-  const addGroup = (from: string, trigger: Trigger, transitions: readonly TransitionLike[], where: string) => {
+  const addGroup = (from: string, trigger: Trigger, transitions: readonly TransitionDefinition[], where: string) => {
     transitions.forEach((t, i) => {
-      if ((t.target?.length ?? 0) > 1) throw new Error(`scripts/diagrams: several targets in ${where}`);
-      const target = t.target?.[0];
-      if (target && target.parent !== root) throw new Error(`scripts/diagrams: a target outside the root in ${where}`);
       const guard = guardName(t.guard, where);
       const branch =
         transitions.length === 1 && guard === undefined
@@ -101,41 +85,32 @@ export function machineModel(machine: AnyStateMachine): DiagramModel {
       // Fail early, with the name, when a phrase is missing.
       if (guard !== undefined) guardPhrase(guard);
       actions.forEach(actionPhrase);
-      edges.push({ from, to: target?.key ?? from, trigger, guard, branch, actions });
+      edges.push({ from, to: t.target ?? from, trigger, guard, branch, actions });
     });
   };
 
-  for (const [key, node] of Object.entries(root.states)) {
-    if (node.type !== 'atomic' && node.type !== 'final') {
-      throw new Error(`scripts/diagrams: the ${node.type} state "${key}" is not drawn yet; extend scripts/diagrams/model.ts`);
-    }
-    if (typeof node.description !== 'string' || node.description === '') {
+  for (const [key, node] of definition.states) {
+    if (node.description === undefined || node.description === '') {
       throw new Error(`scripts/diagrams: the state "${key}" of "${machine.id}" has no description`);
     }
+    if (node.invokes > 0) throw new Error(`scripts/diagrams: the invoke of "${key}" is not drawn yet; extend scripts/diagrams/model.ts`);
     states.push({
       key,
       description: node.description,
       final: node.type === 'final',
-      tags: [...node.tags].map(tagPhrase),
+      tags: node.tags.map(tagPhrase),
       entry: actionNames(node.entry, `the entry of "${key}"`)
         .map(actionPhrase)
         .filter((p): p is string => p !== null),
       storeCall: false,
     });
-    for (const [type, transitions] of node.transitions) {
-      // Delayed transitions are listed here too, under a generated event: drawn from `after` below.
-      if (type.startsWith('xstate.after.')) continue;
+    for (const [type, transitions] of node.on) {
       if (type.includes('*')) throw new Error(`scripts/diagrams: the wildcard "${type}" in "${key}" is not drawn`);
       eventPhrase(type);
       addGroup(key, { kind: 'event', type }, transitions, `"${key}" on ${type}`);
     }
-    if (node.always?.length) addGroup(key, { kind: 'always' }, node.always, `the always of "${key}"`);
-    const byDelay = new Map<string, TransitionLike[]>();
-    for (const t of node.after) {
-      const delay = String((t as { delay?: unknown }).delay);
-      byDelay.set(delay, [...(byDelay.get(delay) ?? []), t]);
-    }
-    for (const [delay, transitions] of byDelay) {
+    if (node.always.length > 0) addGroup(key, { kind: 'always' }, node.always, `the always of "${key}"`);
+    for (const [delay, transitions] of node.after) {
       delayPhrase(delay);
       addGroup(key, { kind: 'after', delay }, transitions, `"${key}" after ${delay}`);
     }
@@ -146,7 +121,7 @@ export function machineModel(machine: AnyStateMachine): DiagramModel {
     state.storeCall =
       state.entry.length > 0 || (leaving.length > 0 && leaving.every((k) => k === 'result' || k === 'failure'));
   }
-  return { id: machine.id, initial, states, edges };
+  return { id: machine.id, initial: definition.initial, states, edges };
 }
 
 /** The words on an edge: the trigger, the condition (empty when unconditional) and the effects. */

@@ -1,121 +1,122 @@
 /**
  * Turns a flat XState machine into a transition table, once, at start-up.
  *
- * An XState actor per request costs tens of microseconds (NOTES.md); the session machine has to
- * run on every request, so the hot path reads this table instead. It is derived from the machine
- * definition, never written by hand: the states, the order of the guarded transitions, the guard
- * functions, the assign actions and the effect names all come from `machine.root` and
- * `machine.implementations`. Anything the table cannot reproduce exactly (nested or parallel
- * states, `always`, delayed or wildcard transitions, invokes, inline guards or actions) is refused
- * here, at start-up, rather than run differently. test/machines/compiled-agrees.test.ts proves the
- * table and XState agree on every generated path.
+ * An XState actor per request costs tens of microseconds; the session machine has to run on every
+ * request, so the hot path reads this table instead. It is derived from the machine definition
+ * (as definition.ts reads it), never written by hand: the states, the order of the guarded
+ * transitions, the guard functions, the assign actions and the effect names. Anything the table
+ * cannot reproduce exactly (`always`, delayed or wildcard transitions, invokes, exit actions, inline
+ * or built-in guards and actions) is refused here, at start-up, rather than run differently.
+ * test/machines/compiled-agrees.test.ts proves the table and XState agree on every generated path.
  */
-import type { AnyStateMachine, EventObject } from 'xstate';
+import type { AnyStateMachine, EventFromLogic, EventObject, StateValueFrom, TagsFrom } from 'xstate';
+import { readDefinition, type ActionRef, type Assignment, type GuardRef, type MachineDefinition } from './definition.js';
 
 type Guard = (args: { context: unknown; event: EventObject }) => boolean;
 type Assigner = (context: Record<string, unknown>, event: EventObject) => Record<string, unknown>;
+type Step = { effect: string } | { assign: Assigner };
 
-interface CompiledTransition {
+interface CompiledTransition<S extends string> {
   guard: Guard | undefined;
   /** The state key after the transition (the same key for a targetless transition). */
-  target: string;
+  target: S;
   /** Assignments to apply, in order, interleaved with effects as the machine lists them. */
-  steps: readonly ({ effect: string } | { assign: Assigner })[];
+  steps: readonly Step[];
   /** The effect names alone, precomputed, so that a transition without assigns allocates nothing. */
   effects: readonly string[];
   hasAssign: boolean;
 }
 
-export interface CompiledMachine {
-  readonly initialState: string;
-  readonly finalStates: ReadonlySet<string>;
+/** The table of a machine whose state keys are `S`, whose tags are `T` and whose events are `E`. */
+export interface CompiledMachine<S extends string = string, T extends string = string, E extends EventObject = EventObject> {
+  readonly initialState: S;
+  readonly finalStates: ReadonlySet<S>;
   /** For each state, for each event type, the candidate transitions in the machine's order. */
-  readonly table: ReadonlyMap<string, ReadonlyMap<string, readonly CompiledTransition[]>>;
+  readonly table: ReadonlyMap<S, ReadonlyMap<E['type'], readonly CompiledTransition<S>[]>>;
+  /** For each state, its tags. */
+  readonly tags: ReadonlyMap<S, ReadonlySet<T>>;
   /** The context a new run starts with, for a given input. */
   readonly createContext: (input: unknown) => Record<string, unknown>;
-}
-
-interface ActionLike {
-  type?: string;
-  assignment?: unknown;
 }
 
 function refuse(what: string): never {
   throw new Error(`compileMachine: ${what} is not supported by the transition table`);
 }
 
-function compileAssign(action: ActionLike): Assigner {
-  const assignment = action.assignment;
+function compileAssign(assignment: Assignment): Assigner {
   if (typeof assignment === 'function') {
-    return (context, event) => ({ ...context, ...(assignment({ context, event }) as object) });
+    return (context, event) => ({ ...context, ...assignment({ context, event }) });
   }
-  if (assignment === null || typeof assignment !== 'object') refuse('an assign without an assignment');
-  const entries = Object.entries(assignment as Record<string, unknown>);
+  const entries = Object.entries(assignment);
   return (context, event) => {
     const next = { ...context };
     for (const [key, value] of entries) {
-      next[key] = typeof value === 'function' ? value({ context, event }) : value;
+      next[key] = typeof value === 'function' ? (value as (args: unknown) => unknown)({ context, event }) : value;
     }
     return next;
   };
 }
 
-export function compileMachine(machine: AnyStateMachine): CompiledMachine {
-  const root = machine.root;
-  const implementations = machine.implementations as unknown as {
-    guards: Record<string, Guard>;
-    actions: Record<string, unknown>;
-  };
-  if (root.type !== 'compound') refuse(`a root of type ${root.type}`);
+function stepsOf(definition: MachineDefinition, actions: readonly ActionRef[], where: string): Step[] {
+  return actions.map((action) => {
+    if (action.kind === 'inline') refuse(`${action.what} inline in ${where}`);
+    if (action.params !== undefined) refuse(`the parameters of "${action.name}" in ${where}`);
+    const impl = definition.actions.get(action.name);
+    if (impl === undefined) refuse(`the unknown action "${action.name}" in ${where}`);
+    if (impl.kind === 'builtin') refuse(`the built-in ${impl.type} in ${where}`);
+    return impl.kind === 'assign' ? { assign: compileAssign(impl.assignment) } : { effect: action.name };
+  });
+}
 
-  const steps = (actions: readonly unknown[], where: string) =>
-    actions.map((action) => {
-      if (typeof action !== 'string') refuse(`an inline action in ${where}`);
-      const impl = implementations.actions[action] as ActionLike | undefined;
-      if (impl === undefined) refuse(`the unknown action "${action}" in ${where}`);
-      if (impl.type === 'xstate.assign') return { assign: compileAssign(impl) };
-      if (typeof impl.type === 'string' && impl.type.startsWith('xstate.')) refuse(`the built-in ${impl.type} in ${where}`);
-      return { effect: action };
-    });
-  const effectNames = (list: readonly ({ effect: string } | { assign: Assigner })[]) =>
-    list.flatMap((s) => ('effect' in s ? [s.effect] : []));
+function guardOf(definition: MachineDefinition, guard: GuardRef | undefined, where: string): Guard | undefined {
+  if (guard === undefined) return undefined;
+  if (guard.kind === 'inline') refuse(`an inline guard in ${where}`);
+  if (guard.params !== undefined) refuse(`the parameters of the guard "${guard.name}" in ${where}`);
+  const impl = definition.guards.get(guard.name);
+  if (impl === undefined) refuse(`the unknown guard "${guard.name}"`);
+  if (impl.kind === 'builtin') refuse(`the built-in guard ${impl.type} "${guard.name}"`);
+  const check = impl.check;
+  return (args) => check(args, undefined);
+}
 
-  const entryOf = new Map<string, ReturnType<typeof steps>>();
+/** The state keys of a flat machine. */
+export type StateKeyOf<M extends AnyStateMachine> = Extract<StateValueFrom<M>, string>;
+
+export type CompiledMachineOf<M extends AnyStateMachine> = CompiledMachine<StateKeyOf<M>, TagsFrom<M>, EventFromLogic<M>>;
+
+export function compileMachine<M extends AnyStateMachine>(machine: M): CompiledMachineOf<M> {
+  const definition = readDefinition(machine);
+  const entryOf = new Map<string, Step[]>();
   const finalStates = new Set<string>();
-  for (const [key, node] of Object.entries(root.states)) {
-    if (node.type !== 'atomic' && node.type !== 'final') refuse(`the ${node.type} state "${key}"`);
-    if (node.always?.length) refuse(`an always transition in "${key}"`);
-    if (node.exit.length) refuse(`exit actions in "${key}"`);
-    if (node.after.length) refuse(`a delayed transition in "${key}"`);
-    if (node.invoke.length) refuse(`an invoke in "${key}"`);
-    entryOf.set(key, steps(node.entry, `the entry of "${key}"`));
-    if (node.type === 'final') finalStates.add(key);
+  const tags = new Map<string, ReadonlySet<string>>();
+  for (const [key, state] of definition.states) {
+    if (state.always.length > 0) refuse(`an always transition in "${key}"`);
+    if (state.exit.length > 0) refuse(`exit actions in "${key}"`);
+    if (state.after.size > 0) refuse(`a delayed transition in "${key}"`);
+    if (state.invokes > 0) refuse(`an invoke in "${key}"`);
+    entryOf.set(key, stepsOf(definition, state.entry, `the entry of "${key}"`));
+    if (state.type === 'final') finalStates.add(key);
+    tags.set(key, new Set(state.tags));
   }
 
-  const table = new Map<string, Map<string, CompiledTransition[]>>();
-  for (const [key, node] of Object.entries(root.states)) {
-    const byEvent = new Map<string, CompiledTransition[]>();
-    for (const [eventType, transitions] of node.transitions) {
+  const table = new Map<string, Map<string, CompiledTransition<string>[]>>();
+  for (const [key, state] of definition.states) {
+    const byEvent = new Map<string, CompiledTransition<string>[]>();
+    for (const [eventType, transitions] of state.on) {
       if (eventType.includes('*')) refuse(`the wildcard event "${eventType}" in "${key}"`);
       byEvent.set(
         eventType,
         transitions.map((t) => {
-          if (t.guard !== undefined && typeof t.guard !== 'string') refuse(`an inline guard in "${key}"`);
-          const guard = t.guard === undefined ? undefined : implementations.guards[t.guard];
-          if (t.guard !== undefined && guard === undefined) refuse(`the unknown guard "${t.guard}"`);
-          if ((t.target?.length ?? 0) > 1) refuse(`a transition with several targets in "${key}"`);
-          const targetNode = t.target?.[0];
-          if (targetNode && targetNode.parent !== root) refuse(`a target outside the root in "${key}"`);
-          if (targetNode === node && t.reenter) refuse(`a re-entering self transition in "${key}"`);
-          const target = targetNode?.key ?? key;
-          const own = steps(t.actions, `a transition of "${key}" on ${eventType}`);
+          if (t.target === key && t.reenter) refuse(`a re-entering self transition in "${key}"`);
+          const target = t.target ?? key;
+          const own = stepsOf(definition, t.actions, `a transition of "${key}" on ${eventType}`);
           // Entering a different state runs its entry actions after the transition's own.
-          const all = targetNode && targetNode !== node ? [...own, ...(entryOf.get(target) ?? [])] : own;
+          const all = t.target !== undefined && t.target !== key ? [...own, ...(entryOf.get(target) ?? [])] : own;
           return {
-            guard,
+            guard: guardOf(definition, t.guard, `"${key}"`),
             target,
             steps: all,
-            effects: effectNames(all),
+            effects: all.flatMap((s) => ('effect' in s ? [s.effect] : [])),
             hasAssign: all.some((s) => 'assign' in s),
           };
         }),
@@ -124,20 +125,11 @@ export function compileMachine(machine: AnyStateMachine): CompiledMachine {
     table.set(key, byEvent);
   }
 
-  const initialKey = root.initial?.target?.[0]?.key;
-  if (initialKey === undefined) refuse('a machine without an initial state');
   // A run starts without a transition, so the initial state must ask for nothing.
-  if (entryOf.get(initialKey)?.length) refuse('entry actions on the initial state');
-  const contextConfig = machine.config.context as unknown;
+  if (entryOf.get(definition.initial)?.length) refuse('entry actions on the initial state');
+  const context = definition.context;
   const createContext = (input: unknown) =>
-    typeof contextConfig === 'function'
-      ? (contextConfig as (a: { input: unknown }) => Record<string, unknown>)({ input })
-      : { ...(contextConfig as Record<string, unknown> | undefined) };
+    context.kind === 'factory' ? context.create({ input }) : context.kind === 'value' ? { ...context.value } : {};
 
-  return {
-    initialState: initialKey,
-    finalStates,
-    table,
-    createContext,
-  };
+  return { initialState: definition.initial, finalStates, table, tags, createContext } as CompiledMachineOf<M>;
 }

@@ -2,12 +2,12 @@
  * The store connection lifecycle: one long-lived actor per store (it changes state rarely, so a
  * real XState actor costs nothing that matters). It replaces koa-generic-session's status flag,
  * its promise and its timer: after a disconnect, requests wait for the store for at most
- * `reconnectTimeout`, then fail fast until the store is back (SPEC §4.12).
+ * `reconnectTimeout`, then fail fast until the store is back (docs/store-outages.md).
  *
  * The wait is a delayed transition of the `reconnecting` state, so XState cancels its timer when
  * the state is left: a timer from an earlier disconnect can never cut a later wait short, and no
- * timer outlives the state it belongs to (SPEC §5.1). Nothing here rejects a promise: requests
- * that wait subscribe to the actor, so a disconnect with nobody waiting costs nothing.
+ * timer outlives the state it belongs to. Nothing here rejects a promise: requests that wait
+ * subscribe to the actor, so a disconnect with nobody waiting costs nothing.
  *
  * Tags tell the middleware what a request does in each state: `serving` (go ahead), `waiting`
  * (wait for the next state), `refusing` (fail now with 503 or degrade, per the outage policy).
@@ -21,6 +21,13 @@ export type ConnectionEvent =
   | { type: 'DISCONNECT' }
   /** The app shuts the store down (`store.close()`): no reconnect is waited for. */
   | { type: 'CLOSE' };
+
+/** Who causes each event: the store reports a result (it is back) or a failure, or the app closes it. */
+export const CONNECTION_EVENT_KINDS: Readonly<Record<ConnectionEvent['type'], 'app' | 'result' | 'failure'>> = {
+  CONNECT: 'result',
+  DISCONNECT: 'failure',
+  CLOSE: 'app',
+};
 
 export interface ConnectionMachineInput {
   /** ms that requests wait for a disconnected store before it is declared unavailable. */

@@ -3,30 +3,48 @@
  * real XState actor (used when the app passes an `inspect` callback, and by the tests that prove
  * both agree). `send` returns the names of the effects the transition asks for, in order.
  */
-import { createActor, type AnyStateMachine, type EventObject, type InspectionEvent } from 'xstate';
-import type { CompiledMachine } from './compile.js';
+import {
+  createActor,
+  type AnyStateMachine,
+  type EventFromLogic,
+  type EventObject,
+  type InputFrom,
+  type InspectionEvent,
+  type TagsFrom,
+} from 'xstate';
+import type { CompiledMachine, StateKeyOf } from './compile.js';
 
-export interface MachineRunner<E extends EventObject = EventObject> {
-  readonly state: string;
+/** A run of a machine with events `E`, state keys `S` and tags `T`. */
+export interface MachineRunner<E extends EventObject = EventObject, S extends string = string, T extends string = string> {
+  readonly state: S;
   readonly context: Readonly<Record<string, unknown>>;
+  /** Whether the current state carries `tag`. */
+  hasTag(tag: T): boolean;
   send(event: E): readonly string[];
 }
 
+/** The runner of a flat machine, its state keys and tags typed from it. */
+export type RunnerOf<M extends AnyStateMachine> = MachineRunner<EventFromLogic<M>, StateKeyOf<M>, TagsFrom<M>>;
+
 const NO_EFFECTS: readonly string[] = Object.freeze([]);
 
-class TableRunner implements MachineRunner {
-  state: string;
+class TableRunner<S extends string, T extends string, E extends EventObject> implements MachineRunner<E, S, T> {
+  state: S;
   context: Record<string, unknown>;
 
   constructor(
-    private readonly compiled: CompiledMachine,
+    private readonly compiled: CompiledMachine<S, T, E>,
     context: Record<string, unknown>,
   ) {
     this.state = compiled.initialState;
     this.context = context;
   }
 
-  send(event: EventObject): readonly string[] {
+  hasTag(tag: T): boolean {
+    return this.compiled.tags.get(this.state)!.has(tag);
+  }
+
+  send(event: E): readonly string[] {
     const candidates = this.compiled.table.get(this.state)?.get(event.type);
     if (candidates === undefined) return NO_EFFECTS;
     for (const t of candidates) {
@@ -43,24 +61,24 @@ class TableRunner implements MachineRunner {
 }
 
 /** A factory for table runners of one machine and one input (the middleware's options). */
-export function tableRunnerFactory<E extends EventObject>(
-  compiled: CompiledMachine,
+export function tableRunnerFactory<S extends string, T extends string, E extends EventObject>(
+  compiled: CompiledMachine<S, T, E>,
   input: unknown,
-): () => MachineRunner<E> {
+): () => MachineRunner<E, S, T> {
   const initialContext = compiled.createContext(input);
-  return () => new TableRunner(compiled, { ...initialContext }) as MachineRunner<E>;
+  return () => new TableRunner(compiled, { ...initialContext });
 }
 
 /**
  * A factory for XState-actor runners. The machine is given recording implementations of its effect
  * actions once; `send` is synchronous, so one shared buffer collects what a single send asks for.
  */
-export function actorRunnerFactory<E extends EventObject>(
-  machine: AnyStateMachine,
+export function actorRunnerFactory<M extends AnyStateMachine>(
+  machine: M,
   effectNames: readonly string[],
-  input: unknown,
+  input: InputFrom<M>,
   inspect?: (event: InspectionEvent) => void,
-): () => MachineRunner<E> {
+): () => RunnerOf<M> {
   let buffer: string[] = [];
   const recording = Object.fromEntries(effectNames.map((name) => [name, () => void buffer.push(name)]));
   const provided = machine.provide({ actions: recording });
@@ -71,12 +89,15 @@ export function actorRunnerFactory<E extends EventObject>(
     buffer = [];
     return {
       get state() {
-        return String(actor.getSnapshot().value);
+        return actor.getSnapshot().value as StateKeyOf<M>;
       },
       get context() {
         return actor.getSnapshot().context as Record<string, unknown>;
       },
-      send(event: E) {
+      hasTag(tag: TagsFrom<M>) {
+        return actor.getSnapshot().hasTag(tag);
+      },
+      send(event: EventFromLogic<M>) {
         // A finished run ignores events, as the table does (XState would warn about a stopped actor).
         if (actor.getSnapshot().status !== 'active') return NO_EFFECTS;
         buffer = [];

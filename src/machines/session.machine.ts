@@ -7,7 +7,8 @@
  * or a cookie operation. That keeps this file free of Koa and of stores, lets the same definition
  * draw the diagrams in docs/, and lets `compile.ts` turn it into a table for the hot path.
  */
-import { assign, setup } from 'xstate';
+import { assign, setup, type StateValueFrom } from 'xstate';
+import type { MachineRunner } from './runner.js';
 
 /** How `ctx.sessionSave` asks the commit to behave: unset, `true` (force) or `false` (skip). */
 export type SaveMode = 'auto' | 'force' | 'skip';
@@ -47,6 +48,41 @@ export type SessionEvent =
   | { type: 'TOUCH_FAILED' }
   | { type: 'DESTROYED' }
   | { type: 'DESTROY_FAILED' };
+
+/** Who causes an event: the request, the app's handler, or the store (a result or a failure). */
+export type SessionEventKind = 'request' | 'app' | 'result' | 'failure';
+
+/**
+ * Every event by who causes it: the middleware sends `request` events as the request starts and
+ * ends, `app` events when the handler acts on its session, and `result` / `failure` events for
+ * how a store call the machine asked for ended. The kit drives a path by the first two and
+ * arranges the store for the others; the diagrams colour their edges by it.
+ */
+export const SESSION_EVENT_KINDS: Readonly<Record<SessionEvent['type'], SessionEventKind>> = {
+  LOAD: 'request',
+  COMMIT: 'request',
+  REMOVE: 'app',
+  REPLACE: 'app',
+  REGENERATE: 'app',
+  SAVE_NOW: 'app',
+  LOCKED: 'result',
+  LOADED: 'result',
+  WRITTEN: 'result',
+  TOUCHED: 'result',
+  DESTROYED: 'result',
+  LOAD_FAILED: 'failure',
+  STORE_UNAVAILABLE: 'failure',
+  WRITE_FAILED: 'failure',
+  TOUCH_FAILED: 'failure',
+  DESTROY_FAILED: 'failure',
+};
+
+/**
+ * State tags. `live`: `ctx.session` holds a session object the app may read and change (a new
+ * one, a loaded one, or the empty one of a degraded request); in every other state it is `null`
+ * or not there yet.
+ */
+export type SessionTag = 'live';
 
 export interface SessionMachineInput {
   /** `rolling`: refresh the TTL and re-send the cookie whenever an existing session is loaded. */
@@ -89,10 +125,11 @@ export const sessionMachine = setup({
     context: {} as SessionMachineContext,
     events: {} as SessionEvent,
     input: {} as SessionMachineInput,
+    tags: {} as SessionTag,
   },
   guards: {
     clientSentSid: ({ event }) => event.type === 'LOAD' && event.sid === 'present',
-    /** With `concurrency: 'serialize'`, an existing session is locked before it is read (SPEC §6.1). */
+    /** With `concurrency: 'serialize'`, an existing session is locked before it is read, so that no update is lost. */
     sessionMustBeLocked: ({ context, event }) => context.serialize && event.type === 'LOAD' && event.sid === 'present',
     clientSentForgedSid: ({ event }) => event.type === 'LOAD' && event.sid === 'forged',
     sessionUsable: ({ event }) => event.type === 'LOADED' && event.usable,
@@ -103,12 +140,12 @@ export const sessionMachine = setup({
       const { changed, save } = commitGuardsFor(event);
       return save !== 'skip' && (save === 'force' || changed || context.allowEmpty);
     },
-    /** A loaded session is rewritten only when it changed or the save is forced (SPEC §4.1). */
+    /** A loaded session is rewritten only when it changed or the save is forced (see "End of the request" in docs/lifecycle.md). */
     loadedSessionNeedsSave: ({ event }) => {
       const { changed, save } = commitGuardsFor(event);
       return save !== 'skip' && (save === 'force' || changed);
     },
-    /** `rolling` refreshes the TTL of an unchanged session, without rewriting it (SPEC §6.2). */
+    /** `rolling` refreshes the TTL of an unchanged session, without rewriting it (`touch`). */
     rollingNeedsTouch: ({ context, event }) => commitGuardsFor(event).save !== 'skip' && context.rolling,
     /** `ctx.sessionSave = false` suppresses every write, the destroy of a removed session too. */
     saveNotSkipped: ({ event }) => commitGuardsFor(event).save !== 'skip',
@@ -157,7 +194,8 @@ export const sessionMachine = setup({
       on: {
         LOADED: [
           { guard: 'sessionUsable', target: 'loaded' },
-          // A sid the store does not know, or whose session is refused, is never adopted (SPEC §4.2).
+          // A sid the store does not know, or whose session is refused, is never adopted: a client
+          // cannot choose its sid (session fixation), so a new session gets a new sid.
           { target: 'fresh', actions: ['resetCookie', 'startNewSession'] },
         ],
         LOAD_FAILED: [{ guard: 'errorIsFatal', target: 'failed' }, { target: 'fresh', actions: 'startNewSession' }],
@@ -165,6 +203,7 @@ export const sessionMachine = setup({
       },
     },
     fresh: {
+      tags: 'live',
       description: 'A new session that the store does not hold yet.',
       on: {
         REMOVE: { target: 'abandoned' },
@@ -177,6 +216,7 @@ export const sessionMachine = setup({
       },
     },
     loaded: {
+      tags: 'live',
       description: 'A session read from the store.',
       on: {
         REMOVE: { target: 'removed' },
@@ -210,6 +250,7 @@ export const sessionMachine = setup({
       },
     },
     degraded: {
+      tags: 'live',
       description: 'The store is unavailable and the outage policy degrades: an empty session, never saved.',
       on: { COMMIT: { target: 'unchanged', actions: 'markEnding' } },
     },
@@ -233,7 +274,7 @@ export const sessionMachine = setup({
       },
     },
     updating: {
-      description: 'Rewriting a loaded session, only if its entry still exists (SPEC §5.6).',
+      description: 'Rewriting a loaded session, only if its entry still exists (a logout meanwhile is not undone).',
       entry: 'updateInStore',
       on: {
         WRITTEN: [
@@ -273,3 +314,7 @@ export const sessionMachine = setup({
 });
 
 export type SessionMachine = typeof sessionMachine;
+/** The session machine's state keys: a misspelt state does not compile. */
+export type SessionState = StateValueFrom<SessionMachine>;
+/** A run of the session machine (the compiled table or an XState actor, see session-runner.ts). */
+export type SessionRunner = MachineRunner<SessionEvent, SessionState, SessionTag>;

@@ -3,24 +3,20 @@
  * options, the store behind its adapter, the sid carrier, and the way its session machine runs
  * (the compiled table, or a real XState actor when the app inspects transitions).
  */
-import { compileMachine } from '../machines/compile.js';
-import { actorRunnerFactory, tableRunnerFactory, type MachineRunner } from '../machines/runner.js';
-import { SESSION_EFFECTS, sessionMachine, type SessionEvent } from '../machines/session.machine.js';
+import { sessionRunnerFactory } from '../machines/session-runner.js';
+import type { SessionRunner } from '../machines/session.machine.js';
 import { StoreAdapter } from '../stores/adapter.js';
 import type { StoredSession } from '../stores/types.js';
 import { defaultGenSid, type ResolvedOptions } from './options.js';
 import { cookieCarrier, customCarrier, type SidCarrier } from './sid-carrier.js';
 import { StoreConnection } from './connection.js';
 
-/** Compiled once per process: the table depends on the machine only. */
-let compiled: ReturnType<typeof compileMachine> | undefined;
-
 export class Instance {
   readonly store: StoreAdapter;
   readonly carrier: SidCarrier;
   /** Only for stores that report their connection (they have `on`). */
   readonly connection: StoreConnection | undefined;
-  readonly createRunner: () => MachineRunner<SessionEvent>;
+  readonly createRunner: () => SessionRunner;
   /** True with an app's own `genSid`, which may be async: new sessions get their sid up front. */
   readonly eagerSid: boolean;
   /** The JSON of a new, empty session: the baseline against which a new session is "changed". */
@@ -44,9 +40,7 @@ export class Instance {
       );
     }
     const input = { rolling: options.rolling, allowEmpty: options.allowEmpty, serialize: options.concurrency === 'serialize' };
-    this.createRunner = options.inspect
-      ? actorRunnerFactory<SessionEvent>(sessionMachine, SESSION_EFFECTS, input, options.inspect)
-      : tableRunnerFactory<SessionEvent>((compiled ??= compileMachine(sessionMachine)), input);
+    this.createRunner = sessionRunnerFactory(input, options.inspect);
     this.emptyJson = JSON.stringify(this.newSession());
     this.eagerSid = options.genSid !== defaultGenSid;
   }
@@ -62,7 +56,7 @@ export class Instance {
     return { cookie };
   }
 
-  /** The session API exists only under `cookie.path` (SPEC §4.10). */
+  /** The session API exists only under `cookie.path`, as with koa-generic-session. */
   matches(path: string): boolean {
     const cookiePath = this.options.cookie.path ?? '/';
     return cookiePath === '/' || path.startsWith(cookiePath);

@@ -5,8 +5,7 @@
  * from which "changed" is computed (an exact comparison of JSON, not a hash that could collide).
  */
 import type { Context } from 'koa';
-import type { MachineRunner } from '../machines/runner.js';
-import type { SaveMode, SessionEffect, SessionEvent } from '../machines/session.machine.js';
+import type { SaveMode, SessionEffect, SessionEvent, SessionRunner, SessionTag } from '../machines/session.machine.js';
 import { STORE_CLOSED_CODE } from '../stores/errors.js';
 import { isPlainObject } from '../stores/revive.js';
 import { isConnectionFailure } from '../stores/connection-failures.js';
@@ -27,11 +26,11 @@ import type { SidReading } from './sid-carrier.js';
 
 type Effect = (s: RequestSession) => SessionEvent | Promise<SessionEvent> | undefined;
 
-/** The states in which `ctx.session` holds an object the app may change. */
-const LIVE: ReadonlySet<string> = new Set(['fresh', 'loaded', 'degraded']);
+/** The tag of the states in which `ctx.session` holds an object the app may change. */
+const LIVE: SessionTag = 'live';
 
 export class RequestSession {
-  readonly runner: MachineRunner<SessionEvent>;
+  readonly runner: SessionRunner;
   sid: string | undefined;
   /** The session; `undefined` on a new session until first read (nothing to compare, nothing to build). */
   data: StoredSession | null | undefined;
@@ -124,7 +123,7 @@ export class RequestSession {
 
   /** The session object as the app sees it, building a new one and recording the baseline on first sight. */
   private expose(): StoredSession | null | undefined {
-    if (!LIVE.has(this.runner.state)) return this.data;
+    if (!this.runner.hasTag(LIVE)) return this.data;
     if (this.data === undefined) {
       this.data = this.instance.newSession();
       this.baseline = this.instance.emptyJson;

@@ -1,6 +1,7 @@
 /**
- * Transition coverage for flat XState machines, read from the machine definition itself
- * (`machine.root`), so that a transition added to a machine is counted without anyone listing it.
+ * Transition coverage for flat XState machines, read from the machine definition itself (through
+ * the package's one reader of it, src/machines/definition.ts), so that a transition added to a
+ * machine is counted without anyone listing it.
  *
  * A transition is named `<state> <event type> #<candidate>`: the candidate is its index among the
  * guarded transitions of that state for that event (`#0` is tried first). Eventless transitions are
@@ -8,48 +9,31 @@
  * (`xstate.after.<delay>.<machine>.<state>`).
  */
 import type { AnyMachineSnapshot, AnyStateMachine, EventObject } from 'xstate';
+import { readDefinition, type TransitionDefinition } from '../machines/definition.js';
 
-interface NodeLike {
-  key: string;
-  states: Record<string, NodeLike>;
-  transitions: Map<string, readonly TransitionLike[]>;
-  always?: readonly TransitionLike[];
-}
-
-interface TransitionLike {
-  source: NodeLike;
-  eventType: string;
-  target?: readonly NodeLike[];
-  guard?: unknown;
-}
-
-function topStates(machine: AnyStateMachine): [string, NodeLike][] {
-  const states = Object.entries(machine.root.states as unknown as Record<string, NodeLike>);
-  for (const [key, node] of states) {
-    if (Object.keys(node.states).length > 0) throw new Error(`transitionsOf: state "${key}" is nested; only flat machines are supported`);
-  }
-  return states;
+function nameOf(t: TransitionDefinition): string {
+  return `${t.source} ${t.trigger.kind === 'always' ? 'always' : t.trigger.type} #${t.index}`;
 }
 
 /** Every transition of the definition: each (state, event type, candidate). */
 export function transitionsOf(machine: AnyStateMachine): string[] {
   const all: string[] = [];
-  for (const [key, node] of topStates(machine)) {
-    node.always?.forEach((_, i) => all.push(`${key} always #${i}`));
-    for (const [eventType, candidates] of node.transitions) candidates.forEach((_, i) => all.push(`${key} ${eventType} #${i}`));
+  for (const state of readDefinition(machine).states.values()) {
+    for (const t of state.always) all.push(nameOf(t));
+    for (const candidates of state.on.values()) for (const t of candidates) all.push(nameOf(t));
+    for (const candidates of state.after.values()) for (const t of candidates) all.push(nameOf(t));
   }
   return all;
 }
 
 /** The transition `event` takes from `snapshot`, or `undefined` when no transition is enabled. */
 export function transitionTaken(machine: AnyStateMachine, snapshot: AnyMachineSnapshot, event: EventObject): string | undefined {
-  const [taken] = machine.getTransitionData(snapshot, event) as unknown as TransitionLike[];
+  const [taken] = machine.getTransitionData(snapshot, event);
   if (taken === undefined) return undefined;
-  const candidates = taken.source.transitions.get(taken.eventType) ?? [];
-  return `${taken.source.key} ${taken.eventType} #${candidates.indexOf(taken)}`;
+  const definition = readDefinition(machine).transitionOf(taken);
+  if (definition === undefined) throw new Error(`transitionTaken: XState took a transition the definition of "${machine.id}" does not list`);
+  return nameOf(definition);
 }
-
-type GuardImpl = (args: { context: unknown; event: EventObject }, params: unknown) => boolean;
 
 /**
  * The eventless transition taken out of the machine's initial state when it starts, if it has any
@@ -57,20 +41,15 @@ type GuardImpl = (args: { context: unknown; event: EventObject }, params: unknow
  * are not recognized, so they stay uncovered and a coverage test reports them.
  */
 export function initialTransition(machine: AnyStateMachine, started: AnyMachineSnapshot): string | undefined {
-  const initialKey = (machine.root as unknown as { initial?: { target?: readonly NodeLike[] } }).initial?.target?.[0]?.key;
-  if (initialKey === undefined) return undefined;
-  const node = (machine.root.states as unknown as Record<string, NodeLike>)[initialKey];
-  if (!node?.always?.length) return undefined;
-  const guards = (machine.implementations as unknown as { guards: Record<string, GuardImpl> }).guards;
-  const index = node.always.findIndex((t) => {
+  const definition = readDefinition(machine);
+  const taken = definition.states.get(definition.initial)!.always.find((t) => {
     if (t.guard === undefined) return true;
-    const ref = t.guard as string | { type: string; params?: unknown };
-    const name = typeof ref === 'string' ? ref : ref.type;
-    const guard = guards[name];
-    if (guard === undefined) throw new Error(`initialTransition: the guard "${name}" is not a named guard of the machine`);
-    return guard({ context: started.context, event: { type: 'xstate.init' } }, typeof ref === 'string' ? undefined : ref.params);
+    if (t.guard.kind === 'inline') throw new Error(`initialTransition: an inline guard of "${definition.initial}" cannot be evaluated`);
+    const guard = definition.guards.get(t.guard.name);
+    if (guard?.kind !== 'custom') throw new Error(`initialTransition: the guard "${t.guard.name}" is not a named guard of the machine`);
+    return guard.check({ context: started.context, event: { type: 'xstate.init' } }, t.guard.params);
   });
-  return index < 0 ? undefined : `${initialKey} always #${index}`;
+  return taken === undefined ? undefined : nameOf(taken);
 }
 
 /** The transitions of `machine` that no transition in `covered` names, in definition order. */

@@ -32,7 +32,8 @@ import type { InspectionEvent } from 'xstate';
 import session, { type SessionOptions, type SessionStore } from '../index.js';
 import { listen, parseSetCookie, request, type SetCookie } from './http.js';
 import { injectedError, InstrumentedStore, type ResolvedCapabilities, type StoreMethod } from './instrumented.js';
-import { describeEvent, type LifecyclePath, type LifecycleStep } from './session-paths.js';
+import { SESSION_EVENT_KINDS, type SessionState } from '../machines/session.machine.js';
+import { describeEvent, LIVE_STATES, type LifecyclePath, type LifecycleStep } from './session-paths.js';
 
 export interface RunPathOptions {
   /** A fresh store for this path. */
@@ -55,21 +56,11 @@ const KEY = 'koa.sid';
 const KEYS = ['conformance-kit-key', 'conformance-kit-old-key'];
 /** The short `storeTimeout` / `lockTimeout` of the paths where the store is made unavailable. */
 const SHORT_TIMEOUT = 20;
-const LIVE_STATES: ReadonlySet<string> = new Set(['fresh', 'loaded', 'degraded']);
-/** The events the handler or the client cause; the others are store results that follow them. */
-const DRIVERS: ReadonlySet<string> = new Set(['LOAD', 'REMOVE', 'REPLACE', 'REGENERATE', 'SAVE_NOW', 'COMMIT']);
-const RESULTS: ReadonlySet<string> = new Set([
-  'LOCKED',
-  'LOADED',
-  'LOAD_FAILED',
-  'STORE_UNAVAILABLE',
-  'WRITTEN',
-  'WRITE_FAILED',
-  'TOUCHED',
-  'TOUCH_FAILED',
-  'DESTROYED',
-  'DESTROY_FAILED',
-]);
+/** Whether the handler or the client cause the step's event; the others are store results that follow one. */
+const drives = (step: LifecycleStep) => {
+  const kind = SESSION_EVENT_KINDS[step.event.type];
+  return kind === 'request' || kind === 'app';
+};
 
 type CookieState = { kind: 'none' } | { kind: 'reset' } | { kind: 'sent'; sid: string };
 type UserData = Record<string, unknown>;
@@ -79,17 +70,14 @@ interface Group {
   start: number;
   steps: LifecycleStep[];
   /** The state before the group. */
-  from: string;
+  from: SessionState;
 }
 
 function groupSteps(steps: readonly LifecycleStep[]): Group[] {
   const groups: Group[] = [];
   steps.forEach((step, i) => {
-    if (!DRIVERS.has(step.event.type) && !RESULTS.has(step.event.type)) {
-      throw new Error(`koa-session-machine/testing: the kit does not know how to make ${step.event.type} happen; it needs a driver for it`);
-    }
     const from = i === 0 ? 'uninitialized' : steps[i - 1]!.state;
-    if (DRIVERS.has(step.event.type) || groups.length === 0) groups.push({ start: i, steps: [step], from });
+    if (drives(step) || groups.length === 0) groups.push({ start: i, steps: [step], from });
     else groups.at(-1)!.steps.push(step);
   });
   return groups;
@@ -300,7 +288,7 @@ async function drive(
   const groups = groupSteps(steps);
   const loadGroup = groups[0]!.steps[0]!.event.type === 'LOAD' ? groups[0]! : undefined;
   const handlerGroups = loadGroup ? groups.slice(1) : groups;
-  const has = (test: (s: LifecycleStep, from: string) => boolean) => steps.some((s, i) => test(s, i === 0 ? 'uninitialized' : steps[i - 1]!.state));
+  const has = (test: (s: LifecycleStep, from: SessionState) => boolean) => steps.some((s, i) => test(s, i === 0 ? 'uninitialized' : steps[i - 1]!.state));
   const swallow = has((s) => s.event.type === 'LOAD_FAILED' && !s.event.fatal);
   const degrade = has((s) => s.event.type === 'STORE_UNAVAILABLE' && s.event.degrade);
   const unavailableWhileLocking = has((s, from) => s.event.type === 'STORE_UNAVAILABLE' && from === 'locking');
@@ -433,7 +421,7 @@ async function drive(
     let counter = 0;
     let base: string | undefined;
     const c = ctx as unknown as Record<string, any>;
-    const live = (state: string) => LIVE_STATES.has(state);
+    const live = (state: SessionState) => LIVE_STATES.has(state);
     const pendingCookies = () => {
       const header = ctx.response.get('Set-Cookie') as unknown;
       const list = Array.isArray(header) ? (header as string[]) : typeof header === 'string' && header ? [header] : [];

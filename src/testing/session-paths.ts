@@ -25,10 +25,14 @@
 import { getAdjacencyMap } from 'xstate/graph';
 import type { EventFromLogic, SnapshotFrom } from 'xstate';
 import { sessionMachine } from '../index.js';
+import { readDefinition, statesTagged, type ActionRef } from '../machines/definition.js';
+import { SESSION_EVENT_KINDS, type SessionState, type SessionTag } from '../machines/session.machine.js';
 import { transitionTaken } from './graph.js';
 
 export type SessionMachineEvent = EventFromLogic<typeof sessionMachine>;
 type Snapshot = SnapshotFrom<typeof sessionMachine>;
+
+const definition = readDefinition(sessionMachine);
 
 /** The options the session machine reads. */
 export interface LifecycleInput {
@@ -43,7 +47,7 @@ export type PathCapability = 'lock';
 export interface LifecycleStep {
   event: SessionMachineEvent;
   /** The state the event led to. */
-  state: string;
+  state: SessionState;
   /** The effects (machine actions the middleware performs) the transition asked for, in order. */
   effects: string[];
   /** The transition taken, as `<state> <event> #<candidate>`. */
@@ -64,12 +68,13 @@ export const LIFECYCLE_INPUTS: readonly LifecycleInput[] = [false, true].flatMap
   [false, true].flatMap((rolling) => [false, true].map((allowEmpty) => ({ rolling, allowEmpty, serialize }))),
 );
 
-/** The states in which the app holds a session object it can change (the middleware's notion). */
-const LIVE_STATES: ReadonlySet<string> = new Set(['fresh', 'loaded', 'degraded']);
+const LIVE: SessionTag = 'live';
+/** The states in which the app holds a session object it can change (tagged `live` in the machine). */
+export const LIVE_STATES: ReadonlySet<SessionState> = new Set(statesTagged(definition, LIVE) as SessionState[]);
 const SAVES = ['auto', 'force', 'skip'] as const;
 
 /** The representative payloads of each event type that can be driven in `state`. */
-function payloads(type: string, state: string, entry: readonly string[]): SessionMachineEvent[] {
+function payloads(type: string, state: SessionState, entry: readonly string[]): SessionMachineEvent[] {
   switch (type) {
     case 'LOAD':
       return (['absent', 'present', 'forged'] as const).map((sid) => ({ type, sid }));
@@ -94,23 +99,18 @@ function payloads(type: string, state: string, entry: readonly string[]): Sessio
   }
 }
 
-interface StateNodeLike {
-  transitions: Map<string, unknown>;
-  entry: readonly ({ type?: string } | string)[];
-}
+const namesOf = (actions: readonly ActionRef[]) => actions.flatMap((a) => (a.kind === 'named' ? [a.name] : []));
 
 function eventsIn(snapshot: Snapshot): SessionMachineEvent[] {
-  const state = String(snapshot.value);
-  const node = (sessionMachine.root.states as unknown as Record<string, StateNodeLike>)[state];
+  const state = snapshot.value;
+  const node = definition.states.get(state);
   if (node === undefined) return [];
-  const entry = node.entry.map((a) => (typeof a === 'string' ? a : (a.type ?? '')));
-  return [...node.transitions.keys()].flatMap((type) => payloads(type, state, entry));
+  const entry = namesOf(node.entry);
+  return [...node.on.keys()].flatMap((type) => payloads(type, state, entry));
 }
 
 const stateKey = (s: Snapshot) => JSON.stringify([s.value, s.context]);
 const enabled = (s: Snapshot, e: SessionMachineEvent) => transitionTaken(sessionMachine, s, e) !== undefined;
-
-const FAILURES = new Set(['LOAD_FAILED', 'STORE_UNAVAILABLE', 'WRITE_FAILED', 'TOUCH_FAILED', 'DESTROY_FAILED']);
 
 /**
  * What a step costs when choosing how a path ends: 1, plus a little for a failure or an entry found
@@ -119,7 +119,7 @@ const FAILURES = new Set(['LOAD_FAILED', 'STORE_UNAVAILABLE', 'WRITE_FAILED', 'T
  */
 function stepCost(event: SessionMachineEvent): number {
   let c = 1;
-  if (FAILURES.has(event.type)) c += 0.5;
+  if (SESSION_EVENT_KINDS[event.type] === 'failure') c += 0.5;
   if ('stored' in event && !event.stored) c += 0.5;
   if ('changed' in event && event.changed) c += 0.1;
   if ('save' in event && event.save !== 'auto') c += 0.1;
@@ -149,7 +149,7 @@ function candidatePaths(input: LifecycleInput): LifecycleStep[][] {
       key,
       Object.values(transitions as Record<string, { event: SessionMachineEvent; state: Snapshot }>).map(({ event, state: next }) => ({
         event,
-        state: String(next.value),
+        state: next.value,
         effects: effectsOf(state, event),
         transition: transitionTaken(sessionMachine, state, event)!,
         to: stateKey(next),
@@ -189,22 +189,12 @@ function candidatePaths(input: LifecycleInput): LifecycleStep[][] {
   return paths;
 }
 
+/** The machine's own actions (not assigns): the effects the middleware performs. */
 const EFFECT_NAMES: ReadonlySet<string> = new Set(
-  Object.entries((sessionMachine.implementations as unknown as { actions: Record<string, { type?: string }> }).actions)
-    .filter(([, impl]) => !(typeof impl?.type === 'string' && impl.type.startsWith('xstate.')))
-    .map(([name]) => name),
+  [...definition.actions].filter(([, impl]) => impl.kind === 'custom').map(([name]) => name),
 );
 
-type ActionRef = string | { type?: string };
-interface TransitionDefinitionLike {
-  source: { exit: readonly ActionRef[] };
-  target?: readonly { entry: readonly ActionRef[] }[];
-  actions: readonly ActionRef[];
-  reenter?: boolean;
-}
-
-const effectNames = (actions: readonly ActionRef[]) =>
-  actions.map((a) => (typeof a === 'string' ? a : (a.type ?? ''))).filter((name) => EFFECT_NAMES.has(name));
+const effectNames = (actions: readonly ActionRef[]) => namesOf(actions).filter((name) => EFFECT_NAMES.has(name));
 
 /**
  * The effects of a transition of a flat machine, in XState's order: the exit actions of the state
@@ -212,11 +202,13 @@ const effectNames = (actions: readonly ActionRef[]) =>
  * leaves and enters nothing). The repository's model test checks this against a recording actor.
  */
 function effectsOf(snapshot: Snapshot, event: SessionMachineEvent): string[] {
-  const [t] = sessionMachine.getTransitionData(snapshot, event) as unknown as TransitionDefinitionLike[];
+  const [taken] = sessionMachine.getTransitionData(snapshot, event);
+  const t = taken === undefined ? undefined : definition.transitionOf(taken);
   if (t === undefined) return [];
-  const target = t.target?.[0];
-  const moves = target !== undefined && (target !== (t.source as unknown) || t.reenter === true);
-  return [...(moves ? effectNames(t.source.exit) : []), ...effectNames(t.actions), ...(moves ? effectNames(target.entry) : [])];
+  const target = t.target === undefined ? undefined : definition.states.get(t.target)!;
+  const moves = target !== undefined && (t.target !== t.source || t.reenter);
+  const source = definition.states.get(t.source)!;
+  return [...(moves ? effectNames(source.exit) : []), ...effectNames(t.actions), ...(moves ? effectNames(target.entry) : [])];
 }
 
 /** `LOAD present`, `COMMIT changed force`, `WRITTEN not stored`: an event as words. */

@@ -1,8 +1,8 @@
 /**
  * The diagrams in docs/ cannot go stale (SPEC §6.6): everything `npm run docs` writes is generated
  * again in memory and compared with the committed files, byte for byte; and every state and every
- * transition of both machines must be drawn, read from the machines themselves rather than from
- * the generator's own model.
+ * transition of both machines must be drawn, read from the machine definitions (src/machines/
+ * definition.ts) rather than from the generator's own diagram model.
  */
 import { readFile } from 'node:fs/promises';
 import { setup } from 'xstate';
@@ -11,6 +11,7 @@ import { DIAGRAMS, mermaidSources, renderAll, ROOT } from '../../scripts/diagram
 import { DELAYS, EVENTS, GUARDS } from '../../scripts/diagrams/labels.js';
 import { replaceBlock } from '../../scripts/diagrams/markdown.js';
 import { machineModel } from '../../scripts/diagrams/model.js';
+import { readDefinition, type TransitionDefinition } from '../../src/machines/definition.js';
 
 interface Expected {
   from: string;
@@ -19,20 +20,18 @@ interface Expected {
   guard: string | undefined;
 }
 
-/** Every transition of a machine, straight from `machine.root`. */
+/** Every transition of a machine, from its definition. */
 function transitionsOf(machine: (typeof DIAGRAMS)[number]['machine']): Expected[] {
   const all: Expected[] = [];
-  for (const [key, node] of Object.entries(machine.root.states)) {
-    const add = (trigger: string, list: readonly { target?: readonly { key: string }[]; guard?: unknown }[]) => {
+  for (const [key, node] of readDefinition(machine).states) {
+    const add = (trigger: string, list: readonly TransitionDefinition[]) => {
       for (const t of list) {
-        all.push({ from: key, to: t.target?.[0]?.key ?? key, trigger, guard: t.guard as string | undefined });
+        all.push({ from: key, to: t.target ?? key, trigger, guard: t.guard?.kind === 'named' ? t.guard.name : undefined });
       }
     };
-    for (const [type, list] of node.transitions) {
-      if (!type.startsWith('xstate.after.')) add(EVENTS[type]?.text ?? `<no phrase for ${type}>`, list);
-    }
-    if (node.always) add('immediately', node.always);
-    for (const t of node.after) add(DELAYS[String(t.delay)] ?? `<no phrase for ${String(t.delay)}>`, [t]);
+    for (const [type, list] of node.on) add(EVENTS[type]?.text ?? `<no phrase for ${type}>`, list);
+    add('immediately', node.always);
+    for (const [delay, list] of node.after) add(DELAYS[delay] ?? `<no phrase for ${delay}>`, list);
   }
   return all;
 }
@@ -66,9 +65,9 @@ describe.each(DIAGRAMS.map((d) => [d.name, d] as const))('the %s diagram', (_nam
   const { machine } = diagram;
 
   it('draws every state, the initial one and the final ones', () => {
-    const root = machine.root;
-    expect(lines).toContain(`[*] --> ${root.initial!.target![0]!.key}`);
-    for (const [key, node] of Object.entries(root.states)) {
+    const definition = readDefinition(machine);
+    expect(lines).toContain(`[*] --> ${definition.initial}`);
+    for (const [key, node] of definition.states) {
       expect(lines.some((l) => l.startsWith(`${key} `) || l.endsWith(`--> ${key}`) || l.includes(`--> ${key} :`)), key).toBe(true);
       if (node.type === 'final') expect(lines).toContain(`${key} --> [*]`);
     }
@@ -94,7 +93,7 @@ describe.each(DIAGRAMS.map((d) => [d.name, d] as const))('the %s diagram', (_nam
 
   it('draws every state and every pair of states in the SVG', async () => {
     const svg = await readFile(ROOT + diagram.svg, 'utf8');
-    for (const key of Object.keys(machine.root.states)) expect(svg).toContain(`<title>${key}</title>`);
+    for (const key of readDefinition(machine).states.keys()) expect(svg).toContain(`<title>${key}</title>`);
     for (const t of transitionsOf(machine)) {
       // A transition that stays in its state is written inside the state's box.
       if (t.from === t.to) expect(svg).toContain(`>${t.trigger}`);

@@ -14,7 +14,7 @@ import { getShortestPaths, getSimplePaths } from 'xstate/graph';
 import { describe, expect, it } from 'vitest';
 import { compileMachine } from '../../src/machines/compile.js';
 import { actorRunnerFactory, tableRunnerFactory } from '../../src/machines/runner.js';
-import { SESSION_EFFECTS, sessionMachine, type SessionEvent } from '../../src/machines/session.machine.js';
+import { SESSION_EFFECTS, sessionMachine, type SessionEvent, type SessionState } from '../../src/machines/session.machine.js';
 import { SESSION_EVENTS, SESSION_INPUTS } from './events.js';
 
 const compiled = compileMachine(sessionMachine);
@@ -53,7 +53,7 @@ function allTransitions(): Set<string> {
 }
 
 /** Which candidate a table runner would take, without moving it. */
-function candidateTaken(state: string, context: Record<string, unknown>, event: SessionEvent): number {
+function candidateTaken(state: SessionState, context: Record<string, unknown>, event: SessionEvent): number {
   const candidates = compiled.table.get(state)?.get(event.type) ?? [];
   return candidates.findIndex((t) => t.guard === undefined || t.guard({ context, event }));
 }
@@ -65,8 +65,8 @@ describe('the compiled table agrees with XState', () => {
     it(`on every simple path with ${JSON.stringify(input)}`, () => {
       const all = paths(input);
       expect(all.length).toBeGreaterThan(100);
-      const table = tableRunnerFactory<SessionEvent>(compiled, input);
-      const actor = actorRunnerFactory<SessionEvent>(sessionMachine, SESSION_EFFECTS, input);
+      const table = tableRunnerFactory(compiled, input);
+      const actor = actorRunnerFactory(sessionMachine, SESSION_EFFECTS, input);
       for (const path of all) {
         const fast = table();
         const real = actor();

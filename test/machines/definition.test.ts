@@ -4,10 +4,11 @@
  * later xstate release that stores a definition differently must make it throw, never read a
  * wrong model; and each refusal names what and where.
  */
-import { createActor, setup } from 'xstate';
+import { assign, createActor, setup } from 'xstate';
 import { describe, expect, it } from 'vitest';
+import { compileMachine } from '../../src/machines/compile.js';
 import { connectionMachine } from '../../src/machines/connection.machine.js';
-import { DefinitionError, readDefinition } from '../../src/machines/definition.js';
+import { DefinitionError, readDefinition, statesTagged } from '../../src/machines/definition.js';
 import { SESSION_EFFECTS, sessionMachine } from '../../src/machines/session.machine.js';
 
 const named = (name: string) => ({ kind: 'named', name, params: undefined });
@@ -20,6 +21,7 @@ describe('reading the session machine', () => {
     expect(definition.initial).toBe('uninitialized');
     expect(definition.states.get('saved')).toMatchObject({ type: 'final', entry: [named('releaseLock')], exit: [] });
     expect(definition.states.get('creating')).toMatchObject({ type: 'atomic', entry: [named('createInStore')] });
+    expect(statesTagged(definition, 'live')).toEqual(['fresh', 'loaded', 'degraded']);
   });
 
   it('lists the candidate transitions of each event in the order XState tries them', () => {
@@ -94,5 +96,22 @@ describe('what the reader refuses', () => {
     const go = (other.root.states.a!.transitions.get('GO') as unknown as { reenter?: unknown }[])[0]!;
     delete go.reenter;
     expect(() => readDefinition(other)).toThrow(/the reenter of a transition of "a" on GO is not a boolean/);
+  });
+});
+
+describe('what the table refuses (read, but not reproducible by compile.ts)', () => {
+  it('an inline guard, an inline assign, a delayed transition', () => {
+    const inlineGuard = setup({}).createMachine({ initial: 'a', states: { a: { on: { GO: { guard: () => true, target: 'b' } } }, b: {} } });
+    expect(readDefinition(inlineGuard).states.get('a')!.on.get('GO')![0]!.guard).toEqual({ kind: 'inline' });
+    expect(() => compileMachine(inlineGuard)).toThrow(/an inline guard in "a"/);
+
+    const inlineAssign = setup({}).createMachine({
+      initial: 'a',
+      context: { n: 0 },
+      states: { a: { on: { GO: { actions: assign({ n: 1 }) } } } },
+    });
+    expect(() => compileMachine(inlineAssign)).toThrow(/the built-in xstate.assign inline/);
+
+    expect(() => compileMachine(connectionMachine)).toThrow(/always transition in "starting"/);
   });
 });

@@ -28,6 +28,7 @@ import { getShortestPaths } from 'xstate/graph';
 import { afterEach, describe, expect, it } from 'vitest';
 import session, { MemoryStore, STORE_UNAVAILABLE_MESSAGE, type StoredSession } from '../../src/index.js';
 import { connectionMachine } from '../../src/machines/connection.machine.js';
+import { readDefinition } from '../../src/machines/definition.js';
 import { initialTransition, transitionsOf, transitionTaken, uncoveredTransitions } from '../../src/testing/index.js';
 import { Client, listen, type Listening, type Reply } from '../helpers/http.js';
 
@@ -48,7 +49,10 @@ const PREFIX = 'koa:sess:';
 /** Every event type the machine's states react to, the delayed one included. */
 const EVENT_TYPES = [
   ...new Set(
-    Object.values(connectionMachine.root.states).flatMap((node) => [...(node.transitions as Map<string, unknown>).keys()]),
+    [...readDefinition(connectionMachine).states.values()].flatMap((node) => [
+      ...node.on.keys(),
+      ...[...node.after.values()].flatMap((list) => list.map((t) => t.trigger.type)),
+    ]),
   ),
 ];
 const AFTER = EVENT_TYPES.find((t) => t.startsWith('xstate.after.'));

@@ -55,8 +55,8 @@ describe('the compiled table and XState agree on every generated path', () => {
   const compiled = compileMachine(sessionMachine);
   for (const input of LIFECYCLE_INPUTS) {
     it(`with ${JSON.stringify(input)}: state, context and effects after every step; effects as the kit computes them`, () => {
-      const table = tableRunnerFactory<SessionEvent>(compiled, input);
-      const actor = actorRunnerFactory<SessionEvent>(sessionMachine, SESSION_EFFECTS, input);
+      const table = tableRunnerFactory(compiled, input);
+      const actor = actorRunnerFactory(sessionMachine, SESSION_EFFECTS, input);
       for (const path of paths.filter((p) => JSON.stringify(p.input) === JSON.stringify(input))) {
         const fast = table();
         const real = actor();
