@@ -1,11 +1,13 @@
 /**
  * The context API: `ctx.session`, `ctx.sessionId`, `ctx.sessionSave`, `ctx.regenerateSession()`,
- * `ctx.saveSession()`. They are accessors installed once on the app's context prototype, so a
- * request pays for one symbol property rather than five `defineProperty` calls. Without a session
- * on the request (another path, no middleware yet) they behave as koa-generic-session's plain
- * properties did: `ctx.session` is undefined and an assignment is kept as it is.
+ * `ctx.saveSession()`, `ctx.sessions`. They are accessors installed once on the app's context
+ * prototype, so a request pays for one symbol property rather than six `defineProperty` calls.
+ * Without a session on the request (another path, no middleware yet) they behave as
+ * koa-generic-session's plain properties did: `ctx.session` is undefined and an assignment is kept
+ * as it is (`ctx.sessions`, which it did not have, throws an error that says why).
  */
 import type { Context } from 'koa';
+import { requestSessions } from '../sessions/request-sessions.js';
 import type { RequestSession } from './request-session.js';
 
 export const SESSION = Symbol('koa-session-machine.session');
@@ -87,6 +89,13 @@ const api: PropertyDescriptorMap = {
     get(this: WithSession) {
       const s = sessionOf(this);
       return s && (() => s.saveNow());
+    },
+  },
+  // The sessions of the request's owner (the `owner` option): ../sessions/request-sessions.ts.
+  sessions: {
+    configurable: true,
+    get(this: WithSession) {
+      return requestSessions(sessionOf(this));
     },
   },
 };

@@ -5,6 +5,7 @@
  */
 import { sessionRunnerFactory } from '../machines/session-runner.js';
 import type { SessionRunner } from '../machines/session.machine.js';
+import { OwnerIndex } from '../sessions/owner-index.js';
 import { StoreAdapter } from '../stores/adapter.js';
 import type { StoredSession } from '../stores/types.js';
 import { defaultGenSid, type ResolvedOptions } from './options.js';
@@ -16,6 +17,8 @@ export class Instance {
   readonly carrier: SidCarrier;
   /** Only for stores that report their connection (they have `on`). */
   readonly connection: StoreConnection | undefined;
+  /** With the `owner` option: the index of sessions per owner, which the store effects keep in step. */
+  readonly index: OwnerIndex | undefined;
   readonly createRunner: () => SessionRunner;
   /** True with an app's own `genSid`, which may be async: new sessions get their sid up front. */
   readonly eagerSid: boolean;
@@ -25,6 +28,7 @@ export class Instance {
   constructor(readonly options: ResolvedOptions) {
     const { prefix, ttl, hashIds, seal } = options;
     this.store = new StoreAdapter(options.store, { prefix, ttl, hashIds, seal });
+    this.index = options.owner ? new OwnerIndex(this.store, options) : undefined;
     this.carrier = options.sessionIdStore
       ? customCarrier(options.sessionIdStore)
       : cookieCarrier(options.key, options.cookie);

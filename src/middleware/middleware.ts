@@ -8,6 +8,8 @@ import { installContextApi, SESSION, START_LAZILY, takeForcedSid } from './conte
 import { Instance } from './instance.js';
 import { resolveOptions, type SessionOptions } from './options.js';
 import { RequestSession } from './request-session.js';
+import { ownerSessions } from '../sessions/owner-sessions.js';
+import type { OwnerSessions } from '../sessions/types.js';
 import type { SidReading } from './sid-carrier.js';
 import { trace, traceUnused } from './trace.js';
 
@@ -54,7 +56,10 @@ function runAndCommit(ctx: SessionContext, next: Next): Promise<void> {
   );
 }
 
-export function createSessionMiddleware(options?: SessionOptions): Middleware {
+/** The middleware, with the sessions of any owner (the `owner` option) for use outside requests. */
+export type SessionMiddleware = Middleware & { readonly sessions: OwnerSessions };
+
+export function createSessionMiddleware(options?: SessionOptions): SessionMiddleware {
   const instance = new Instance(resolveOptions(options));
   const { options: resolved, store } = instance;
   const needsKeys = !resolved.sessionIdStore && resolved.cookie.signed !== false;
@@ -68,7 +73,7 @@ export function createSessionMiddleware(options?: SessionOptions): Middleware {
     return s;
   };
 
-  return function session(ctx: SessionContext, next: Next) {
+  const session = function session(ctx: SessionContext, next: Next) {
     (ctx as { sessionStore?: unknown }).sessionStore = store;
     if (ctx[SESSION] !== undefined || ctx[START_LAZILY] !== undefined || !instance.matches(ctx.path)) return next();
     const keys: unknown = ctx.app.keys;
@@ -90,4 +95,5 @@ export function createSessionMiddleware(options?: SessionOptions): Middleware {
     }
     return runAndCommit(ctx, next);
   };
+  return Object.assign(session, { sessions: ownerSessions(instance.index) });
 }

@@ -30,6 +30,8 @@ export const OPTION_NAMES = [
   'inspect',
   'hashIds',
   'seal',
+  'owner',
+  'describe',
 ] as const satisfies readonly (keyof SessionOptions)[];
 
 // Fails to compile when SessionOptions gains a name the list above lacks.

@@ -82,6 +82,14 @@ export interface SessionOptions {
    * which the store never holds: a store dump reveals no session data. Needs `hashIds`. Default `false`.
    */
   seal?: boolean;
+  /**
+   * Who a session belongs to (a user id), or `undefined` for nobody: with it, the sessions of an
+   * owner can be listed and revoked (`ctx.sessions`, `middleware.sessions`; docs/managing-sessions.md).
+   * Needs a store with the `index` capability (MemoryStore and RedisStore have it).
+   */
+  owner?: (session: StoredSession) => string | number | null | undefined;
+  /** What the session list shows about a session besides its dates, taken at each write (needs `owner`). */
+  describe?: (ctx: Context) => Record<string, unknown> | undefined;
   /** Typed notices: store connection changes, degraded requests. */
   onEvent?: (event: SessionNotice) => void;
   /**
@@ -121,6 +129,8 @@ export interface ResolvedOptions {
   inspect: ((event: InspectionEvent) => void) | undefined;
   hashIds: boolean;
   seal: boolean;
+  owner: ((session: StoredSession) => string | number | null | undefined) | undefined;
+  describe: ((ctx: Context) => Record<string, unknown> | undefined) | undefined;
 }
 
 export const DEFAULT_COOKIE: Readonly<SessionCookie> = Object.freeze({
@@ -256,6 +266,9 @@ export function resolveOptions(options: SessionOptions = {}): ResolvedOptions {
   const seal = optionalBoolean('seal', options.seal);
   if (seal && !hashIds) fail('option "seal" needs hashIds: true (a store key that is the sid would give the sealing key away)');
   if (store === null || typeof store !== 'object') fail('option "store" must be a store object');
+  const owner = optionalFunction('owner', options.owner);
+  const describe = optionalFunction('describe', options.describe);
+  if (describe && !owner) fail('option "describe" needs the option "owner" (it describes the sessions of an owner)');
   return {
     key,
     store,
@@ -281,5 +294,7 @@ export function resolveOptions(options: SessionOptions = {}): ResolvedOptions {
     inspect: optionalFunction('inspect', options.inspect),
     hashIds,
     seal,
+    owner,
+    describe,
   };
 }

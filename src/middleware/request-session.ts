@@ -464,7 +464,7 @@ const EFFECTS: Record<SessionEffect, Effect> = {
     outcome(
       s,
       'get',
-      () => s.instance.store.get(s.sid!),
+      () => (s.instance.index === undefined ? s.instance.store.get(s.sid!) : s.instance.index.read(s, s.sid!)),
       (session) => {
         const valid = s.instance.options.valid;
         const usable = session !== undefined && (valid === undefined || valid(s.ctx, session) !== false);
@@ -483,7 +483,7 @@ const EFFECTS: Record<SessionEffect, Effect> = {
         // Synchronous with a synchronous genSid and store: no Promise, no timer.
         const writeAs = (sid: string) => {
           const { session, json } = (write = preparedWrite(s, write));
-          const stored = s.instance.store.set(sid, session);
+          const stored = s.instance.index === undefined ? s.instance.store.set(sid, session) : s.instance.index.create(s, sid, session);
           return stored instanceof Promise ? stored.then(() => json) : json;
         };
         const sid = s.sidNow();
@@ -504,7 +504,7 @@ const EFFECTS: Record<SessionEffect, Effect> = {
       'set',
       () => {
         const { session, json } = (write = preparedWrite(s, write));
-        const stored = s.instance.store.update(s.sid!, session);
+        const stored = s.instance.index === undefined ? s.instance.store.update(s.sid!, session) : s.instance.index.update(s, s.sid!, session);
         return stored instanceof Promise ? stored.then((ok) => ({ ok, json })) : { ok: stored, json };
       },
       ({ ok, json }) => {
@@ -528,7 +528,7 @@ const EFFECTS: Record<SessionEffect, Effect> = {
     outcome(
       s,
       'destroy',
-      () => s.instance.store.destroy(s.sid!),
+      () => (s.instance.index === undefined ? s.instance.store.destroy(s.sid!) : s.instance.index.destroy(s, s.sid!)),
       () => ({ type: 'DESTROYED' }),
       (err) => (s.fail(err), { type: 'DESTROY_FAILED' }),
     ),

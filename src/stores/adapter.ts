@@ -61,7 +61,7 @@ function checkStore(store: SessionStore): void {
  * A store result as a value or a native Promise: a thenable of another library is adopted, and a
  * thunk (a function taking a callback) is run.
  */
-function settle<T>(result: unknown): Awaitable<T> {
+export function settle<T>(result: unknown): Awaitable<T> {
   if (result instanceof Promise) return result as Promise<T>;
   // Any thenable (Bluebird, a hand-written one) is awaited, as koa-generic-session's `yield` did;
   // not a prototype such as Promise.prototype itself, whose `then` cannot run on it.

@@ -1,0 +1,24 @@
+/**
+ * The names the session index uses. A handle names a session in the sessions API only: derived
+ * from the session's store key, never from the sid itself, so it loads nothing as a cookie, and with
+ * `hashIds` (where the key is already a hash of the sid) the index holds no sid at all.
+ */
+import { createHash } from 'node:crypto';
+
+/** The handle of the session stored under `key`: 16 bytes of its SHA-256, in base64url (22 characters). */
+export function handleOf(key: string): string {
+  return createHash('sha256').update(key).digest().subarray(0, 16).toString('base64url');
+}
+
+/** The key of `owner`'s index in the store: the session prefix, then `owner:` and the owner. */
+export function ownerKeyOf(prefix: string, owner: string): string {
+  return `${prefix}owner:${owner}`;
+}
+
+/** An owner as the index names it; `undefined` for a session that belongs to nobody. */
+export function ownerName(value: unknown, from: string): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  throw new TypeError(`koa-session-machine: ${from} must be a string, a number or undefined, got ${typeof value}`);
+}

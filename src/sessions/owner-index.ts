@@ -1,0 +1,237 @@
+/**
+ * The index of sessions per owner (the `owner` option), kept in step with the lifecycle the session
+ * machine already drives: the effects that read, create, update and destroy a session call the hooks
+ * below instead of the store (request-session.ts), and without `owner` there is no index and no
+ * hook at all.
+ *
+ * - read: the session's owner is remembered; its entry is refreshed (`lastSeenAt`, expiry) when
+ *   this process has not written it for a minute. No other read costs a store call.
+ * - create, update: the entry is written first, with the session write sent right behind it (one
+ *   pipelined write where the client pipelines). A crash in between leaves an entry whose session
+ *   does not load, which `list` hides and then prunes; never a session missing from its index.
+ * - update to another owner (a user switch without regenerate) or to none (passport's logout): the
+ *   entry leaves the old owner's index once the write is done.
+ * - destroy (logout, `ctx.session = null`, regenerate): the entry leaves the index once the
+ *   session is gone.
+ *
+ * An entry's expiry is the session's plus the refresh interval: a session that `rolling` keeps
+ * alive has its entry refreshed at least that often, so the entry never expires before it.
+ */
+import type { Context } from 'koa';
+import type { ResolvedOptions } from '../middleware/options.js';
+import { settle, type StoreAdapter } from '../stores/adapter.js';
+import { isPlainObject } from '../stores/revive.js';
+import type { ListedOwnerIndexEntry, OwnerIndexEntry, SessionStore, StoredSession } from '../stores/types.js';
+import { andThen, both, type Awaitable } from './awaitable.js';
+import { handleOf, ownerKeyOf, ownerName } from './handle.js';
+import { RecentRefreshes } from './recent-refreshes.js';
+import type { SessionInfo } from './types.js';
+
+/** How often a session in use refreshes its entry, at most. */
+export const REFRESH_INTERVAL = 60_000;
+/** Clocks of the app's processes may differ by this much when they compare an entry's `lastSeenAt`. */
+const CLOCK_SKEW = 5_000;
+
+/** A request's session as the hooks see it: the same object for the whole request. */
+export interface Hooked {
+  readonly ctx: Context;
+}
+
+type IndexingStore = Required<Pick<SessionStore, 'get' | 'destroy' | 'indexAdd' | 'indexRemove' | 'indexList'>>;
+
+const INDEX_METHODS = ['indexAdd', 'indexRemove', 'indexList'] as const;
+
+/** What a request loaded or wrote: the sid and its owner at that point. */
+interface Known {
+  sid: string;
+  owner: string | undefined;
+}
+
+export class OwnerIndex {
+  private readonly raw: IndexingStore;
+  private readonly owner: (session: StoredSession) => unknown;
+  private readonly describe: ((ctx: Context) => unknown) | undefined;
+  private readonly prefix: string;
+  /**
+   * How long an entry whose session does not load is kept (hidden from `list`): a create writes the
+   * entry first, and its session write may take until the store answers or the request gives up.
+   */
+  private readonly grace: number;
+  private readonly known = new WeakMap<Hooked, Known>();
+  private readonly refreshed = new RecentRefreshes(REFRESH_INTERVAL);
+
+  constructor(
+    private readonly store: StoreAdapter,
+    options: ResolvedOptions,
+  ) {
+    const raw = store.store as Partial<IndexingStore>;
+    const missing = INDEX_METHODS.filter((method) => typeof raw[method] !== 'function');
+    if (missing.length > 0) {
+      throw new TypeError(
+        `koa-session-machine: option "owner" needs a store that keeps an index of sessions per owner, and this store has no ` +
+          `${missing.map((m) => `${m}()`).join(', ')}: without an index, an owner's sessions could only be found by reading ` +
+          'every session. MemoryStore and RedisStore have one; docs/custom-stores.md says how a store adds it.',
+      );
+    }
+    this.raw = raw as IndexingStore;
+    this.owner = options.owner!;
+    this.describe = options.describe;
+    this.prefix = options.prefix;
+    this.grace = options.reconnectTimeout + 2 * options.storeTimeout + CLOCK_SKEW;
+  }
+
+  /** The owner of `session`, as the index names it. */
+  ownerOf(session: StoredSession): string | undefined {
+    return ownerName(this.owner(session), 'the owner(session) option');
+  }
+
+  handleOfSid(sid: string): string {
+    return handleOf(this.store.keyOf(sid));
+  }
+
+  // ---- hooks: called by the effects of request-session.ts in place of the store call -----------
+
+  read(s: Hooked, sid: string): Awaitable<StoredSession | undefined> {
+    return andThen(this.store.get(sid), (session) => {
+      if (session === undefined) return undefined;
+      const owner = this.ownerOf(session);
+      this.known.set(s, { sid, owner });
+      if (owner === undefined) return session;
+      const key = this.store.keyOf(sid);
+      const handle = handleOf(key);
+      if (!this.refreshed.due(handle, Date.now())) return session;
+      return andThen(this.add(s, owner, key, handle, session), () => session);
+    });
+  }
+
+  create(s: Hooked, sid: string, session: StoredSession): Awaitable<unknown> {
+    const owner = this.ownerOf(session);
+    const key = this.store.keyOf(sid);
+    const indexed = owner === undefined ? undefined : this.add(s, owner, key, handleOf(key), session);
+    return andThen(
+      both(indexed, () => this.store.set(sid, session)),
+      (value) => {
+        this.known.set(s, { sid, owner });
+        return value;
+      },
+    );
+  }
+
+  update(s: Hooked, sid: string, session: StoredSession): Awaitable<boolean> {
+    const owner = this.ownerOf(session);
+    const was = this.ownerKnown(s, sid);
+    const key = this.store.keyOf(sid);
+    const handle = owner === undefined && was === undefined ? '' : handleOf(key);
+    const indexed = owner === undefined ? undefined : this.add(s, owner, key, handle, session);
+    return andThen(
+      both(indexed, () => this.store.update(sid, session)),
+      (stored) => {
+        if (!stored) {
+          // Destroyed meanwhile (a logout, a revocation): its entry goes too, ours included.
+          this.known.delete(s);
+          this.refreshed.forget(handle);
+          return owner === undefined ? false : andThen(this.remove(owner, handle), () => false);
+        }
+        this.known.set(s, { sid, owner });
+        return was === undefined || was === owner ? true : andThen(this.remove(was, handle), () => true);
+      },
+    );
+  }
+
+  destroy(s: Hooked, sid: string): Awaitable<unknown> {
+    const was = this.ownerKnown(s, sid);
+    this.known.delete(s);
+    const destroyed = this.store.destroy(sid);
+    if (was === undefined) return destroyed;
+    const handle = handleOf(this.store.keyOf(sid));
+    this.refreshed.forget(handle);
+    return andThen(destroyed, () => this.remove(was, handle));
+  }
+
+  // ---- the sessions API -------------------------------------------------------------------------
+
+  /**
+   * The owner's sessions that still load, newest first. An entry whose session does not load is
+   * left out; once it is older than the grace period (a crash between the two writes, a session
+   * the store evicted) it is pruned.
+   */
+  async list(owner: string, current?: string): Promise<SessionInfo[]> {
+    const listed = await this.entries(owner);
+    const loads = await Promise.all(listed.map(({ entry }) => this.holds(entry.key)));
+    const now = Date.now();
+    const stale = listed.filter(({ entry }, i) => !loads[i] && now - entry.lastSeenAt > this.grace);
+    await Promise.all(stale.map(({ handle }) => this.remove(owner, handle)));
+    return listed
+      .filter((_, i) => loads[i])
+      .sort((a, b) => b.entry.createdAt - a.entry.createdAt || b.entry.lastSeenAt - a.entry.lastSeenAt)
+      .map(({ handle, entry }) => ({
+        ...entry.info,
+        handle,
+        createdAt: entry.createdAt,
+        lastSeenAt: entry.lastSeenAt,
+        current: handle === current,
+      }));
+  }
+
+  /** Destroys the owner's session `handle` and drops its entry; whether the owner had it. */
+  async revoke(owner: string, handle: string): Promise<boolean> {
+    const found = (await this.entries(owner)).find((listed) => listed.handle === handle);
+    if (found === undefined) return false;
+    await this.end(owner, found);
+    return true;
+  }
+
+  /** Destroys every session of the owner but `except`; how many. */
+  async revokeAll(owner: string, except?: string): Promise<number> {
+    const ending = (await this.entries(owner)).filter((listed) => listed.handle !== except);
+    await Promise.all(ending.map((listed) => this.end(owner, listed)));
+    return ending.length;
+  }
+
+  // ---- the store calls --------------------------------------------------------------------------
+
+  /** Writes the entry of `handle` (its session is being written or is in use). */
+  private add(s: Hooked, owner: string, key: string, handle: string, session: StoredSession): Awaitable<void> {
+    const now = Date.now();
+    const ttl = this.store.ttlFor(session);
+    const expiresAt = ttl === undefined ? Infinity : now + ttl + REFRESH_INTERVAL;
+    const info = this.describe?.(s.ctx);
+    if (info !== undefined && !isPlainObject(info)) {
+      throw new TypeError(`koa-session-machine: describe(ctx) must return a plain object or undefined, got ${typeof info}`);
+    }
+    const entry: OwnerIndexEntry = { key, createdAt: now, lastSeenAt: now };
+    if (info !== undefined) entry.info = info;
+    const added = settle(this.raw.indexAdd(ownerKeyOf(this.prefix, owner), handle, entry, expiresAt));
+    return andThen(added, () => this.refreshed.mark(handle, now));
+  }
+
+  private remove(owner: string, handle: string): Awaitable<void> {
+    return andThen(settle(this.raw.indexRemove(ownerKeyOf(this.prefix, owner), handle)), () => undefined);
+  }
+
+  private async entries(owner: string): Promise<ListedOwnerIndexEntry[]> {
+    return (await settle<ListedOwnerIndexEntry[] | undefined>(this.raw.indexList(ownerKeyOf(this.prefix, owner)))) ?? [];
+  }
+
+  /** Whether the store still has a session under `key` (sealed or not: only its presence counts). */
+  private async holds(key: string): Promise<boolean> {
+    try {
+      return Boolean(await settle(this.raw.get(key)));
+    } catch (err) {
+      if ((err as { code?: unknown } | null)?.code === 'ENOENT') return false;
+      throw err;
+    }
+  }
+
+  /** Revocation: the session first, then its entry (a crash in between leaves an entry `list` prunes). */
+  private async end(owner: string, { handle, entry }: ListedOwnerIndexEntry): Promise<void> {
+    await settle(this.raw.destroy(entry.key));
+    this.refreshed.forget(handle);
+    await this.remove(owner, handle);
+  }
+
+  private ownerKnown(s: Hooked, sid: string): string | undefined {
+    const known = this.known.get(s);
+    return known !== undefined && known.sid === sid ? known.owner : undefined;
+  }
+}

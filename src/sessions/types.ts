@@ -1,0 +1,38 @@
+/** The sessions API's types: what `ctx.sessions` and `middleware.sessions` give and take. */
+
+/** Who a session belongs to, as the `owner` option returns it. */
+export type SessionOwner = string | number;
+
+/** One session of an owner, as `list()` gives it. */
+export interface SessionInfo {
+  /** Names the session in this API only: not its sid, and no use as a cookie. */
+  handle: string;
+  /** ms since the epoch when the session first had this owner. */
+  createdAt: number;
+  /** ms since the epoch of its last write, or of its last use (refreshed at most once a minute). */
+  lastSeenAt: number;
+  /** Whether it is the session of the request that asked (always `false` from `middleware.sessions`). */
+  current: boolean;
+  /** What the `describe` option returned at its last write. */
+  [field: string]: unknown;
+}
+
+/** `ctx.sessions`: the sessions of the request's owner (none when the request's session has no owner). */
+export interface RequestSessions {
+  /** The owner's sessions, newest first; the request's own is `current`. */
+  list(): Promise<SessionInfo[]>;
+  /** Ends one of the owner's sessions (this request's too: `ctx.session` is then `null`); whether it was there. */
+  revoke(handle: string): Promise<boolean>;
+  /** Ends every session of the owner but this request's (after a password change); how many. */
+  revokeOthers(): Promise<number>;
+}
+
+/** `middleware.sessions`: any owner's sessions, outside a request (an admin route, a job). */
+export interface OwnerSessions {
+  /** The owner's sessions, newest first. */
+  list(owner: SessionOwner): Promise<SessionInfo[]>;
+  /** Ends one session of the owner; whether it was there. */
+  revoke(owner: SessionOwner, handle: string): Promise<boolean>;
+  /** Ends every session of the owner; how many. */
+  revokeAll(owner: SessionOwner): Promise<number>;
+}
