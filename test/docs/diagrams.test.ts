@@ -1,5 +1,5 @@
 /**
- * The diagrams in docs/ cannot go stale (SPEC §6.6): everything `npm run docs` writes is generated
+ * The diagrams in docs/ cannot go stale: everything `npm run docs` writes is generated
  * again in memory and compared with the committed files, byte for byte; and every state and every
  * transition of both machines must be drawn, read from the machine definitions (src/machines/
  * definition.ts) rather than from the generator's own diagram model.

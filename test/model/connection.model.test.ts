@@ -1,6 +1,6 @@
 /**
- * Model-based tests of the store connection machine (SPEC §4.12, §6.5): paths generated from the
- * machine with `xstate/graph`, each driven over HTTP against a real Koa app whose store is an
+ * Model-based tests of the store connection machine (docs/store-outages.md): paths generated from
+ * the machine with `xstate/graph`, each driven over HTTP against a real Koa app whose store is an
  * EventEmitter the test controls (it emits `connect` / `disconnect` / `close` like koa-redis and
  * RedisStore do, in front of a MemoryStore).
  *

@@ -1,5 +1,5 @@
 /**
- * Model-based tests of the session machine (SPEC §6.5): the paths the conformance kit generates
+ * Model-based tests of the session machine: the paths the conformance kit generates
  * from the machine with `xstate/graph` (src/testing/session-paths.ts), each run as a real request
  * through the real middleware on 127.0.0.1 with a MemoryStore, for every combination of the
  * options the machine reads (`rolling`, `allowEmpty`, `concurrency: 'serialize'`).
