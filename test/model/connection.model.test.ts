@@ -18,7 +18,7 @@
  * vertices) takes every transition reachable from there, the delayed one included (driven by
  * waiting for it, with a short `reconnectTimeout` in those paths only). Paths that are a prefix of
  * another are dropped: the longer one checks the same states. The last test compares the taken
- * transitions with the set computed from `machine.root`, so a transition added to the machine
+ * transitions with the set read from the machine definition, so a transition added to the machine
  * without being covered fails here.
  */
 import { EventEmitter } from 'node:events';
@@ -250,7 +250,7 @@ describe('the bound covers the connection machine', () => {
     expect(AFTER).toBeDefined();
   });
 
-  it('every transition of the definition (state, event, candidate, from machine.root) is taken by a generated path', () => {
+  it('every transition of the definition (state, event, candidate, from the machine definition) is taken by a generated path', () => {
     const all = transitionsOf(connectionMachine);
     expect(all).toContain('starting always #0');
     expect(all).toContain(`reconnecting ${AFTER} #0`);

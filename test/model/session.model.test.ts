@@ -14,10 +14,10 @@
  * Why the bound covers the machine (see also session-paths.ts): guards read only the event payload
  * fields and the three options, so the representative payloads and the 8 option combinations reach
  * every guard outcome; per combination, every reachable transition lies on some generated path.
- * The last tests prove that: the set of (state, event, candidate) computed from `machine.root` must
- * equal the set the paths take, and, per option combination, the set reachable by an independent
- * traversal with every payload (drivable or not). A transition added to the machine without being
- * covered fails here.
+ * The last tests prove that: the set of (state, event, candidate) read from the machine definition
+ * must equal the set the paths take, and, per option combination, the set reachable by an
+ * independent traversal with every payload (drivable or not). A transition added to the machine
+ * without being covered fails here.
  */
 import { getAdjacencyMap } from 'xstate/graph';
 import { createMachine } from 'xstate';
@@ -95,7 +95,7 @@ describe('the bound covers the machine', () => {
     for (const path of paths) expect(path.steps.at(-1)!.state, path.name).toMatch(/^(unchanged|saved|touched|destroyed|superseded|failed)$/);
   });
 
-  it('every transition of the definition (state, event, candidate, from machine.root) is taken by a generated path', () => {
+  it('every transition of the definition (state, event, candidate, from the machine definition) is taken by a generated path', () => {
     const all = transitionsOf(sessionMachine);
     expect(all.length).toBeGreaterThan(40);
     expect(uncoveredTransitions(sessionMachine, coveredBy(paths))).toEqual([]);
