@@ -16,10 +16,12 @@ type Guard = (args: { context: unknown; event: EventObject }) => boolean;
 type Assigner = (context: Record<string, unknown>, event: EventObject) => Record<string, unknown>;
 type Step = { effect: string } | { assign: Assigner };
 
-interface CompiledTransition<S extends string> {
+interface CompiledTransition<S extends string, T extends string> {
   guard: Guard | undefined;
   /** The state key after the transition (the same key for a targetless transition). */
   target: S;
+  /** The tags of that state. */
+  targetTags: ReadonlySet<T>;
   /** Assignments to apply, in order, interleaved with effects as the machine lists them. */
   steps: readonly Step[];
   /** The effect names alone, precomputed, so that a transition without assigns allocates nothing. */
@@ -30,11 +32,10 @@ interface CompiledTransition<S extends string> {
 /** The table of a machine whose state keys are `S`, whose tags are `T` and whose events are `E`. */
 export interface CompiledMachine<S extends string = string, T extends string = string, E extends EventObject = EventObject> {
   readonly initialState: S;
+  readonly initialTags: ReadonlySet<T>;
   readonly finalStates: ReadonlySet<S>;
   /** For each state, for each event type, the candidate transitions in the machine's order. */
-  readonly table: ReadonlyMap<S, ReadonlyMap<E['type'], readonly CompiledTransition<S>[]>>;
-  /** For each state, its tags. */
-  readonly tags: ReadonlyMap<S, ReadonlySet<T>>;
+  readonly table: ReadonlyMap<S, ReadonlyMap<E['type'], readonly CompiledTransition<S, T>[]>>;
   /** The context a new run starts with, for a given input. */
   readonly createContext: (input: unknown) => Record<string, unknown>;
 }
@@ -75,8 +76,8 @@ function guardOf(definition: MachineDefinition, guard: GuardRef | undefined, whe
   const impl = definition.guards.get(guard.name);
   if (impl === undefined) refuse(`the unknown guard "${guard.name}"`);
   if (impl.kind === 'builtin') refuse(`the built-in guard ${impl.type} "${guard.name}"`);
-  const check = impl.check;
-  return (args) => check(args, undefined);
+  // Called with the arguments alone: a named guard without parameters gets `undefined` for them.
+  return impl.check as Guard;
 }
 
 /** The state keys of a flat machine. */
@@ -99,9 +100,9 @@ export function compileMachine<M extends AnyStateMachine>(machine: M): CompiledM
     tags.set(key, new Set(state.tags));
   }
 
-  const table = new Map<string, Map<string, CompiledTransition<string>[]>>();
+  const table = new Map<string, Map<string, CompiledTransition<string, string>[]>>();
   for (const [key, state] of definition.states) {
-    const byEvent = new Map<string, CompiledTransition<string>[]>();
+    const byEvent = new Map<string, CompiledTransition<string, string>[]>();
     for (const [eventType, transitions] of state.on) {
       if (eventType.includes('*')) refuse(`the wildcard event "${eventType}" in "${key}"`);
       byEvent.set(
@@ -115,6 +116,7 @@ export function compileMachine<M extends AnyStateMachine>(machine: M): CompiledM
           return {
             guard: guardOf(definition, t.guard, `"${key}"`),
             target,
+            targetTags: tags.get(target)!,
             steps: all,
             effects: all.flatMap((s) => ('effect' in s ? [s.effect] : [])),
             hasAssign: all.some((s) => 'assign' in s),
@@ -131,5 +133,11 @@ export function compileMachine<M extends AnyStateMachine>(machine: M): CompiledM
   const createContext = (input: unknown) =>
     context.kind === 'factory' ? context.create({ input }) : context.kind === 'value' ? { ...context.value } : {};
 
-  return { initialState: definition.initial, finalStates, table, tags, createContext } as CompiledMachineOf<M>;
+  return {
+    initialState: definition.initial,
+    initialTags: tags.get(definition.initial)!,
+    finalStates,
+    table,
+    createContext,
+  } as CompiledMachineOf<M>;
 }

@@ -31,17 +31,19 @@ const NO_EFFECTS: readonly string[] = Object.freeze([]);
 class TableRunner<S extends string, T extends string, E extends EventObject> implements MachineRunner<E, S, T> {
   state: S;
   context: Record<string, unknown>;
+  private tags: ReadonlySet<T>;
 
   constructor(
     private readonly compiled: CompiledMachine<S, T, E>,
     context: Record<string, unknown>,
   ) {
     this.state = compiled.initialState;
+    this.tags = compiled.initialTags;
     this.context = context;
   }
 
   hasTag(tag: T): boolean {
-    return this.compiled.tags.get(this.state)!.has(tag);
+    return this.tags.has(tag);
   }
 
   send(event: E): readonly string[] {
@@ -50,6 +52,7 @@ class TableRunner<S extends string, T extends string, E extends EventObject> imp
     for (const t of candidates) {
       if (t.guard !== undefined && !t.guard({ context: this.context, event })) continue;
       this.state = t.target;
+      this.tags = t.targetTags;
       if (!t.hasAssign) return t.effects;
       let context = this.context;
       for (const step of t.steps) if ('assign' in step) context = step.assign(context, event);
