@@ -1,9 +1,11 @@
 /**
- * Logging users in with koa-passport: a login form, a page that shows who is logged in, and a
- * logout button, with koa-csrf guarding both forms. On the embedded MemoryStore, or on Redis when
+ * Logging users in with koa-passport: a login form, a page that shows who is logged in, a logout
+ * button, and a page of the user's active sessions (one per browser they logged in with) where any
+ * of them can be ended; koa-csrf guards every form. On the embedded MemoryStore, or on Redis when
  * REDIS_URL is set. PORT picks the port (default 3000; 0 for any free one).
  *
  *   npx tsx examples/passport.ts        then open the URL it prints, log in as alice / wonderland
+ *                                       (in two browsers, to see two sessions)
  */
 import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
@@ -38,7 +40,15 @@ const app = new Koa();
 app.keys = ['keys', 'keykeys'];
 app.use(bodyParser());
 // Not `defer: true`: passport needs ctx.session to be the session object, not a Promise of it.
-app.use(session(store ? { store } : {}));
+// `owner` says whose a session is (passport keeps the user's id in it), so that the sessions of a
+// user can be listed and ended; `describe` is what the list shows of each.
+app.use(
+  session({
+    ...(store ? { store } : {}),
+    owner: (s) => (s.passport as { user?: string } | undefined)?.user,
+    describe: (ctx) => ({ agent: ctx.get('user-agent') }),
+  }),
+);
 // Its secret lives in the session; every form carries ctx.state._csrf.
 app.use(CSRF());
 app.use(passport.initialize());
@@ -49,7 +59,7 @@ router.get('/', (ctx) => {
   const user = ctx.state.user as User | undefined;
   ctx.type = 'html';
   ctx.body = user
-    ? page(`<p>Logged in as <b>${user.username}</b>.</p>
+    ? page(`<p>Logged in as <b>${user.username}</b>. <a href="/sessions">Active sessions</a></p>
 <form method="post" action="/logout">${csrfField(ctx)}<button>Log out</button></form>`)
     : page('<p>Not logged in. <a href="/login">Log in</a></p>');
 });
@@ -66,10 +76,38 @@ router.post('/logout', async (ctx) => {
   await ctx.logout();
   ctx.redirect('/');
 });
+// The user's sessions, newest first, each with a button that ends it (this browser's too).
+router.get('/sessions', async (ctx) => {
+  if (!ctx.isAuthenticated()) return ctx.redirect('/login');
+  const rows = (await ctx.sessions.list()).map(
+    (s) => `<tr${s.current ? ' id="current"' : ''}><td>${escape(String(s.agent ?? ''))}${s.current ? ' <b>(this browser)</b>' : ''}</td>
+<td>${new Date(s.createdAt).toISOString()}</td><td>${new Date(s.lastSeenAt).toISOString()}</td>
+<td><form method="post" action="/sessions/revoke">${csrfField(ctx)}<input type="hidden" name="handle" value="${s.handle}"><button>End</button></form></td></tr>`,
+  );
+  ctx.type = 'html';
+  ctx.body = page(`<p><a href="/">Home</a></p>
+<table><tr><th>Browser</th><th>Logged in</th><th>Last seen</th><th></th></tr>
+${rows.join('\n')}</table>
+<form method="post" action="/sessions/revoke-others">${csrfField(ctx)}<button>Log out everywhere else</button></form>`);
+});
+router.post('/sessions/revoke', async (ctx) => {
+  const handle = (ctx.request.body as { handle?: string }).handle;
+  if (typeof handle === 'string') await ctx.sessions.revoke(handle);
+  ctx.redirect('/sessions');
+});
+router.post('/sessions/revoke-others', async (ctx) => {
+  await ctx.sessions.revokeOthers();
+  ctx.redirect('/sessions');
+});
 app.use(router.routes());
 
 function csrfField(ctx: Koa.Context): string {
   return `<input type="hidden" name="_csrf" value="${ctx.state._csrf as string}">`;
+}
+
+/** A user-agent is the client's to choose: it is text, never markup. */
+function escape(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 function page(body: string): string {
