@@ -343,8 +343,8 @@ function outcome<T>(
  * A call that failed because of the connection to the store (a socket that died with the command
  * on the wire, a server still loading its data after a restart, a demoted master): it is repeated
  * once, when the store is serving again. Every session store call may be repeated: a read, a
- * PEXPIRE, a SET or SET XX of the same JSON, a DEL; a lock is asked for again (one the lost
- * attempt took waits out its lease). The wait is the connection machine's
+ * PEXPIRE, a SET or SET XX of the same JSON, a DEL; a lock is asked for again (the RedisStore's
+ * finds one the lost attempt took to be its own). The wait is the connection machine's
  * (`StoreConnection.afterFailure`), bounded by `reconnectTimeout`; the repeat is bounded like the
  * first call. A store that is not back in time, or fails the same way again, is an outage of the
  * call (503 or degrade), never an error for the app's `errorHandler`; so a write whose outcome is

@@ -8,6 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { isConnectionFailure } from './connection-failures.js';
 import { KeyedQueue } from './keyed-queue.js';
 import type { RedisConnection } from './redis-clients/connection.js';
 import type { LockOptions, SessionLock } from './types.js';
@@ -33,6 +34,12 @@ export function lockKeyFor(key: string): string {
 export class LeaseLocks {
   /** This process's requests take turns per lock key before contending in Redis. */
   private readonly turns = new KeyedQueue();
+  /**
+   * Per lock key, the token of a `SET NX` whose answer was lost with the connection: it may have
+   * taken the lock. The next attempt on that key uses it, so that it finds the lock its own instead
+   * of waiting out the lease (kept until that lease would have ended).
+   */
+  private readonly unsettled = new Map<string, string>();
 
   constructor(private readonly connection: RedisConnection) {}
 
@@ -42,11 +49,17 @@ export class LeaseLocks {
     const deadline = Date.now() + options.wait;
     const turn = this.turns.enter(lockKey, options.wait);
     if (turn !== true && !(await turn)) return undefined;
-    const token = randomBytes(16).toString('base64url');
+    const lost = this.unsettled.get(lockKey);
+    if (lost !== undefined) this.unsettled.delete(lockKey);
+    const token = lost ?? randomBytes(16).toString('base64url');
     const lease = String(options.lease);
+    let mayHold = lost !== undefined;
     try {
       for (let pause = 1; ; pause = Math.min(pause * 2, MAX_LOCK_POLL)) {
         if ((await this.connection.send(lockKey, ['SET', lockKey, token, 'PX', lease, 'NX'])) === 'OK') break;
+        // The lost attempt took it: it is ours (its lease is renewed from now on).
+        if (mayHold && (await this.connection.send(lockKey, ['GET', lockKey])) === token) break;
+        mayHold = false;
         const left = deadline - Date.now();
         if (left <= 0) {
           this.turns.leave(lockKey);
@@ -56,6 +69,13 @@ export class LeaseLocks {
       }
     } catch (err) {
       this.turns.leave(lockKey);
+      if (isConnectionFailure(err)) {
+        this.unsettled.set(lockKey, token);
+        const forget = () => {
+          if (this.unsettled.get(lockKey) === token) this.unsettled.delete(lockKey);
+        };
+        setTimeout(forget, options.lease).unref();
+      }
       throw err;
     }
     return this.held(lockKey, token, options.lease);

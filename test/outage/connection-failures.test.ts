@@ -77,6 +77,10 @@ class WatchedStore extends RedisStore {
     return this.watch('update', super.update(key, session, ttl));
   }
 
+  override lock(key: string, options: { lease: number; wait: number }) {
+    return this.watch('lock', super.lock(key, options));
+  }
+
   count(command: string): number {
     return this.sent.filter((c) => c === command).length;
   }
@@ -332,6 +336,40 @@ describe.skipIf(!redisUrl)('a redis-server killed with commands on the wire', ()
     expect(store.failures.map((e) => e.name)).toEqual(['MaxRetriesPerRequestError']);
     expect(store.sent.filter((c) => c === 'update')).toHaveLength(3);
     expect((await stored(redis, sid))?.n).toBe(3);
+    expect(app.handled).toEqual([]);
+  }, 30_000);
+
+  it("concurrency: 'serialize', a lock taken in Redis before its connection was cut: the repeat finds it its own, 200 (not a 503 after lockTimeout)", async () => {
+    const redis = await redisServer();
+    const proxy = new Proxy(redis.port);
+    await proxy.listen();
+    cleanups.push(() => proxy.cut());
+    const store = new WatchedStore({ url: `redis://127.0.0.1:${proxy.port}`, redis: { maxRetriesPerRequest: 1, retryStrategy: () => 50 } });
+    cleanups.push(() => store.close());
+    // The lost lock's lease outlasts the wait for a lock: waiting it out would end in a 503.
+    const app = await counterApp({ store, concurrency: 'serialize', lockLease: 20_000, lockTimeout: 1_000, reconnectTimeout: 10_000 });
+    const browser = new Client(app.url);
+    await browser.get('/');
+    const sid = browser.cookie('koa.sid')!;
+    const locksBefore = store.count('lock');
+
+    proxy.holdReplies = true;
+    const pending = browser.get('/');
+    // Redis answered the SET NX of the lock: it is taken; the request has not been told.
+    await when(proxy.changes, () => proxy.withheld === 1);
+    expect(store.count('lock')).toBe(locksBefore + 1);
+    const control = new Redis(redis.url);
+    cleanups.push(() => control.disconnect());
+    expect(await control.exists(`{koa:sess:${sid}}:lock`)).toBe(1);
+    await proxy.cut();
+    await when(store.changes, () => store.failures.length === 1);
+    proxy.holdReplies = false;
+    await proxy.listen();
+    const reply = await pending;
+
+    expect([reply.status, reply.body]).toEqual([200, { n: 2 }]);
+    expect(store.failures.map((e) => e.name)).toEqual(['MaxRetriesPerRequestError']);
+    expect(store.count('lock')).toBe(locksBefore + 2);
     expect(app.handled).toEqual([]);
   }, 30_000);
 
