@@ -23,6 +23,7 @@ export interface IoredisClient {
   call(command: string, ...args: (string | number)[]): Promise<unknown>;
   quit(): Promise<unknown>;
   disconnect(): void;
+  connect?(): Promise<unknown>;
   on(event: string, listener: Listener): unknown;
   once(event: string, listener: Listener): unknown;
   off(event: string, listener: Listener): unknown;
@@ -80,10 +81,26 @@ export class IoredisConnection implements RedisConnection {
   }
 
   watch(events: ConnectionEvents): () => void {
+    const client = this.client as IoredisClient & { options?: { sentinels?: unknown }; manuallyClosing?: boolean };
+    const sentinel = client.options?.sentinels !== undefined && client.options.sentinels !== null;
+    let last = '';
     const listeners: [string, Listener][] = [
       ['ready', () => events.connect()],
-      ['close', () => events.disconnect()],
-      ['end', () => events.disconnect()],
+      ['connecting', () => (last = 'connecting')],
+      ['close', () => {
+        last = 'close';
+        events.disconnect();
+      }],
+      ['end', () => {
+        events.disconnect();
+        // ioredis (5 and 6) ends a Sentinel client for good when its failover detector hears
+        // +switch-master while the client, between two connections, waits for a sentinel to name
+        // the master: the detector's disconnect() makes that connect() reject, and the client goes
+        // from `connecting` straight to `end` without asking its retryStrategy. Nobody closed it:
+        // connect again. (test/scale/sentinel.test.ts, "a sentinel that answers late", makes the
+        // race happen every time.)
+        if (sentinel && last === 'connecting' && client.manuallyClosing !== true) client.connect?.().catch(() => undefined);
+      }],
       ['error', (err: unknown) => events.error(err)],
     ];
     for (const [event, listener] of listeners) this.client.on(event, listener);
