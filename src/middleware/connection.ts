@@ -7,6 +7,7 @@ import { createActor, type Actor, type InspectionEvent } from 'xstate';
 import { connectionMachine, type ConnectionMachine } from '../machines/connection.machine.js';
 import type { SessionStore } from '../stores/types.js';
 import { storeUnavailable } from './errors.js';
+import { trace, traceConnection } from './trace.js';
 
 export type ConnectionState = 'connected' | 'reconnecting' | 'unavailable' | 'closed';
 
@@ -27,7 +28,10 @@ export class StoreConnection {
     let last = '';
     this.actor.subscribe((snapshot) => {
       const state = String(snapshot.value);
-      if (state !== last && state !== 'starting') onChange(state as ConnectionState);
+      if (state !== last && state !== 'starting') {
+        if (trace.enabled) traceConnection(last || 'starting', state);
+        onChange(state as ConnectionState);
+      }
       last = state;
     });
     this.actor.start();
