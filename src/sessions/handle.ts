@@ -3,11 +3,14 @@
  * from the session's store key, never from the sid itself, so it loads nothing as a cookie, and with
  * `hashIds` (where the key is already a hash of the sid) the index holds no sid at all.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
-/** The handle of the session stored under `key`: 16 bytes of its SHA-256, in base64url (22 characters). */
+/**
+ * The handle of the session stored under `key`: the first 22 characters (132 bits) of its SHA-256
+ * in base64url. Node's one-shot `hash` is about five times as fast as a `createHash` object here.
+ */
 export function handleOf(key: string): string {
-  return createHash('sha256').update(key).digest().subarray(0, 16).toString('base64url');
+  return hash('sha256', key, 'base64url').slice(0, 22);
 }
 
 /** The key of `owner`'s index in the store: the session prefix, then `owner:` and the owner. */

@@ -98,9 +98,9 @@ export class OwnerIndex {
       this.known.set(s, { sid, owner });
       if (owner === undefined) return session;
       const key = this.store.keyOf(sid);
-      const handle = handleOf(key);
-      if (!this.refreshed.due(handle, Date.now())) return session;
-      return andThen(this.add(s, owner, key, handle, session), () => session);
+      // Most reads end here: no hash, no store call.
+      if (!this.refreshed.due(key, Date.now())) return session;
+      return andThen(this.add(s, owner, key, handleOf(key), session), () => session);
     });
   }
 
@@ -129,7 +129,7 @@ export class OwnerIndex {
         if (!stored) {
           // Destroyed meanwhile (a logout, a revocation): its entry goes too, ours included.
           this.known.delete(s);
-          this.refreshed.forget(handle);
+          this.refreshed.forget(key);
           return owner === undefined ? false : andThen(this.remove(owner, handle), () => false);
         }
         this.known.set(s, { sid, owner });
@@ -143,9 +143,9 @@ export class OwnerIndex {
     this.known.delete(s);
     const destroyed = this.store.destroy(sid);
     if (was === undefined) return destroyed;
-    const handle = handleOf(this.store.keyOf(sid));
-    this.refreshed.forget(handle);
-    return andThen(destroyed, () => this.remove(was, handle));
+    const key = this.store.keyOf(sid);
+    this.refreshed.forget(key);
+    return andThen(destroyed, () => this.remove(was, handleOf(key)));
   }
 
   // ---- the sessions API -------------------------------------------------------------------------
@@ -202,7 +202,7 @@ export class OwnerIndex {
     const entry: OwnerIndexEntry = { key, createdAt: now, lastSeenAt: now };
     if (info !== undefined) entry.info = info;
     const added = settle(this.raw.indexAdd(ownerKeyOf(this.prefix, owner), handle, entry, expiresAt));
-    return andThen(added, () => this.refreshed.mark(handle, now));
+    return andThen(added, () => this.refreshed.mark(key, now));
   }
 
   private remove(owner: string, handle: string): Awaitable<void> {
@@ -226,7 +226,7 @@ export class OwnerIndex {
   /** Revocation: the session first, then its entry (a crash in between leaves an entry `list` prunes). */
   private async end(owner: string, { handle, entry }: ListedOwnerIndexEntry): Promise<void> {
     await settle(this.raw.destroy(entry.key));
-    this.refreshed.forget(handle);
+    this.refreshed.forget(entry.key);
     await this.remove(owner, handle);
   }
 

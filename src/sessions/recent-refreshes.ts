@@ -1,8 +1,9 @@
 /**
- * When this process last wrote each session's index entry, so that a session in use refreshes its
- * entry (`lastSeenAt`, and the expiry that `rolling` extends) at most once per interval, never once
- * per request. Two generations of a Map, swapped every interval: what is kept is bounded by the
- * sessions written in the last two intervals, and anything older is due anyway.
+ * When this process last wrote each session's index entry, by the session's store key, so that a
+ * session in use refreshes its entry (`lastSeenAt`, and the expiry that `rolling` extends) at most
+ * once per interval, never once per request. Two generations of a Map, swapped every interval: what
+ * is kept is bounded by the sessions written in the last two intervals, and anything older is due
+ * anyway.
  */
 export class RecentRefreshes {
   private recent = new Map<string, number>();
@@ -11,21 +12,21 @@ export class RecentRefreshes {
 
   constructor(readonly interval: number) {}
 
-  /** Whether `handle`'s entry was last written by this process `interval` ms ago or more (or never). */
-  due(handle: string, now: number): boolean {
+  /** Whether `key`'s entry was last written by this process `interval` ms ago or more (or never). */
+  due(key: string, now: number): boolean {
     this.rotate(now);
-    const last = this.recent.get(handle) ?? this.older.get(handle);
+    const last = this.recent.get(key) ?? this.older.get(key);
     return last === undefined || now - last >= this.interval;
   }
 
-  mark(handle: string, at: number): void {
+  mark(key: string, at: number): void {
     this.rotate(at);
-    this.recent.set(handle, at);
+    this.recent.set(key, at);
   }
 
-  forget(handle: string): void {
-    this.recent.delete(handle);
-    this.older.delete(handle);
+  forget(key: string): void {
+    this.recent.delete(key);
+    this.older.delete(key);
   }
 
   private rotate(now: number): void {

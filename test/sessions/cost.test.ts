@@ -2,12 +2,15 @@
  * What the owner index costs, as the store calls each request makes (over HTTP, on a MemoryStore
  * that records its calls): nothing without `owner`; with it, no extra call on a read (but the
  * first of a session in a process, which refreshes its entry, and then not again within the
- * refresh interval), one on a write, written before the session; one after a destroy. And the
- * refresh bookkeeping on its own, with explicit times.
+ * refresh interval), one on a write, written before the session; one after a destroy. The same
+ * counted on a Redis server of the test's own (INFO commandstats). And the refresh bookkeeping on
+ * its own, with explicit times.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { MemoryStore, type OwnerIndexEntry, type StoredSession } from '../../src/index.js';
+import { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { MemoryStore, RedisStore, type OwnerIndexEntry, type StoredSession } from '../../src/index.js';
 import { RecentRefreshes } from '../../src/sessions/recent-refreshes.js';
+import { redisServerBinary, startRedisServer, type RedisServer } from '../helpers/redis-server.js';
 import { OWNED, startManagedApp, type ManagedApp } from './fixtures/app.js';
 
 class RecordingStore extends MemoryStore {
@@ -60,44 +63,59 @@ async function start(store: RecordingStore, owned: boolean, rolling = false) {
   return app;
 }
 
+/** The index calls among a request's store calls. */
+const INDEX_CALLS = new Set(['indexAdd', 'indexRemove']);
+
+/**
+ * Runs the same requests on an app without `owner` and one with it, each on its own recording
+ * store; for each request, what the owner added to the calls: the calls without the index ones must
+ * be the calls of the app without `owner`.
+ */
+async function compare(steps: [string, 'get' | 'post'][], rolling = false) {
+  const plainStore = new RecordingStore();
+  const ownedStore = new RecordingStore();
+  const plain = (await start(plainStore, false, rolling)).browser('b');
+  const owned = (await start(ownedStore, true, rolling)).browser('b');
+  const added: string[][] = [];
+  for (const [path, method] of steps) {
+    await (method === 'post' ? plain.post(path) : plain.get(path));
+    await (method === 'post' ? owned.post(path) : owned.get(path));
+    const without = plainStore.take();
+    const withOwner = ownedStore.take();
+    expect(withOwner.filter((c) => !INDEX_CALLS.has(c)), `${method} ${path}: the calls besides the index`).toEqual(without);
+    added.push(withOwner.map((c, i) => (INDEX_CALLS.has(c) ? `${c} ${i === 0 ? 'first' : `after ${withOwner[i - 1]}`}` : '')).filter(Boolean));
+  }
+  return added;
+}
+
 describe('the store calls of each request', () => {
-  it('without owner: the calls the middleware made before the option existed', async () => {
-    const store = new RecordingStore();
-    const browser = (await start(store, false)).browser('b');
-    await browser.post('/login/alice');
-    expect(store.take()).toEqual(['set']);
-    await browser.get('/me');
-    expect(store.take()).toEqual(['get']);
-    await browser.get('/count');
-    expect(store.take()).toEqual(['get', 'update']);
-    await browser.post('/logout');
-    expect(store.take()).toEqual(['get', 'destroy']);
+  it('with owner: a read costs nothing more, a write one index call before it, a destroy one after it', async () => {
+    const added = await compare([
+      ['/login/alice', 'post'],
+      ['/me', 'get'],
+      ['/me', 'get'],
+      ['/me', 'get'],
+      ['/count', 'get'],
+      // A user switch: the entry leaves the old owner's index once the session is written.
+      ['/switch/bob', 'post'],
+      // A new login regenerates: the old session and its entry go, the new one enters.
+      ['/login/alice', 'post'],
+      ['/logout', 'post'],
+    ]);
+    expect(added).toEqual([
+      ['indexAdd first'],
+      [],
+      [],
+      [],
+      ['indexAdd after get'],
+      ['indexAdd after get', 'indexRemove after update'],
+      ['indexRemove after destroy', 'indexAdd after indexRemove'],
+      ['indexRemove after destroy'],
+    ]);
   });
 
-  it('with owner: a read costs nothing more, a write one index call before it, a destroy one after it', async () => {
-    const store = new RecordingStore();
-    const browser = (await start(store, true)).browser('b');
-    await browser.post('/login/alice');
-    expect(store.take()).toEqual(['indexAdd', 'set']);
-    for (let i = 0; i < 3; i++) {
-      await browser.get('/me');
-      expect(store.take()).toEqual(['get']);
-    }
-    await browser.get('/count');
-    expect(store.take()).toEqual(['get', 'indexAdd', 'update']);
-    // A user switch: the entry leaves the old owner's index once the session is written.
-    await browser.post('/switch/bob');
-    expect(store.take()).toEqual(['get', 'indexAdd', 'update', 'indexRemove']);
-    // A new login regenerates: the old session and its entry go, the new one enters.
-    await browser.post('/login/alice');
-    expect(store.take()).toEqual(['get', 'destroy', 'indexRemove', 'indexAdd', 'set']);
-    await browser.post('/logout');
-    expect(store.take()).toEqual(['get', 'destroy', 'indexRemove']);
-    // A session without an owner costs nothing more either.
-    const anonymous = (await start(store, true)).browser('anonymous');
-    await anonymous.get('/count');
-    await anonymous.get('/count');
-    expect(store.take()).toEqual(['set', 'get', 'update']);
+  it('a session without an owner costs nothing more', async () => {
+    expect(await compare([['/count', 'get'], ['/count', 'get'], ['/logout', 'post']])).toEqual([[], [], []]);
   });
 
   it("with owner: another process's first read of a session refreshes its entry, its later reads do not", async () => {
@@ -116,13 +134,75 @@ describe('the store calls of each request', () => {
     expect(listed!.lastSeenAt).toBeGreaterThanOrEqual(listed!.createdAt);
   });
 
-  it('with owner and rolling: a read refreshes the ttl with touch, and nothing else', async () => {
-    const store = new RecordingStore();
-    const browser = (await start(store, true, true)).browser('b');
-    await browser.post('/login/alice');
-    store.take();
-    await browser.get('/me');
-    expect(store.take()).toEqual(['get', 'touch']);
+  it('with owner and rolling: a read refreshes the ttl as before, and makes no index call', async () => {
+    expect(await compare([['/login/alice', 'post'], ['/me', 'get'], ['/me', 'get']], true)).toEqual([['indexAdd first'], [], []]);
+  });
+});
+
+const hasRedis = Boolean(redisServerBinary());
+if (!hasRedis) console.warn('\n!!!!!!!!\n!!! redis-server is not on PATH: the Redis command counts are SKIPPED\n!!!!!!!!\n');
+
+describe.skipIf(!hasRedis)('the Redis commands of each request, counted by a redis-server of its own', () => {
+  let server: RedisServer;
+  let admin: Redis;
+  beforeAll(async () => {
+    server = await startRedisServer();
+    admin = new Redis(server.url);
+  });
+  afterAll(async () => {
+    admin?.disconnect();
+    await server?.dispose();
+  });
+
+  /**
+   * The commands clients sent since the last call, by name: Redis also counts the commands a
+   * script runs, which are left out (the index script's), and so are our own INFO and CONFIG.
+   */
+  async function commands(): Promise<Record<string, number>> {
+    const info = await admin.info('commandstats');
+    await admin.config('RESETSTAT');
+    const counts: Record<string, number> = {};
+    for (const [, name, calls] of info.matchAll(/^cmdstat_(\w+):calls=(\d+)/gm)) {
+      if (!SCRIPT_AND_OURS.has(name!)) counts[name!] = Number(calls);
+    }
+    return counts;
+  }
+  const SCRIPT_AND_OURS = new Set(['info', 'config', 'hset', 'hsetnx', 'hdel', 'hmget', 'zadd', 'zrem', 'zrange', 'zrangebyscore', 'zremrangebyscore', 'pexpireat', 'persist']);
+
+  it('a login, five reads, three writes and a logout: with owner, one EVAL more per write and per destroy, none per read', async () => {
+    const stores = [new RedisStore({ url: server.url }), new RedisStore({ url: server.url })];
+    try {
+      const [plain, owned] = [
+        (await start(stores[0] as unknown as RecordingStore, false)).browser('b'),
+        (await start(stores[1] as unknown as RecordingStore, true)).browser('b'),
+      ];
+      /** The commands of the same request without and with owner. */
+      const both = async (run: (b: typeof plain) => Promise<unknown>) => {
+        await commands();
+        await run(plain);
+        const without = await commands();
+        await run(owned);
+        return [without, await commands()];
+      };
+      const login = await both((b) => b.post('/login/alice'));
+      expect(login[1]).toEqual({ ...login[0], eval: 1 });
+      const reads = await both(async (b) => {
+        for (let i = 0; i < 5; i++) expect((await b.get('/me')).status).toBe(200);
+      });
+      expect(reads[0]).toEqual({ get: 5 });
+      expect(reads[1]).toEqual(reads[0]);
+      const writes = await both(async (b) => {
+        for (let i = 0; i < 3; i++) await b.get('/count');
+      });
+      // The writes are SET … XX (update-if-exists).
+      expect(writes[0]).toEqual({ get: 3, set: 3 });
+      expect(writes[1]).toEqual({ ...writes[0], eval: 3 });
+      const logout = await both((b) => b.post('/logout'));
+      expect(logout[0]).toMatchObject({ get: 1, del: 1 });
+      expect(logout[1]).toEqual({ ...logout[0], eval: 1 });
+    } finally {
+      await Promise.all(stores.map((store) => store.close()));
+    }
   });
 });
 
