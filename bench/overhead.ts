@@ -3,7 +3,8 @@
  * `app.callback()` in-process (a real IncomingMessage and ServerResponse, no socket), one after
  * another, and the µs per request are compared with bare Koa measured in the same run. On this
  * kind of virtual machine the loopback socket writes cost more than the session work, which
- * blurs the HTTP benchmark's ratios; this shows the libraries' own cost.
+ * blurs the HTTP benchmark's ratios; this shows the libraries' own cost. The last column is this
+ * library with the `owner` option (docs/managing-sessions.md); the ratio compares the first two.
  *
  *   npm run build && NODE_ENV=production npx tsx bench/overhead.ts
  *
@@ -68,6 +69,8 @@ const bare = app();
 const libraries: [string, Handler][] = [
   ['koa-generic-session + MemoryStore', app(kgs())],
   ['koa-session-machine + MemoryStore', app(session())],
+  // With `owner`: every session with a counter belongs to one user, whose index the writes keep.
+  ['koa-session-machine + MemoryStore + owner', app(session({ owner: (s) => (s.count === undefined ? undefined : 'bench') }))],
 ];
 const scenarios: [string, string, boolean][] = [
   ['`/get` with a cookie (write)', '/get', true],
