@@ -10,16 +10,20 @@ import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import type { SessionInfo } from '../../src/index.js';
 import { handleOf } from '../../src/sessions/handle.js';
 import { Client, listen, type Listening } from '../helpers/http.js';
-import { cookieOf, PREFIX } from '../helpers/stores.js';
+import { cookieOf } from '../helpers/stores.js';
 import { formPost } from '../integration/fixtures/form.js';
 import { createPassportApp, PASSWORD, USER, type PassportApp } from '../integration/fixtures/passport-app.js';
 import { describeEachIndexedStore } from './fixtures/stores.js';
 
+let suites = 0;
+
 describeEachIndexedStore('koa-passport with owner', ({ store }) => {
+  // The fixture has one user: suites that share a Redis Cluster keep apart by their prefix.
+  const prefix = `koa:sess:passport-${++suites}:`;
   let served: PassportApp;
   let server: Listening;
   beforeAll(async () => {
-    served = createPassportApp(Koa, { store: store(), owner: (s) => (s.passport as { user?: string } | undefined)?.user });
+    served = createPassportApp(Koa, { store: store(), prefix, owner: (s) => (s.passport as { user?: string } | undefined)?.user });
     // After passport's routes: the sessions of whoever is logged in.
     served.app.use(async (ctx, next) => {
       if (ctx.path === '/sessions') ctx.body = await ctx.sessions.list();
@@ -52,7 +56,7 @@ describeEachIndexedStore('koa-passport with owner', ({ store }) => {
     const phoneSid = await logIn(phone);
     const laptopSid = await logIn(laptop);
     expect(laptopSid).not.toBe(anonymous);
-    const handle = (sid: string) => handleOf(PREFIX + sid);
+    const handle = (sid: string) => handleOf(prefix + sid);
 
     expect(handles((await laptop.get('/sessions')).body)).toEqual([
       [handle(laptopSid), true],
@@ -64,7 +68,7 @@ describeEachIndexedStore('koa-passport with owner', ({ store }) => {
     const phoneMe = await phone.get('/me');
     expect(phoneMe.status).toBe(401);
     expect(cookieOf(phoneMe, 'koa.sid')?.expired, 'the revoked browser gets its cookie reset').toBe(true);
-    expect(await store().get(PREFIX + phoneSid)).toBeUndefined();
+    expect(await store().get(prefix + phoneSid)).toBeUndefined();
     expect((await laptop.get('/me')).body).toEqual({ user: USER });
     expect(handles((await laptop.get('/sessions')).body)).toEqual([[handle(laptopSid), true]]);
 
