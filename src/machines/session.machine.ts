@@ -21,8 +21,16 @@ export type SessionEvent =
   | { type: 'LOAD'; sid: 'absent' | 'present' | 'forged' }
   /** The session's lock is held (`concurrency: 'serialize'`). */
   | { type: 'LOCKED' }
-  /** The store answered; `usable` is false for a miss, a non-object or a session `valid()` refused. */
-  | { type: 'LOADED'; usable: boolean }
+  /**
+   * The store answered; `usable` is false for a miss, a non-object or a session `valid()` refused;
+   * `expired` is true for a usable session older than `maxLifetime`.
+   */
+  | { type: 'LOADED'; usable: boolean; expired: boolean }
+  /**
+   * Whether the sid the store did not know was retired by a request that regenerated or destroyed
+   * its session moments ago (a tombstone), so that this request was already on its way then.
+   */
+  | { type: 'TOMBSTONE'; found: boolean }
   /** The store read failed; `fatal` is false when the app's `errorHandler` swallowed the error. */
   | { type: 'LOAD_FAILED'; fatal: boolean }
   /**
@@ -42,10 +50,16 @@ export type SessionEvent =
   | { type: 'COMMIT'; changed: boolean; save: SaveMode }
   /** A store write ended; `stored` is false when the entry was gone (destroyed by another request). */
   | { type: 'WRITTEN'; stored: boolean }
-  | { type: 'WRITE_FAILED' }
+  /**
+   * A store write failed; `fatal` is true when the request fails with it (the app's `errorHandler`
+   * rethrew, or the store is away and the outage policy is `'fail'`), false when the request goes
+   * on without saving (`errorHandler` returned, or `storeOutage: 'degrade'`).
+   */
+  | { type: 'WRITE_FAILED'; fatal: boolean }
   /** A TTL refresh ended; `stored` is false when the entry was gone. */
   | { type: 'TOUCHED'; stored: boolean }
-  | { type: 'TOUCH_FAILED' }
+  /** A TTL refresh failed; `fatal` as for WRITE_FAILED. */
+  | { type: 'TOUCH_FAILED'; fatal: boolean }
   | { type: 'DESTROYED' }
   | { type: 'DESTROY_FAILED' };
 
@@ -67,6 +81,7 @@ export const SESSION_EVENT_KINDS: Readonly<Record<SessionEvent['type'], SessionE
   SAVE_NOW: 'app',
   LOCKED: 'result',
   LOADED: 'result',
+  TOMBSTONE: 'result',
   WRITTEN: 'result',
   TOUCHED: 'result',
   DESTROYED: 'result',
@@ -107,9 +122,13 @@ export const SESSION_EFFECTS = [
   'updateInStore',
   'touchInStore',
   'destroyInStore',
+  'retireInStore',
+  'readTombstone',
   'sendCookie',
   'resetCookie',
   'startNewSession',
+  'reportLifetimeEnded',
+  'reportLateChangeDropped',
 ] as const;
 export type SessionEffect = (typeof SESSION_EFFECTS)[number];
 
@@ -133,6 +152,15 @@ export const sessionMachine = setup({
     sessionMustBeLocked: ({ context, event }) => context.serialize && event.type === 'LOAD' && event.sid === 'present',
     clientSentForgedSid: ({ event }) => event.type === 'LOAD' && event.sid === 'forged',
     sessionUsable: ({ event }) => event.type === 'LOADED' && event.usable,
+    /** `maxLifetime`: a session created longer ago than that is gone, however active it was. */
+    sessionOutlivedLifetime: ({ event }) => event.type === 'LOADED' && event.usable && event.expired,
+    /** The sid was retired moments ago by a request that regenerated or destroyed its session. */
+    sidWasRetired: ({ event }) => event.type === 'TOMBSTONE' && event.found,
+    /** A late request's handler changed its empty session, or forced a save: that is dropped. */
+    lateChangeDropped: ({ event }) => {
+      const { changed, save } = commitGuardsFor(event);
+      return save !== 'skip' && (save === 'force' || changed);
+    },
     errorIsFatal: ({ event }) => event.type === 'LOAD_FAILED' && event.fatal,
     outagePolicyDegrades: ({ event }) => event.type === 'STORE_UNAVAILABLE' && event.degrade,
     /** A new session is stored when forced, when it changed, or with `allowEmpty`. */
@@ -150,6 +178,9 @@ export const sessionMachine = setup({
     /** `ctx.sessionSave = false` suppresses every write, the destroy of a removed session too. */
     saveNotSkipped: ({ event }) => commitGuardsFor(event).save !== 'skip',
     requestEnding: ({ context }) => context.ending,
+    /** A failed write at the end of the request that fails the request (see WRITE_FAILED). */
+    failureFailsRequest: ({ context, event }) =>
+      context.ending && (event.type === 'WRITE_FAILED' || event.type === 'TOUCH_FAILED') && event.fatal,
     entryGoneBeforeWrite: ({ event }) => (event.type === 'WRITTEN' || event.type === 'TOUCHED') && !event.stored,
   },
   actions: {
@@ -160,9 +191,13 @@ export const sessionMachine = setup({
     updateInStore: effect,
     touchInStore: effect,
     destroyInStore: effect,
+    retireInStore: effect,
+    readTombstone: effect,
     sendCookie: effect,
     resetCookie: effect,
     startNewSession: effect,
+    reportLifetimeEnded: effect,
+    reportLateChangeDropped: effect,
     markEnding: assign({ ending: () => true }),
   },
 }).createMachine({
@@ -193,13 +228,46 @@ export const sessionMachine = setup({
       description: 'Reading the session of the client sid from the store.',
       on: {
         LOADED: [
+          { guard: 'sessionOutlivedLifetime', target: 'expiring', actions: 'reportLifetimeEnded' },
           { guard: 'sessionUsable', target: 'loaded' },
           // A sid the store does not know, or whose session is refused, is never adopted: a client
-          // cannot choose its sid (session fixation), so a new session gets a new sid.
-          { target: 'fresh', actions: ['resetCookie', 'startNewSession'] },
+          // cannot choose its sid (session fixation), so a new session gets a new sid, unless the
+          // sid was retired moments ago (see checkingTombstone).
+          { target: 'checkingTombstone' },
         ],
         LOAD_FAILED: [{ guard: 'errorIsFatal', target: 'failed' }, { target: 'fresh', actions: 'startNewSession' }],
         STORE_UNAVAILABLE: [{ guard: 'outagePolicyDegrades', target: 'degraded' }, { target: 'failed' }],
+      },
+    },
+    checkingTombstone: {
+      description: 'The store does not know the sid: was it retired moments ago by a login or logout?',
+      entry: 'readTombstone',
+      on: {
+        TOMBSTONE: [
+          { guard: 'sidWasRetired', target: 'late' },
+          { target: 'fresh', actions: ['resetCookie', 'startNewSession'] },
+        ],
+      },
+    },
+    late: {
+      tags: 'live',
+      description:
+        'A request that left with a sid a login or logout has since retired: an empty session, never saved, and no cookie, so that it cannot undo the new cookie.',
+      on: {
+        // A login in the late request gets a new session of its own, saved as usual.
+        REGENERATE: { target: 'fresh', actions: 'startNewSession' },
+        COMMIT: [
+          { guard: 'lateChangeDropped', target: 'unchanged', actions: ['markEnding', 'reportLateChangeDropped'] },
+          { target: 'unchanged', actions: 'markEnding' },
+        ],
+      },
+    },
+    expiring: {
+      description: 'A session older than `maxLifetime`: deleted from the store, then a new one.',
+      entry: 'destroyInStore',
+      on: {
+        DESTROYED: { target: 'fresh', actions: ['resetCookie', 'startNewSession'] },
+        DESTROY_FAILED: { target: 'failed' },
       },
     },
     fresh: {
@@ -255,8 +323,8 @@ export const sessionMachine = setup({
       on: { COMMIT: { target: 'unchanged', actions: 'markEnding' } },
     },
     regenerating: {
-      description: 'Destroying the old entry before a new sid is issued.',
-      entry: 'destroyInStore',
+      description: 'Destroying the old entry (its sid retired) before a new sid is issued.',
+      entry: 'retireInStore',
       on: {
         DESTROYED: { target: 'fresh', actions: ['resetCookie', 'startNewSession'] },
         DESTROY_FAILED: { target: 'loaded' },
@@ -270,7 +338,11 @@ export const sessionMachine = setup({
           { guard: 'requestEnding', target: 'saved', actions: 'sendCookie' },
           { target: 'loaded', actions: 'sendCookie' },
         ],
-        WRITE_FAILED: [{ guard: 'requestEnding', target: 'failed' }, { target: 'fresh' }],
+        WRITE_FAILED: [
+          { guard: 'failureFailsRequest', target: 'failed' },
+          { guard: 'requestEnding', target: 'unsaved' },
+          { target: 'fresh' },
+        ],
       },
     },
     updating: {
@@ -282,7 +354,11 @@ export const sessionMachine = setup({
           { guard: 'requestEnding', target: 'saved', actions: 'sendCookie' },
           { target: 'loaded', actions: 'sendCookie' },
         ],
-        WRITE_FAILED: [{ guard: 'requestEnding', target: 'failed' }, { target: 'loaded' }],
+        WRITE_FAILED: [
+          { guard: 'failureFailsRequest', target: 'failed' },
+          { guard: 'requestEnding', target: 'unsaved' },
+          { target: 'loaded' },
+        ],
       },
     },
     touching: {
@@ -290,12 +366,12 @@ export const sessionMachine = setup({
       entry: 'touchInStore',
       on: {
         TOUCHED: [{ guard: 'entryGoneBeforeWrite', target: 'superseded' }, { target: 'touched', actions: 'sendCookie' }],
-        TOUCH_FAILED: { target: 'failed' },
+        TOUCH_FAILED: [{ guard: 'failureFailsRequest', target: 'failed' }, { target: 'unsaved' }],
       },
     },
     destroying: {
-      description: 'Deleting a removed session from the store.',
-      entry: 'destroyInStore',
+      description: 'Deleting a removed session from the store (its sid retired).',
+      entry: 'retireInStore',
       on: {
         DESTROYED: [{ guard: 'requestEnding', target: 'destroyed' }, { target: 'fresh', actions: 'startNewSession' }],
         DESTROY_FAILED: [{ guard: 'requestEnding', target: 'failed' }, { target: 'removed' }],
@@ -309,7 +385,14 @@ export const sessionMachine = setup({
       type: 'final', entry: 'releaseLock',
       description: 'Another request destroyed or replaced the entry first: nothing written, no cookie.',
     },
-    failed: { type: 'final', entry: 'releaseLock', description: 'A store call failed; the error goes to `errorHandler`.' },
+    unsaved: {
+      type: 'final', entry: 'releaseLock',
+      description: 'A write failed and the request goes on without saving (`errorHandler` returned, or `storeOutage: \'degrade\'`).',
+    },
+    failed: {
+      type: 'final', entry: 'releaseLock',
+      description: 'A store call failed and so does the request: a 503 for an outage, `errorHandler` for anything else.',
+    },
   },
 });
 

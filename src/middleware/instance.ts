@@ -26,8 +26,8 @@ export class Instance {
   readonly emptyJson: string;
 
   constructor(readonly options: ResolvedOptions) {
-    const { prefix, ttl, hashIds, seal } = options;
-    this.store = new StoreAdapter(options.store, { prefix, ttl, hashIds, seal });
+    const { prefix, ttl, hashIds, seal, maxLifetime, tombstoneTtl } = options;
+    this.store = new StoreAdapter(options.store, { prefix, ttl, hashIds, seal, maxLifetime, tombstoneTtl });
     this.index = options.owner ? new OwnerIndex(this.store, options) : undefined;
     this.carrier = options.sessionIdStore
       ? customCarrier(options.sessionIdStore)

@@ -30,6 +30,8 @@ export const OPTION_NAMES = [
   'inspect',
   'hashIds',
   'seal',
+  'maxLifetime',
+  'tombstoneTtl',
   'owner',
   'describe',
 ] as const satisfies readonly (keyof SessionOptions)[];

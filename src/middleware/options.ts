@@ -9,6 +9,7 @@ import { MemoryStore } from '../stores/memory.js';
 import { warnOfUnknownOptions } from './option-names.js';
 import { randomSid } from './random-sid.js';
 import type { SessionCookie, SessionStore, StoredSession } from '../stores/types.js';
+import type { OwnerOfSession } from '../sessions/types.js';
 
 export type ErrorType = 'get' | 'set';
 
@@ -87,10 +88,24 @@ export interface SessionOptions {
    * owner can be listed and revoked (`ctx.sessions`, `middleware.sessions`; docs/managing-sessions.md).
    * Needs a store with the `index` capability (MemoryStore and RedisStore have it).
    */
-  owner?: (session: StoredSession) => string | number | null | undefined;
+  owner?: OwnerOfSession;
   /** What the session list shows about a session besides its dates, taken at each write (needs `owner`). */
   describe?: (ctx: Context) => Record<string, unknown> | undefined;
-  /** Typed notices: store connection changes, degraded requests. */
+  /**
+   * An absolute lifetime in ms: a session created longer ago than this is gone whatever its
+   * activity (destroyed, its cookie reset, a new session), even with `rolling`; the store TTL never
+   * outlives it. `regenerateSession()` (a login) starts a new lifetime. Default: none. The creation
+   * time is kept in `session.cookie.createdAt`.
+   */
+  maxLifetime?: number;
+  /**
+   * ms for which the sid of a session that a request regenerated or destroyed (a login, a logout)
+   * is remembered (a small entry under a key of its own), so that a request that left with it
+   * before gets an empty, unsaved session and no cookie, instead of resetting the new login cookie.
+   * Default 60000; 0 turns it off.
+   */
+  tombstoneTtl?: number;
+  /** Typed notices: store connection changes, degraded requests, ended lifetimes, late requests. */
   onEvent?: (event: SessionNotice) => void;
   /**
    * An XState inspection callback (`createActor(..., { inspect })`): sees every transition of each
@@ -102,7 +117,11 @@ export interface SessionOptions {
 
 export type SessionNotice =
   | { type: 'connection'; state: 'connected' | 'reconnecting' | 'unavailable' | 'closed' }
-  | { type: 'degraded'; ctx: Context; reason: string };
+  | { type: 'degraded'; ctx: Context; reason: string }
+  /** A session outlived `maxLifetime`: it was destroyed and the request got a new one. */
+  | { type: 'expired'; ctx: Context }
+  /** A late request (its sid retired by a login or logout meanwhile) changed its session: not saved. */
+  | { type: 'late'; ctx: Context };
 
 export interface ResolvedOptions {
   key: string;
@@ -129,7 +148,9 @@ export interface ResolvedOptions {
   inspect: ((event: InspectionEvent) => void) | undefined;
   hashIds: boolean;
   seal: boolean;
-  owner: ((session: StoredSession) => string | number | null | undefined) | undefined;
+  maxLifetime: number | undefined;
+  tombstoneTtl: number;
+  owner: OwnerOfSession | undefined;
   describe: ((ctx: Context) => Record<string, unknown> | undefined) | undefined;
 }
 
@@ -264,6 +285,12 @@ export function resolveOptions(options: SessionOptions = {}): ResolvedOptions {
   const store = options.store ?? new MemoryStore();
   const hashIds = optionalBoolean('hashIds', options.hashIds);
   const seal = optionalBoolean('seal', options.seal);
+  const maxLifetime = options.maxLifetime ?? undefined;
+  if (maxLifetime !== undefined && !(typeof maxLifetime === 'number' && maxLifetime > 0)) {
+    fail('option "maxLifetime" must be a positive number of ms');
+  }
+  const tombstoneTtl = options.tombstoneTtl ?? 60_000;
+  if (typeof tombstoneTtl !== 'number' || !(tombstoneTtl >= 0)) fail('option "tombstoneTtl" must be a number of ms (0 turns it off)');
   if (seal && !hashIds) fail('option "seal" needs hashIds: true (a store key that is the sid would give the sealing key away)');
   if (store === null || typeof store !== 'object') fail('option "store" must be a store object');
   const owner = optionalFunction('owner', options.owner);
@@ -294,6 +321,8 @@ export function resolveOptions(options: SessionOptions = {}): ResolvedOptions {
     inspect: optionalFunction('inspect', options.inspect),
     hashIds,
     seal,
+    maxLifetime,
+    tombstoneTtl,
     owner,
     describe,
   };

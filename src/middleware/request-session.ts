@@ -251,8 +251,10 @@ export class RequestSession {
     const session = this.data;
     const { beforeSave } = this.instance.options;
     beforeSave?.(this.ctx, session);
-    // The write follows the decision at once; only `beforeSave` can have changed the session since.
-    const json = (beforeSave === undefined ? this.decidedJson : undefined) ?? JSON.stringify(session);
+    const stamped = this.stampLifetime(session);
+    // The write follows the decision at once; only `beforeSave` (or the lifetime's start) can have
+    // changed the session since.
+    const json = (beforeSave === undefined && !stamped ? this.decidedJson : undefined) ?? JSON.stringify(session);
     this.decidedJson = undefined;
     const max = this.instance.options.maxSize;
     // A string's length in UTF-16 units bounds its UTF-8 size from below and its third from above.
@@ -268,6 +270,38 @@ export class RequestSession {
     this.baseline = json;
   }
 
+  /**
+   * With `maxLifetime`: when the session began (ms since the epoch), as stored in its
+   * `cookie.createdAt`; `undefined` for a session not stored yet, whose lifetime begins with its
+   * first write. A new session after `regenerateSession()` (a login) begins a new lifetime.
+   */
+  private createdAt: number | undefined;
+
+  /** With `maxLifetime`: whether a loaded session is older than that. It begins now if it never said when it began. */
+  outlived(session: StoredSession): boolean {
+    const max = this.instance.options.maxLifetime;
+    if (max === undefined) return false;
+    const stored = session.cookie?.createdAt;
+    let createdAt = typeof stored === 'number' && Number.isFinite(stored) ? stored : undefined;
+    if (createdAt === undefined) {
+      // Stored before maxLifetime was on: its lifetime begins now, and the change makes it be saved.
+      createdAt = Date.now();
+      if (isPlainObject(session.cookie)) session.cookie.createdAt = createdAt;
+    }
+    this.createdAt = createdAt;
+    return createdAt + max <= Date.now();
+  }
+
+  /** With `maxLifetime`, writes when the lifetime began into the session's cookie; whether that changed it. */
+  private stampLifetime(session: StoredSession): boolean {
+    if (this.instance.options.maxLifetime === undefined) return false;
+    const createdAt = (this.createdAt ??= Date.now());
+    if (!isPlainObject(session.cookie)) session.cookie = { ...this.instance.options.cookie };
+    if (session.cookie.createdAt === createdAt) return false;
+    session.cookie.createdAt = createdAt;
+    return true;
+  }
+
   /** A new sid (generated when first needed) and an empty session (built when first read). */
   startNew(): void {
     if (this.keepSid) this.keepSid = false;
@@ -277,6 +311,7 @@ export class RequestSession {
     }
     this.data = undefined;
     this.baseline = undefined;
+    this.createdAt = undefined;
   }
 }
 
@@ -410,10 +445,14 @@ function okOrFailed<T>(ok: (value: T) => SessionEvent, value: T, fail: (err: unk
  * session is left unsaved and the request goes on; otherwise a 503); anything else is an error
  * about the data, for the app's `errorHandler` ('set').
  */
-function writeFailed(s: RequestSession, err: unknown): void {
-  if (!isStoreUnavailable(err)) s.handled(err, 'set');
-  else if (s.instance.options.storeOutage === 'degrade') reportDegraded(s, err);
-  else s.fail(err);
+function writeFailed(s: RequestSession, err: unknown): boolean {
+  if (!isStoreUnavailable(err)) return !s.handled(err, 'set');
+  if (s.instance.options.storeOutage === 'degrade') {
+    reportDegraded(s, err);
+    return false;
+  }
+  s.fail(err);
+  return true;
 }
 
 /** The outage policy's answer to a store that is away, too slow, or a lock that did not come. */
@@ -468,8 +507,9 @@ const EFFECTS: Record<SessionEffect, Effect> = {
       (session) => {
         const valid = s.instance.options.valid;
         const usable = session !== undefined && (valid === undefined || valid(s.ctx, session) !== false);
-        if (usable) s.data = session;
-        return { type: 'LOADED', usable };
+        if (!usable) return { type: 'LOADED', usable, expired: false };
+        s.data = session;
+        return { type: 'LOADED', usable, expired: s.outlived(session) };
       },
       (err) => (isStoreUnavailable(err) ? unavailable(s, err) : { type: 'LOAD_FAILED', fatal: !s.handled(err, 'get') }),
     ),
@@ -493,7 +533,7 @@ const EFFECTS: Record<SessionEffect, Effect> = {
         s.written(json);
         return { type: 'WRITTEN', stored: true };
       },
-      (err) => (writeFailed(s, err), { type: 'WRITE_FAILED' }),
+      (err) => ({ type: 'WRITE_FAILED', fatal: writeFailed(s, err) }),
     );
   },
 
@@ -511,7 +551,7 @@ const EFFECTS: Record<SessionEffect, Effect> = {
         if (ok) s.written(json);
         return { type: 'WRITTEN', stored: ok };
       },
-      (err) => (writeFailed(s, err), { type: 'WRITE_FAILED' }),
+      (err) => ({ type: 'WRITE_FAILED', fatal: writeFailed(s, err) }),
     );
   },
 
@@ -521,7 +561,7 @@ const EFFECTS: Record<SessionEffect, Effect> = {
       'touch',
       () => s.instance.store.touch(s.sid!, s.data as StoredSession),
       (stored) => ({ type: 'TOUCHED', stored }),
-      (err) => (writeFailed(s, err), { type: 'TOUCH_FAILED' }),
+      (err) => ({ type: 'TOUCH_FAILED', fatal: writeFailed(s, err) }),
     ),
 
   destroyInStore: (s) =>
@@ -532,6 +572,39 @@ const EFFECTS: Record<SessionEffect, Effect> = {
       () => ({ type: 'DESTROYED' }),
       (err) => (s.fail(err), { type: 'DESTROY_FAILED' }),
     ),
+
+  retireInStore: (s) =>
+    outcome(
+      s,
+      'destroy',
+      () => {
+        const { store, index } = s.instance;
+        const sid = s.sid!;
+        return store.retire(sid, () => (index === undefined ? store.destroy(sid) : index.destroy(s, sid)));
+      },
+      () => ({ type: 'DESTROYED' }),
+      (err) => (s.fail(err), { type: 'DESTROY_FAILED' }),
+    ),
+
+  // A tombstone that cannot be read is taken as none: the request then gets what a miss gets.
+  readTombstone: (s) =>
+    outcome(
+      s,
+      'get',
+      () => s.instance.store.isRetired(s.sid!),
+      (found) => ({ type: 'TOMBSTONE', found }),
+      () => ({ type: 'TOMBSTONE', found: false }),
+    ),
+
+  reportLifetimeEnded: (s) => {
+    s.instance.options.onEvent?.({ type: 'expired', ctx: s.ctx });
+    return undefined;
+  },
+
+  reportLateChangeDropped: (s) => {
+    s.instance.options.onEvent?.({ type: 'late', ctx: s.ctx });
+    return undefined;
+  },
 
   sendCookie: (s) => {
     s.instance.carrier.send(s.ctx, s.sid!, s.data as StoredSession, s.reading);

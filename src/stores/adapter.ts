@@ -22,6 +22,16 @@ interface StoreAdapterOptions {
   hashIds?: boolean;
   /** Stored values are sealed with a key derived from the sid (seal.ts); needs `hashIds`. */
   seal?: boolean;
+  /** A session's entry never outlives `cookie.createdAt + maxLifetime`. */
+  maxLifetime?: number | undefined;
+  /** How long a retired sid's tombstone is kept, in ms; 0 for none. */
+  tombstoneTtl?: number;
+}
+
+/** What a tombstone holds: enough for stores that read `cookie.maxAge` for their TTL. */
+interface Tombstone {
+  cookie: { maxAge: number };
+  retired: true;
 }
 
 /**
@@ -84,6 +94,11 @@ function notFound(err: unknown): undefined {
   throw err;
 }
 
+/** Whether a store's answer is a tombstone. */
+function isTombstone(value: unknown): boolean {
+  return (reviveSession(value) as Partial<Tombstone> | undefined)?.retired === true;
+}
+
 /** A store's answer to update or touch: anything but an explicit `false` means the entry was there. */
 const wasStored = (reply: unknown) => reply !== false;
 
@@ -114,11 +129,48 @@ export class StoreAdapter {
   /** The store key of `sid`: the prefix and the sid, or with `hashIds` the prefix and its hash. */
   keyOf(sid: string): string {
     if (!this.hashIds) return this.options.prefix + sid;
-    const [lastSid, lastKey] = this.lastHashed;
-    if (sid === lastSid && lastKey !== '') return lastKey;
-    const key = this.options.prefix + hashSid(sid);
-    this.lastHashed = [sid, key];
-    return key;
+    return this.options.prefix + this.hashOf(sid);
+  }
+
+  /** The sid as it appears in keys: itself, or with `hashIds` its hash (the last one is remembered). */
+  private hashOf(sid: string): string {
+    if (!this.hashIds) return sid;
+    const [lastSid, lastHash] = this.lastHashed;
+    if (sid === lastSid && lastHash !== '') return lastHash;
+    const hash = hashSid(sid);
+    this.lastHashed = [sid, hash];
+    return hash;
+  }
+
+  /**
+   * The key of a retired sid's tombstone: a key of its own, never the session's, so that the
+   * session entry is destroyed exactly as without tombstones (stores, `ctx.sessionStore` and the
+   * kit see it gone).
+   */
+  private tombstoneKeyOf(sid: string): string {
+    return `${this.options.prefix}retired:${this.hashOf(sid)}`;
+  }
+
+  /**
+   * Destroys the session of `sid` (through `destroy`, which the owner index may wrap) after
+   * writing its tombstone, both issued at once: a request that comes with the sid after the
+   * destroy finds the tombstone (see the `late` state in docs/lifecycle.md).
+   */
+  retire(sid: string, destroy: () => Awaitable<unknown>): Awaitable<unknown> {
+    const ttl = this.options.tombstoneTtl ?? 0;
+    if (ttl <= 0) return destroy();
+    const tombstone: Tombstone = { cookie: { maxAge: ttl }, retired: true };
+    const buried = settle(this.store.set(this.tombstoneKeyOf(sid), tombstone as unknown as StoredSession, Math.ceil(ttl)));
+    const destroyed = destroy();
+    return then(buried, () => destroyed);
+  }
+
+  /** Whether `sid` was retired less than `tombstoneTtl` ago. */
+  isRetired(sid: string): Awaitable<boolean> {
+    if ((this.options.tombstoneTtl ?? 0) <= 0) return false;
+    const key = this.tombstoneKeyOf(sid);
+    if (key in Object.prototype) return false;
+    return then(settle<unknown>(this.store.get(key)), isTombstone);
   }
 
   /** The session stored for `sid`, or `undefined`; a store error with code ENOENT means none. */
@@ -239,7 +291,10 @@ export class StoreAdapter {
     return then(destroyed, () => settle(this.store.destroy(this.options.prefix + sid)));
   }
 
-  /** The store expiry in ms for `session`, or `undefined` for none (only when asked: `ttl: Infinity`). */
+  /**
+   * The store expiry in ms for `session`, or `undefined` for none (only when asked: `ttl: Infinity`);
+   * with `maxLifetime`, never past the end of the session's lifetime.
+   */
   ttlFor(session: StoredSession): number | undefined {
     const option = this.options.ttl;
     let ttl = typeof option === 'function' ? option(session) : option;
@@ -248,6 +303,11 @@ export class StoreAdapter {
       if (expires instanceof Date) ttl = Math.ceil(expires.getTime() - Date.now());
       else if (typeof maxAge === 'number') ttl = maxAge;
       else ttl = FALLBACK_TTL;
+    }
+    const { maxLifetime } = this.options;
+    const createdAt = session.cookie?.createdAt;
+    if (maxLifetime !== undefined && typeof createdAt === 'number' && typeof ttl === 'number') {
+      ttl = Math.min(ttl, createdAt + maxLifetime - Date.now());
     }
     if (ttl === Infinity) return undefined;
     if (typeof ttl !== 'number' || Number.isNaN(ttl)) {

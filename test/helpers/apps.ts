@@ -7,6 +7,7 @@ import Koa from 'koa';
 import session, { MemoryStore, type SessionOptions } from '../../src/index.js';
 import type { StoredSession } from '../../src/index.js';
 import { Client, listen, type Listening, type Reply, type SetCookie } from './http.js';
+import { isSessionKey } from './stores.js';
 
 const require = createRequire(import.meta.url);
 /** Koa 2, installed under the alias `koa2`; same public API as Koa 3 for what the tests use. */
@@ -98,6 +99,11 @@ type Call = { method: string; key: string; session?: StoredSession; ttl?: number
  */
 export class RecordingStore {
   readonly calls: Call[] = [];
+  /**
+   * Calls on the tombstones of retired sids (keys `<prefix>retired:…`, see the `late` state in
+   * docs/lifecycle.md), kept apart: `calls` are those on session entries.
+   */
+  readonly tombstoneCalls: Call[] = [];
   readonly inner: MemoryStore;
   touch?: (key: string, ttl?: number) => boolean;
   update?: (key: string, session: StoredSession, ttl?: number) => boolean;
@@ -106,28 +112,28 @@ export class RecordingStore {
     this.inner = options.inner ?? new MemoryStore();
     if (options.capabilities !== false) {
       this.touch = (key, ttl) => {
-        this.calls.push({ method: 'touch', key, ttl });
+        this.record({ method: 'touch', key, ttl });
         return this.inner.touch(key, ttl);
       };
       this.update = (key, session, ttl) => {
-        this.calls.push({ method: 'update', key, session: structuredClone(session), ttl });
+        this.record({ method: 'update', key, session: structuredClone(session), ttl });
         return this.inner.update(key, session, ttl);
       };
     }
   }
 
   get(key: string): StoredSession | undefined {
-    this.calls.push({ method: 'get', key });
+    this.record({ method: 'get', key });
     return this.inner.get(key);
   }
 
   set(key: string, session: StoredSession, ttl?: number): void {
-    this.calls.push({ method: 'set', key, session: structuredClone(session), ttl });
+    this.record({ method: 'set', key, session: structuredClone(session), ttl });
     this.inner.set(key, session, ttl);
   }
 
   destroy(key: string): void {
-    this.calls.push({ method: 'destroy', key });
+    this.record({ method: 'destroy', key });
     this.inner.destroy(key);
   }
 
@@ -143,6 +149,16 @@ export class RecordingStore {
 
   reset(): void {
     this.calls.length = 0;
+  }
+
+  private record(call: Call): void {
+    (isSessionKey(call.key) ? this.calls : this.tombstoneCalls).push(call);
+  }
+
+  /** How many session entries the store holds (tombstones not counted). */
+  get sessionCount(): number {
+    const tombstones = new Set(this.tombstoneCalls.map((c) => c.key));
+    return this.inner.size - [...tombstones].filter((key) => this.inner.get(key) !== undefined).length;
   }
 }
 

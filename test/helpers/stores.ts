@@ -69,6 +69,19 @@ export async function closeServers(): Promise<void> {
   await Promise.all(all.map((l) => l.close()));
 }
 
+/**
+ * The session keys of a store's key-value map: the tombstones of retired sids (`<prefix>retired:…`,
+ * see the `late` state in docs/lifecycle.md) are entries of their own, not sessions.
+ */
+export function sessionKeys(data: Map<string, unknown>): string[] {
+  return [...data.keys()].filter(isSessionKey);
+}
+
+/** Whether a store key is a session's, not the tombstone of a retired sid. */
+export function isSessionKey(key: string): boolean {
+  return !key.includes(':retired:');
+}
+
 /** The last Set-Cookie for `name` in a reply. */
 export function cookieOf(reply: Reply, name: string): SetCookie | undefined {
   return reply.setCookies.filter((c) => c.name === name).at(-1);
@@ -97,6 +110,11 @@ const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
  */
 export class RecordingStore {
   readonly calls: StoreCall[] = [];
+  /**
+   * Calls on the tombstones of retired sids (keys `<prefix>retired:…`, see the `late` state in
+   * docs/lifecycle.md), kept apart: `calls` are those on session entries.
+   */
+  readonly tombstoneCalls: StoreCall[] = [];
   readonly inner: MemoryStore;
   private readonly async: boolean;
 
@@ -110,27 +128,27 @@ export class RecordingStore {
   }
 
   get(key: string) {
-    this.calls.push({ method: 'get', key });
+    this.record({ method: 'get', key });
     return this.answer(() => this.inner.get(key));
   }
 
   set(key: string, session: StoredSession, ttl?: number) {
-    this.calls.push({ method: 'set', key, ttl, session: structuredClone(session) });
+    this.record({ method: 'set', key, ttl, session: structuredClone(session) });
     return this.answer(() => this.inner.set(key, session, ttl));
   }
 
   update(key: string, session: StoredSession, ttl?: number) {
-    this.calls.push({ method: 'update', key, ttl, session: structuredClone(session) });
+    this.record({ method: 'update', key, ttl, session: structuredClone(session) });
     return this.answer(() => this.inner.update(key, session, ttl));
   }
 
   touch(key: string, ttl?: number) {
-    this.calls.push({ method: 'touch', key, ttl });
+    this.record({ method: 'touch', key, ttl });
     return this.answer(() => this.inner.touch(key, ttl));
   }
 
   destroy(key: string) {
-    this.calls.push({ method: 'destroy', key });
+    this.record({ method: 'destroy', key });
     return this.answer(() => this.inner.destroy(key));
   }
 
@@ -151,6 +169,16 @@ export class RecordingStore {
 
   of(method: StoreCall['method']): StoreCall[] {
     return this.calls.filter((c) => c.method === method);
+  }
+
+  private record(call: StoreCall): void {
+    (isSessionKey(call.key) ? this.calls : this.tombstoneCalls).push(call);
+  }
+
+  /** How many session entries the store holds (tombstones not counted). */
+  get sessionCount(): number {
+    const tombstones = new Set(this.tombstoneCalls.map((c) => c.key));
+    return this.inner.size - [...tombstones].filter((key) => this.inner.get(key) !== undefined).length;
   }
 }
 

@@ -6,86 +6,15 @@
  * (get/set/destroy only). koa-generic-session fails every "dump" test: its keys are the sids.
  */
 import { createHash } from 'node:crypto';
-import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import session, { MemoryStore, RedisStore, type SessionOptions, type StoredSession } from '../../src/index.js';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import session, { type StoredSession } from '../../src/index.js';
+import { storeKinds, type MadeStore } from '../helpers/store-kinds.js';
 import { closeServers, cookieOf, PREFIX, serve } from '../helpers/stores.js';
 
 afterEach(closeServers);
 
-const redisUrl = inject('redisUrl');
 const hashed = (sid: string) => PREFIX + createHash('sha256').update(sid).digest('base64url');
-
-/** A koa-generic-session style store: get/set/destroy, asynchronous, JSON in a Map anyone can dump. */
-class GenericStore {
-  readonly data = new Map<string, string>();
-  async get(key: string) {
-    const json = this.data.get(key);
-    return json === undefined ? undefined : (JSON.parse(json) as unknown);
-  }
-  async set(key: string, session: unknown) {
-    this.data.set(key, JSON.stringify(session));
-  }
-  async destroy(key: string) {
-    this.data.delete(key);
-  }
-}
-
-interface Kind {
-  name: string;
-  make(): Promise<{
-    store: SessionOptions['store'];
-    /** Every key and raw stored value, as a dump of the store would show them. */
-    dump(): Promise<[string, string][]>;
-    close(): Promise<void>;
-  }>;
-}
-
-const KINDS: Kind[] = [
-  {
-    name: 'MemoryStore',
-    async make() {
-      const store = new MemoryStore();
-      const entries = (store as unknown as { entries: Map<string, { json: string }> }).entries;
-      return { store, dump: async () => [...entries].map(([k, e]) => [k, e.json]), close: async () => undefined };
-    },
-  },
-  {
-    name: 'a koa-generic-session style store',
-    async make() {
-      const store = new GenericStore();
-      return { store, dump: async () => [...store.data], close: async () => undefined };
-    },
-  },
-];
-if (redisUrl) {
-  KINDS.push({
-    name: 'RedisStore',
-    async make() {
-      // A database of this file's own, so that a dump shows only its keys (other files use db 0).
-      const db = 13;
-      const admin = new Redis(`${redisUrl}/${db}`);
-      await admin.flushdb();
-      const store = new RedisStore({ url: `${redisUrl}/${db}` });
-      return {
-        store,
-        dump: async () => {
-          const keys = await admin.keys('*');
-          return Promise.all(keys.map(async (k) => [k, (await admin.get(k)) ?? ''] as [string, string]));
-        },
-        close: async () => {
-          await store.close();
-          await admin.flushdb();
-          admin.disconnect();
-        },
-      };
-    },
-  });
-} else {
-  describe('!!! at-rest tests on RedisStore: SKIPPED, redis-server is not on PATH !!!', () => {
-    it.skip('needs redis-server', () => undefined);
-  });
-}
+const KINDS = storeKinds(13, { generic: true });
 
 /** /set stores a marker and the user's name; /read answers the session; /logout removes it. */
 const app = (ctx: { path: string; session: Record<string, unknown> | null; sessionId?: string; body: unknown }) => {
@@ -100,7 +29,7 @@ const app = (ctx: { path: string; session: Record<string, unknown> | null; sessi
 };
 
 describe.each(KINDS)('at rest ($name)', (kind) => {
-  let made: Awaited<ReturnType<Kind['make']>>;
+  let made: MadeStore;
   beforeAll(async () => {
     made = await kind.make();
   });
