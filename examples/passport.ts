@@ -45,7 +45,7 @@ app.use(bodyParser());
 app.use(
   session({
     ...(store ? { store } : {}),
-    owner: (s) => (s.passport as { user?: string } | undefined)?.user,
+    owner: (s) => s.passport?.user,
     describe: (ctx) => ({ agent: ctx.get('user-agent') }),
   }),
 );

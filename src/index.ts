@@ -10,7 +10,7 @@ import { RedisStore } from './stores/redis.js';
 export type { Session } from './middleware/context-types.js';
 export type { ErrorType, SessionIdStore, SessionNotice, SessionOptions } from './middleware/options.js';
 export type { SessionMiddleware } from './middleware/middleware.js';
-export type { OwnerSessions, RequestSessions, SessionInfo, SessionOwner } from './sessions/types.js';
+export type { OwnerOfSession, OwnerSessions, RequestSessions, SessionInfo, SessionOwner } from './sessions/types.js';
 export { SessionError, STORE_UNAVAILABLE_MESSAGE } from './middleware/errors.js';
 export type {
   ListedOwnerIndexEntry,

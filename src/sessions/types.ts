@@ -1,7 +1,14 @@
 /** The sessions API's types: what `ctx.sessions` and `middleware.sessions` give and take. */
+import type { SessionData } from '../stores/types.js';
 
 /** Who a session belongs to, as the `owner` option returns it. */
 export type SessionOwner = string | number;
+
+/**
+ * The `owner` option. The session's own fields are typed loosely (`any`), so that
+ * `(s) => s.passport?.user` type-checks without declaring passport's field in `SessionData`.
+ */
+export type OwnerOfSession = (session: SessionData & Record<string, any>) => SessionOwner | null | undefined;
 
 /** One session of an owner, as `list()` gives it. */
 export interface SessionInfo {

@@ -23,7 +23,7 @@ describeEachIndexedStore('koa-passport with owner', ({ store }) => {
   let served: PassportApp;
   let server: Listening;
   beforeAll(async () => {
-    served = createPassportApp(Koa, { store: store(), prefix, owner: (s) => (s.passport as { user?: string } | undefined)?.user });
+    served = createPassportApp(Koa, { store: store(), prefix, owner: (s) => s.passport?.user });
     // After passport's routes: the sessions of whoever is logged in.
     served.app.use(async (ctx, next) => {
       if (ctx.path === '/sessions') ctx.body = await ctx.sessions.list();
