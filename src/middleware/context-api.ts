@@ -16,7 +16,7 @@ export const SESSION = Symbol('koa-session-machine.session');
  * until then this holds the function that starts it.
  */
 export const START_LAZILY = Symbol('koa-session-machine.start-lazily');
-/** A sid set by an earlier middleware before this one ran (SPEC §4.7). */
+/** A sid set by an earlier middleware before this one ran (docs/lifecycle.md, Start). */
 const FORCED_SID = Symbol('koa-session-machine.forced-sid');
 const INSTALLED = Symbol('koa-session-machine.installed');
 

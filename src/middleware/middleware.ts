@@ -1,7 +1,7 @@
 /**
  * The Koa middleware: reads the sid, starts the request's session, runs the handlers, commits.
  * Committing happens after a downstream error too, and the first error is the one that propagates
- * (SPEC §4.8). A second instance on the same request leaves the first in charge (SPEC §4.11).
+ * (docs/lifecycle.md, End of the request). A second instance on the same request leaves the first in charge.
  */
 import type { Context, Middleware, Next } from 'koa';
 import { installContextApi, SESSION, START_LAZILY, takeForcedSid } from './context-api.js';

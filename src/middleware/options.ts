@@ -1,6 +1,6 @@
 /**
  * The middleware's options: their types, their defaults (koa-generic-session's names and
- * meanings, SPEC §3) and their validation. Everything is checked once, when the middleware is
+ * meanings; README, Options) and their validation. Everything is checked once, when the middleware is
  * created, so that a mistake is a clear error at start-up instead of a 500 on some request.
  */
 import type { Context } from 'koa';
@@ -65,7 +65,7 @@ export interface SessionOptions {
   storeOutage?: 'fail' | 'degrade';
   /**
    * `'serialize'` runs the requests of one session one after another (load, handlers, commit)
-   * under a lock of the store, so that no update is lost (SPEC §6.1). Default `'none'`.
+   * under a lock of the store, so that no update is lost (README, No lost updates). Default `'none'`.
    */
   concurrency?: 'none' | 'serialize';
   /** ms a request waits for its session's lock before the outage policy applies (default 5000). */

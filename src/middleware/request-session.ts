@@ -151,7 +151,7 @@ export class RequestSession {
         this.data = null;
         return this.dispatch({ type: 'REMOVE' });
       }
-      // A replaced session keeps the cookie options it needs to be read back (SPEC §5.3).
+      // A replaced session keeps the cookie options it needs to be read back (docs/migrating-from-koa-generic-session.md).
       if (!isPlainObject(value.cookie)) value.cookie = { ...this.instance.options.cookie };
       this.data = value as StoredSession;
       return this.dispatch({ type: 'REPLACE' });

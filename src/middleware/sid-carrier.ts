@@ -1,8 +1,8 @@
 /**
  * Where the sid travels between client and server: the session cookie by default, or the app's
  * `sessionIdStore`. Reading tells apart "no sid", "a sid" and "a sid that fails its signature",
- * because a forged or tampered cookie must be reset, not silently kept (SPEC §4.2, §5.11).
- * Every cookie write uses the configured `path` and `domain`, resets included (SPEC §5.2).
+ * because a forged or tampered cookie must be reset, not silently kept (docs/lifecycle.md, Load).
+ * Every cookie write uses the configured `path` and `domain`, resets included (a logout must reach the real cookie).
  */
 import type { Context } from 'koa';
 import type { SessionIdStore } from './options.js';
@@ -117,7 +117,7 @@ export function cookieCarrier(key: string, cookie: Readonly<SessionCookie>): Sid
     },
     send(ctx, sid, session, reading) {
       if (ctx.headerSent) return;
-      // 'session' and null mean a browser-session cookie: no Max-Age, no Expires (SPEC §5.9).
+      // 'session' and null mean a browser-session cookie: no Max-Age, no Expires (README, Options: cookie).
       // `secure: true` is honoured behind a TLS-terminating proxy too (no 500 after the store was
       // written); unset, it follows the request as Koa sees it (`app.proxy`).
       const secure = requestSecure(ctx);

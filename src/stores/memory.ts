@@ -1,5 +1,5 @@
 /**
- * The embedded store: one process, bounded, with expiry (SPEC §5.7, §7).
+ * The embedded store: one process, bounded, with expiry (see the MemoryStore row of docs/migrating-from-koa-generic-session.md).
  *
  * Entries are kept as JSON strings, so every `get` hands out a fresh copy and every `set` takes
  * one: a change a handler made but did not save never leaks into the next request. A `Map` keeps

@@ -1,5 +1,5 @@
 /**
- * What comes back from a store is untrusted: a session is only a plain object (SPEC §5.11).
+ * What comes back from a store is untrusted: a session is only a plain object (README, Security).
  * Anything else (a string, an array, a number, a class instance) is no session. Stores that keep
  * JSON give `cookie.expires` back as a string; it is made a Date again, as koa-generic-session did.
  */

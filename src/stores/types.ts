@@ -4,7 +4,7 @@
  * declare; the middleware uses them when present and falls back to the plain contract otherwise.
  */
 
-/** The cookie options a session carries and stores with its data (SPEC §4.13). */
+/** The cookie options a session carries and stores with its data; stores written for koa-generic-session read `sess.cookie.maxAge`. */
 export interface SessionCookie {
   maxAge?: number | 'session' | null;
   expires?: Date;
@@ -83,7 +83,7 @@ export interface SessionStore {
   /**
    * Capability: write `session` only if `key` still exists. Resolves `false` (and writes nothing)
    * when it does not, so that a request never brings back a session that another request
-   * destroyed (SPEC §5.6).
+   * destroyed (docs/lifecycle.md, requests that race).
    */
   update?(key: string, session: StoredSession, ttl?: number): boolean | Promise<boolean>;
   /**
@@ -93,7 +93,7 @@ export interface SessionStore {
    */
   add?(key: string, session: StoredSession, ttl?: number): boolean | Promise<boolean>;
   /**
-   * Capability: a lock per key, for `concurrency: 'serialize'` (SPEC §6.1). Resolves the held lock,
+   * Capability: a lock per key, for `concurrency: 'serialize'` (README, No lost updates). Resolves the held lock,
    * or `undefined` when it could not be had within `options.wait`. Across processes for stores
    * shared by several processes (the RedisStore's is a lease lock in Redis).
    */
