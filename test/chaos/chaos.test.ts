@@ -1,15 +1,15 @@
 /**
  * Issue 17 §2, CI's short form of the chaos suite (`npm run chaos` runs the long one): for each
- * scenario of test/chaos/scenarios.ts, real Redis processes on loopback, one app process per
- * variant (this library on ioredis and on node-redis 5, each with and without
- * `concurrency: 'serialize'`, and the reference, koa-generic-session + koa-redis), all on the same
- * fault, 8 browsers per app counting up one request after
- * the other, and one fault. This library's apps must show no 500, no request without an answer, no
+ * scenario of test/chaos/scenarios.ts: real Redis processes on loopback, one app process per
+ * variant of this library (on ioredis and on node-redis 5, each with and without
+ * `concurrency: 'serialize'`), 8 browsers per app counting up one request after the other, and one
+ * fault that all the apps live through together. Each app must show no 500, no request without an answer, no
  * exit, nothing acknowledged lost (beyond what Redis's own failover loses, measured on the replica),
  * no increment applied beyond the requests whose outcome was unknown, no 503 where the store came
  * back within `reconnectTimeout`, and every browser served again within the bound the scenario
- * derives from the configuration. The reference is measured, not checked. Each run's figures are
- * printed.
+ * derives from the configuration. Each run's figures are printed. The reference (koa-generic-session
+ * + koa-redis) is measured by the long form only (`npm run chaos`): it is not checked, and CI's
+ * time goes to what is.
  *
  * Skipped loudly without redis-server and redis-cli, unless KSM_REQUIRE_REDIS=1 (then a failure).
  */
@@ -22,6 +22,7 @@ import { SCENARIOS } from './scenarios.js';
 import { VARIANTS, variantsOn } from './variants.js';
 
 const available = redisToolsAvailable('chaos');
+const CHECKED = VARIANTS.filter((v) => v.checked);
 
 /** A run's budget: Redis set-up (a Cluster with replicas takes the longest), app start-up, the load. */
 const RUN_TIMEOUT = 90_000;
@@ -30,7 +31,7 @@ describe.skipIf(!available)('chaos, short form (issue 17)', () => {
   it.each(SCENARIOS.map((s) => [s.id, s] as const))(
     '%s: no 500, nothing acknowledged lost or doubled, served again within the bound',
     async (_id, scenario) => {
-      const run = await runScenario(scenario, variantsOn(scenario.topology, VARIANTS), SHORT);
+      const run = await runScenario(scenario, variantsOn(scenario.topology, CHECKED), SHORT);
       console.log(`${scenario.title}\n${runLines(run).join('\n')}`);
       const failed = run.apps.filter((app) => app.failures.length > 0);
       expect(failed.map(evidence).join('\n')).toBe('');
