@@ -1,0 +1,207 @@
+/**
+ * The effects of the session machine, performed for one request: each effect name of
+ * session.machine.ts maps to a store call (whose outcome comes back as the machine's next event,
+ * see store-calls.ts), a cookie operation, or a notice to the app. Nothing here decides when.
+ */
+import type { SessionEffect, SessionEvent } from '../machines/session.machine.js';
+import { announceJson } from '../stores/serialized.js';
+import type { StoredSession } from '../stores/types.js';
+import { isStoreUnavailable, storeUnavailable, type SessionError } from './errors.js';
+import type { RequestSession } from './request-session.js';
+import { outcome } from './store-calls.js';
+
+type Effect = (s: RequestSession) => SessionEvent | Promise<SessionEvent> | undefined;
+
+type PreparedWrite = ReturnType<RequestSession['prepareWrite']>;
+
+/**
+ * The session and JSON a write effect stores, prepared once: a repeated write (after a connection
+ * failure) stores the same JSON again, and `beforeSave` runs once.
+ */
+function preparedWrite(s: RequestSession, prepared: PreparedWrite | undefined): PreparedWrite {
+  if (prepared === undefined) return s.prepareWrite();
+  announceJson(prepared.session, prepared.json);
+  return prepared;
+}
+
+/**
+ * A failed write or touch: an outage follows the outage policy (with `storeOutage: 'degrade'` the
+ * session is left unsaved and the request goes on; otherwise a 503); anything else is an error
+ * about the data, for the app's `errorHandler` ('set').
+ */
+function writeFailed(s: RequestSession, err: unknown): boolean {
+  if (!isStoreUnavailable(err)) return !s.handled(err, 'set');
+  if (s.instance.options.storeOutage === 'degrade') {
+    reportDegraded(s, err);
+    return false;
+  }
+  s.fail(err);
+  return true;
+}
+
+/** The outage policy's answer to a store that is away, too slow, or a lock that did not come. */
+function unavailable(s: RequestSession, err: SessionError): SessionEvent {
+  const degrade = s.instance.options.storeOutage === 'degrade';
+  if (degrade) reportDegraded(s, err);
+  else s.fail(err);
+  return { type: 'STORE_UNAVAILABLE', degrade };
+}
+
+/** The `onEvent` notice of a request that goes on without its session store. */
+function reportDegraded(s: RequestSession, err: SessionError): void {
+  s.instance.options.onEvent?.({ type: 'degraded', ctx: s.ctx, reason: String(err.cause ?? err.message) });
+}
+
+export const EFFECTS: Record<SessionEffect, Effect> = {
+  acquireLock: (s) => {
+    const { lockTimeout, lockLease, storeTimeout } = s.instance.options;
+    const sid = s.sid!;
+    return outcome(
+      s,
+      'lock',
+      () => s.instance.store.lock(sid, { lease: lockLease, wait: lockTimeout }),
+      (lock) => {
+        if (lock === undefined) return unavailable(s, storeUnavailable(`the session lock was not free within ${lockTimeout} ms`));
+        s.lock = lock;
+        return { type: 'LOCKED' };
+      },
+      (err) => unavailable(s, isStoreUnavailable(err) ? err : storeUnavailable(`lock failed: ${String(err)}`)),
+      lockTimeout + storeTimeout,
+    );
+  },
+
+  releaseLock: (s) => {
+    const lock = s.lock;
+    s.lock = undefined;
+    if (lock !== undefined) {
+      // Not awaited: the response need not wait for it, and a release that fails is made good by
+      // the lease running out.
+      void Promise.resolve()
+        .then(() => lock.release())
+        .catch((err: unknown) => s.ctx.app.emit('error', err, s.ctx));
+    }
+    return undefined;
+  },
+
+  readStore: (s) =>
+    outcome(
+      s,
+      'get',
+      () => (s.instance.index === undefined ? s.instance.store.get(s.sid!) : s.instance.index.read(s, s.sid!)),
+      (session) => {
+        const valid = s.instance.options.valid;
+        const usable = session !== undefined && (valid === undefined || valid(s.ctx, session) !== false);
+        if (!usable) return { type: 'LOADED', usable, expired: false };
+        s.data = session;
+        return { type: 'LOADED', usable, expired: s.outlived(session) };
+      },
+      (err) => (isStoreUnavailable(err) ? unavailable(s, err) : { type: 'LOAD_FAILED', fatal: !s.handled(err, 'get') }),
+    ),
+
+  createInStore: (s) => {
+    let write: PreparedWrite | undefined;
+    return outcome(
+      s,
+      'set',
+      () => {
+        // Synchronous with a synchronous genSid and store: no Promise, no timer.
+        const writeAs = (sid: string) => {
+          const { session, json } = (write = preparedWrite(s, write));
+          const stored = s.instance.index === undefined ? s.instance.store.set(sid, session) : s.instance.index.create(s, sid, session);
+          return stored instanceof Promise ? stored.then(() => json) : json;
+        };
+        const sid = s.sidNow();
+        return sid === undefined ? s.ensureSid().then(writeAs) : writeAs(sid);
+      },
+      (json) => {
+        s.written(json);
+        return { type: 'WRITTEN', stored: true };
+      },
+      (err) => ({ type: 'WRITE_FAILED', fatal: writeFailed(s, err) }),
+    );
+  },
+
+  updateInStore: (s) => {
+    let write: PreparedWrite | undefined;
+    return outcome(
+      s,
+      'set',
+      () => {
+        const { session, json } = (write = preparedWrite(s, write));
+        const stored = s.instance.index === undefined ? s.instance.store.update(s.sid!, session) : s.instance.index.update(s, s.sid!, session);
+        return stored instanceof Promise ? stored.then((ok) => ({ ok, json })) : { ok: stored, json };
+      },
+      ({ ok, json }) => {
+        if (ok) s.written(json);
+        return { type: 'WRITTEN', stored: ok };
+      },
+      (err) => ({ type: 'WRITE_FAILED', fatal: writeFailed(s, err) }),
+    );
+  },
+
+  touchInStore: (s) =>
+    outcome(
+      s,
+      'touch',
+      () => s.instance.store.touch(s.sid!, s.data as StoredSession),
+      (stored) => ({ type: 'TOUCHED', stored }),
+      (err) => ({ type: 'TOUCH_FAILED', fatal: writeFailed(s, err) }),
+    ),
+
+  destroyInStore: (s) =>
+    outcome(
+      s,
+      'destroy',
+      () => (s.instance.index === undefined ? s.instance.store.destroy(s.sid!) : s.instance.index.destroy(s, s.sid!)),
+      () => ({ type: 'DESTROYED' }),
+      (err) => (s.fail(err), { type: 'DESTROY_FAILED' }),
+    ),
+
+  retireInStore: (s) =>
+    outcome(
+      s,
+      'destroy',
+      () => {
+        const { store, index } = s.instance;
+        const sid = s.sid!;
+        return store.retire(sid, () => (index === undefined ? store.destroy(sid) : index.destroy(s, sid)));
+      },
+      () => ({ type: 'DESTROYED' }),
+      (err) => (s.fail(err), { type: 'DESTROY_FAILED' }),
+    ),
+
+  // A tombstone that cannot be read is taken as none: the request then gets what a miss gets.
+  readTombstone: (s) =>
+    outcome(
+      s,
+      'get',
+      () => s.instance.store.isRetired(s.sid!),
+      (found) => ({ type: 'TOMBSTONE', found }),
+      () => ({ type: 'TOMBSTONE', found: false }),
+    ),
+
+  reportLifetimeEnded: (s) => {
+    s.instance.options.onEvent?.({ type: 'expired', ctx: s.ctx });
+    return undefined;
+  },
+
+  reportLateChangeDropped: (s) => {
+    s.instance.options.onEvent?.({ type: 'late', ctx: s.ctx });
+    return undefined;
+  },
+
+  sendCookie: (s) => {
+    s.instance.carrier.send(s.ctx, s.sid!, s.data as StoredSession, s.reading);
+    return undefined;
+  },
+
+  resetCookie: (s) => {
+    s.instance.carrier.reset(s.ctx);
+    return undefined;
+  },
+
+  startNewSession: (s) => {
+    s.startNew();
+    return undefined;
+  },
+};

@@ -1,0 +1,119 @@
+/**
+ * How one store call becomes the event the session machine expects: through the connection gate,
+ * bounded by `storeTimeout`, repeated once after a connection failure, its errors turned into
+ * failure events. Synchronous stores (the MemoryStore) answer without a Promise or a timer.
+ */
+import type { SessionEvent } from '../machines/session.machine.js';
+import { isConnectionFailure } from '../stores/connection-failures.js';
+import { STORE_CLOSED_CODE } from '../stores/errors.js';
+import { connectionLost, storeTimedOut, storeUnavailable } from './errors.js';
+import type { RequestSession } from './request-session.js';
+
+/**
+ * Rejects with a 503 when `value` has not settled within `ms`; the timer never outlives the call.
+ * One Promise per call (not `Promise.race` and `finally`, which made three more on every store
+ * round trip of a Redis request).
+ */
+function bounded<T>(value: Promise<T>, ms: number, operation: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(storeTimedOut(operation, ms)), ms);
+    value.then(
+      (result) => {
+        clearTimeout(timer);
+        resolve(result);
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        reject(err);
+      },
+    );
+  });
+}
+
+/**
+ * A store call's outcome as the event the machine expects, errors included. The call first passes
+ * the connection gate (go, wait — bounded by `reconnectTimeout` — or a 503), then an asynchronous
+ * call is bounded by `storeTimeout`. A call that fails because of the connection to the store is
+ * repeated once the store is back ({@link retried}). A synchronous store (the MemoryStore) answers
+ * without a Promise or a timer. A store closed by the app is an unavailable store.
+ */
+export function outcome<T>(
+  s: RequestSession,
+  operation: string,
+  call: () => T | Promise<T>,
+  ok: (value: T) => SessionEvent,
+  failed: (err: unknown) => SessionEvent,
+  timeout = s.instance.options.storeTimeout,
+): SessionEvent | Promise<SessionEvent> {
+  const connection = s.instance.connection;
+  /** The connection's version when the call was sent: did the store go away since? */
+  let sent: object | undefined;
+  const boundedCall = () => {
+    sent = connection?.version;
+    const value = call();
+    return value instanceof Promise ? bounded(value, timeout, operation) : value;
+  };
+  const fail = (err: unknown) =>
+    isConnectionFailure(err) ? retried(s, operation, boundedCall, sent, ok, failed, err) : failed(asOutage(err));
+  try {
+    const gate = connection?.gate();
+    const value = gate === undefined ? boundedCall() : gate.then(boundedCall);
+    return value instanceof Promise ? value.then((v) => okOrFailed(ok, v, failed), fail) : ok(value);
+  } catch (err) {
+    return fail(err);
+  }
+}
+
+/**
+ * A call that failed because of the connection to the store (a socket that died with the command
+ * on the wire, a server still loading its data after a restart, a demoted master): it is repeated
+ * once, when the store is serving again. Every session store call may be repeated: a read, a
+ * PEXPIRE, a SET or SET XX of the same JSON, a DEL; a lock is asked for again (the RedisStore's
+ * finds one the lost attempt took to be its own). The wait is the connection machine's
+ * (`StoreConnection.afterFailure`), bounded by `reconnectTimeout`; the repeat is bounded like the
+ * first call. A store that is not back in time, or fails the same way again, is an outage of the
+ * call (503 or degrade), never an error for the app's `errorHandler`; so a write whose outcome is
+ * unknown is never reported as saved unless the repeat confirmed it. A store without connection
+ * events cannot say when it is back: an outage at once.
+ */
+function retried<T>(
+  s: RequestSession,
+  operation: string,
+  call: () => T | Promise<T>,
+  sent: object | undefined,
+  ok: (value: T) => SessionEvent,
+  failed: (err: unknown) => SessionEvent,
+  err: unknown,
+): SessionEvent | Promise<SessionEvent> {
+  const connection = s.instance.connection;
+  const lost = (cause: unknown) => failed(connectionLost(operation, cause));
+  if (connection === undefined || sent === undefined) return lost(err);
+  let back: void | Promise<void>;
+  try {
+    back = connection.afterFailure(sent, s.instance.options.reconnectTimeout);
+  } catch {
+    return lost(err);
+  }
+  const repeat = () =>
+    Promise.resolve()
+      .then(call)
+      .then(
+        (v) => okOrFailed(ok, v, failed),
+        (again: unknown) => (isConnectionFailure(again) ? lost(again) : failed(asOutage(again))),
+      );
+  return back === undefined ? repeat() : back.then(repeat, () => lost(err));
+}
+
+/** A store closed by the app is a store that is away (a 503), not a failure of its data. */
+function asOutage(err: unknown): unknown {
+  return (err as { code?: unknown } | null)?.code === STORE_CLOSED_CODE ? storeUnavailable('the store is closed') : err;
+}
+
+/** `ok(value)`, or `fail` with what it threw: an answer the app's data makes unusable is a failed call. */
+function okOrFailed<T>(ok: (value: T) => SessionEvent, value: T, fail: (err: unknown) => SessionEvent): SessionEvent {
+  try {
+    return ok(value);
+  } catch (err) {
+    return fail(err);
+  }
+}
