@@ -12,6 +12,7 @@ import { MemoryStore, type SessionOptions, type StoredSession } from '../src/ind
 import { Client, listen, type Listening } from './helpers/http.js';
 
 type Notice = Parameters<NonNullable<SessionOptions['onEvent']>>[0];
+const PREFIX = 'koa:sess:';
 
 /** Collects, per actor, the states it went through and the events it received. */
 class Recorder {
@@ -88,7 +89,8 @@ async function start(options: SessionOptions): Promise<Client> {
 describe('inspect: the session machine of each request', () => {
   it('shows the exact states of a full lifecycle', async () => {
     const recorder = new Recorder();
-    const client = await start({ inspect: recorder.inspect });
+    const store = new MemoryStore();
+    const client = await start({ store, inspect: recorder.inspect });
     const one = async (path: string, options?: Parameters<Client['get']>[1]) => {
       const reply = await client.get(path, options);
       const runs = recorder.takeSessions();
@@ -119,10 +121,24 @@ describe('inspect: the session machine of each request', () => {
     expect(regenerated.states).toEqual(['uninitialized', 'loading', 'loaded', 'regenerating', 'fresh', 'unchanged']);
     expect(regenerated.events).toEqual(['LOAD', 'LOADED', 'REGENERATE', 'DESTROYED', 'COMMIT']);
 
-    // The old sid is unknown now: never adopted, a fresh session instead.
+    // The old sid is unknown now and never adopted; it was retired moments ago (a tombstone), so a
+    // request that still carries it is late: an empty session, and no cookie that could expire the new one.
     const stale = await one('/read', { cookie: firstCookie });
-    expect(stale.states).toEqual(['uninitialized', 'loading', 'fresh', 'unchanged']);
+    expect(stale.states).toEqual(['uninitialized', 'loading', 'checkingTombstone', 'late', 'unchanged']);
+    expect(stale.events).toEqual(['LOAD', 'LOADED', 'TOMBSTONE', 'COMMIT']);
     expect(stale.reply.body).toEqual({ count: 0 });
+    expect(stale.reply.setCookies).toEqual([]);
+
+    // A sid whose entry is gone without a login or logout (expired, lost): a fresh session, the cookie expired.
+    const lost = new Client(server!.url);
+    await lost.get('/get');
+    await store.destroy(PREFIX + lost.cookie('koa.sid')!);
+    recorder.takeSessions();
+    const unknown = await lost.get('/read');
+    const [unknownRun] = recorder.takeSessions();
+    expect(unknownRun!.states).toEqual(['uninitialized', 'loading', 'checkingTombstone', 'fresh', 'unchanged']);
+    expect(unknown.body).toEqual({ count: 0 });
+    expect(unknown.setCookies.some((c) => c.name === 'koa.sid' && c.expired)).toBe(true);
 
     // Log in again, then log out: ctx.session = null destroys it and expires the cookie.
     expect((await one('/get')).states).toEqual(['uninitialized', 'fresh', 'creating', 'saved']);

@@ -8,28 +8,36 @@
  * - `LOCKED`: the session's lock is free (`concurrency: 'serialize'`). `STORE_UNAVAILABLE` while
  *   locking: the kit holds the lock, `lockTimeout` is short. While loading: `get` never answers,
  *   `storeTimeout` is short. `degrade` is `storeOutage: 'degrade'`.
- * - `LOADED usable`: the cookie's entry is in the store; not usable: the kit destroyed it first.
- * - `LOAD_FAILED`: `get` throws; `fatal` unless the app's `errorHandler` swallows errors.
+ * - `LOADED usable`: the cookie's entry is in the store; not usable: it was destroyed first.
+ *   `expired`: the app has a `maxLifetime`, and the kit rewrote the stored session with a
+ *   `cookie.createdAt` longer ago than that.
+ * - `TOMBSTONE found`: the session was destroyed by an earlier request of the same browser
+ *   (`ctx.session = null`, which retires its sid); not found: the kit destroyed the entry through
+ *   the store, as an expiry or a lost entry would.
+ * - `LOAD_FAILED`: `get` throws; `fatal` unless the app's `errorHandler` swallows it.
  * - `REMOVE`, `REPLACE`, `REGENERATE`, `SAVE_NOW`: the handler sets `ctx.session = null`,
  *   `ctx.session = { … }`, awaits `ctx.regenerateSession()` or `ctx.saveSession()`; `COMMIT` is the
  *   end of the handler. `changed` is whether the handler modified the session (or restored it as it
  *   was), `save` is `ctx.sessionSave` (`true`, `false` or unset).
  * - `WRITTEN` / `TOUCHED` not stored: the handler destroys the entry through the store right before
  *   (another request's logout). `WRITE_FAILED`, `TOUCH_FAILED`, `DESTROY_FAILED`: that one store
- *   call throws (for a store without `update` / `touch`, the `set` after the read).
+ *   call throws (for a store without `update` / `touch`, the `set` after the read); a write or
+ *   refresh is `fatal` when the app's `errorHandler` rethrows it (the default), not when it returns.
  *
  * After the load, after every handler step and after the response, the kit compares what a user can
  * observe with what the path's effects imply: the session cookie (sent with which sid, reset, or
  * none), what the store holds under every sid the request used, the store calls the middleware made,
- * the errors the handler and the `errorHandler` saw, and the status. Through the `inspect` option it
+ * the errors the handler and the `errorHandler` saw, the `onEvent` notices of an ended lifetime or a
+ * late request, the session the handler gets, and the status. Through the `inspect` option it
  * also checks that the request's session machine went through exactly the events and states of the
  * path.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
 import Koa from 'koa';
 import type { InspectionEvent } from 'xstate';
-import session, { type SessionOptions, type SessionStore } from '../index.js';
+import session, { type SessionOptions, type SessionStore, type StoredSession } from '../index.js';
 import { listen, parseSetCookie, request, type SetCookie } from './http.js';
 import { injectedError, InstrumentedStore, type ResolvedCapabilities, type StoreMethod } from './instrumented.js';
 import { SESSION_EVENT_KINDS, type SessionState } from '../machines/session.machine.js';
@@ -56,6 +64,10 @@ const KEY = 'koa.sid';
 const KEYS = ['conformance-kit-key', 'conformance-kit-old-key'];
 /** The short `storeTimeout` / `lockTimeout` of the paths where the store is made unavailable. */
 const SHORT_TIMEOUT = 20;
+/** The `maxLifetime` of the paths where a session outlived it (long enough for any new session). */
+const MAX_LIFETIME = 60 * 60 * 1000;
+/** The TTL of the session the kit rewrites with an old `cookie.createdAt` (the middleware's default). */
+const SEEDED_TTL = 24 * 60 * 60 * 1000;
 /** Whether the handler or the client cause the step's event; the others are store results that follow one. */
 const drives = (step: LifecycleStep) => {
   const kind = SESSION_EVENT_KINDS[step.event.type];
@@ -101,42 +113,69 @@ function describeCookie(state: CookieState): string {
   return state.kind === 'sent' ? `sent with sid ${state.sid}` : state.kind;
 }
 
+/** A store call: the method, and whether its key is the session's or its retired sid's tombstone. */
+interface Call {
+  method: StoreMethod;
+  key: 'session' | 'tombstone';
+}
+
+const onSession = (...methods: StoreMethod[]): Call[] => methods.map((method) => ({ method, key: 'session' }));
+
 /**
  * The store calls an effect makes, given the declared capabilities and the result event that
  * follows it. A store without `update` (or `touch`) is read first, and rewritten with `set` only
- * when the entry is still there.
+ * when the entry is still there. Retiring a sid writes its tombstone and destroys its entry, both
+ * issued at once (the tombstone first, so that no request finds neither).
  */
-function callsOf(effect: string, supports: ResolvedCapabilities, result: LifecycleStep | undefined): StoreMethod[] {
-  const readThenSet = (): StoreMethod[] => {
+function callsOf(effect: string, supports: ResolvedCapabilities, result: LifecycleStep | undefined): Call[] {
+  const readThenSet = (): Call[] => {
     const stored = result !== undefined && 'stored' in result.event ? result.event.stored : true;
-    return stored ? ['get', 'set'] : ['get'];
+    return stored ? onSession('get', 'set') : onSession('get');
   };
   switch (effect) {
     case 'acquireLock':
-      return ['lock'];
+      return onSession('lock');
     case 'readStore':
-      return ['get'];
+      return onSession('get');
+    case 'readTombstone':
+      return [{ method: 'get', key: 'tombstone' }];
     case 'createInStore':
-      return ['set'];
+      return onSession('set');
     case 'updateInStore':
-      return supports.update ? ['update'] : readThenSet();
+      return supports.update ? onSession('update') : readThenSet();
     case 'touchInStore':
-      return supports.touch ? ['touch'] : readThenSet();
+      return supports.touch ? onSession('touch') : readThenSet();
     case 'destroyInStore':
-      return ['destroy'];
+      return onSession('destroy');
+    case 'retireInStore':
+      return [{ method: 'set', key: 'tombstone' }, ...onSession('destroy')];
     default:
       return [];
   }
 }
 
-/** The store method that is made to fail so that `effects` end in a failure event (the last call). */
-function failingMethod(effects: readonly string[], supports: ResolvedCapabilities): StoreMethod {
+/**
+ * The store method that is made to fail so that `effects` end in `failure`: the delete for a failed
+ * delete (a retire's tombstone is written all the same), otherwise the last call of the effect (a
+ * store without `update` fails in the `set` after its read).
+ */
+function failingMethod(effects: readonly string[], failure: string, supports: ResolvedCapabilities): StoreMethod {
+  if (failure === 'DESTROY_FAILED') return 'destroy';
   for (const effect of effects) {
-    const method = callsOf(effect, supports, undefined).at(-1);
-    if (method !== undefined) return method;
+    const call = callsOf(effect, supports, undefined).at(-1);
+    if (call !== undefined) return call.method;
   }
   throw new Error(`koa-session-machine/testing: no store call to make fail among ${effects.join(', ')}`);
 }
+
+/** The failed store call (a store that throws) that answers the effects of `steps[i]`, if any. */
+function failureAfter(steps: readonly LifecycleStep[], i: number): string | undefined {
+  const type = steps[i + 1]?.event.type;
+  return type?.endsWith('_FAILED') ? type : undefined;
+}
+
+/** The notices the machine's reporting effects send through `onEvent`. */
+const NOTICES: Readonly<Record<string, string>> = { reportLifetimeEnded: 'expired', reportLateChangeDropped: 'late' };
 
 /** What the world should look like, updated from the effects of the path's steps. */
 class Expected {
@@ -144,6 +183,8 @@ class Expected {
   /** What the store holds under each sid the request used: its user data, or `null` for nothing. */
   readonly store = new Map<string, UserData | null>();
   readonly calls: string[] = [];
+  /** The `onEvent` notices of the request, by type. */
+  readonly notices: string[] = [];
   lockHeld = false;
 
   constructor(
@@ -160,7 +201,11 @@ class Expected {
     for (const step of steps) {
       const next = all[all.indexOf(step) + 1];
       for (const effect of step.effects) {
-        for (const method of callsOf(effect, this.supports, next)) this.calls.push(`${method} ${this.prefix}${current}`);
+        for (const { method, key } of callsOf(effect, this.supports, next)) {
+          this.calls.push(`${method} ${this.prefix}${key === 'tombstone' ? 'retired:' : ''}${current}`);
+        }
+        const notice = NOTICES[effect];
+        if (notice !== undefined) this.notices.push(notice);
         switch (effect) {
           case 'createInStore':
           case 'updateInStore':
@@ -171,6 +216,7 @@ class Expected {
             if (next?.event.type === 'TOUCHED' && next.event.stored && !this.supports.touch) this.store.set(current!, data ?? {});
             break;
           case 'destroyInStore':
+          case 'retireInStore':
             if (next?.event.type === 'DESTROYED') this.store.set(current!, null);
             break;
           case 'sendCookie':
@@ -222,20 +268,19 @@ class StateLog {
   }
 }
 
-/** What a path expects of the response status. */
-function expectedStatus(path: LifecyclePath, swallow: boolean): number {
+/**
+ * What a path expects of the response status: a request whose session failed fails too, with a 503
+ * when the store was unavailable and otherwise with the store's error; every other one is a 200
+ * (`unsaved` included: the app's `errorHandler` let the request go on without its session saved).
+ */
+function expectedStatus(path: LifecyclePath): number {
   const last = path.steps.at(-1)!;
   if (last.state !== 'failed') return 200;
-  switch (last.event.type) {
-    case 'STORE_UNAVAILABLE':
-      return 503;
-    case 'WRITE_FAILED':
-    case 'TOUCH_FAILED':
-      return swallow ? 200 : 500;
-    default:
-      return 500;
-  }
+  return last.event.type === 'STORE_UNAVAILABLE' ? 503 : 500;
 }
+
+/** The events whose error the app's `errorHandler` sees (as `'get'` or `'set'`), in order. */
+const HANDLED = new Set(['LOAD_FAILED', 'WRITE_FAILED', 'TOUCH_FAILED']);
 
 function randomSid(): string {
   return randomBytes(24).toString('base64url');
@@ -289,13 +334,17 @@ async function drive(
   const loadGroup = groups[0]!.steps[0]!.event.type === 'LOAD' ? groups[0]! : undefined;
   const handlerGroups = loadGroup ? groups.slice(1) : groups;
   const has = (test: (s: LifecycleStep, from: SessionState) => boolean) => steps.some((s, i) => test(s, i === 0 ? 'uninitialized' : steps[i - 1]!.state));
-  const swallow = has((s) => s.event.type === 'LOAD_FAILED' && !s.event.fatal);
+  // What the errorHandler does with each store error it sees, in order: rethrow it when it is fatal.
+  const handled = steps.filter((s) => HANDLED.has(s.event.type));
+  const rethrows = handled.map((s) => 'fatal' in s.event && s.event.fatal);
+  const expired = has((s) => s.event.type === 'LOADED' && s.event.expired);
   const degrade = has((s) => s.event.type === 'STORE_UNAVAILABLE' && s.event.degrade);
   const unavailableWhileLocking = has((s, from) => s.event.type === 'STORE_UNAVAILABLE' && from === 'locking');
   const unavailableWhileLoading = has((s, from) => s.event.type === 'STORE_UNAVAILABLE' && from === 'loading');
   const observe = options.observeStates !== false;
   const log = new StateLog();
   const errorHandlerSaw: string[] = [];
+  const noticesSeen: string[] = [];
   const expected = new Expected(supports, prefix);
   let failure: unknown;
   let loadApplied = false;
@@ -311,9 +360,15 @@ async function drive(
     defer: loadGroup === undefined,
     storeOutage: degrade ? 'degrade' : 'fail',
     errorHandler: (err, type) => {
+      const fatal = rethrows[errorHandlerSaw.length] ?? true;
       errorHandlerSaw.push(`${type}: ${err.message}`);
-      if (!swallow) throw err;
+      if (fatal) throw err;
     },
+    onEvent: (notice) => {
+      if (notice.type !== 'expired' && notice.type !== 'late') return;
+      noticesSeen.push(notice.ctx.path.endsWith('/path') ? notice.type : `${notice.type}, with another request's ctx`);
+    },
+    ...(expired ? { maxLifetime: MAX_LIFETIME } : {}),
     ...(unavailableWhileLoading ? { storeTimeout: SHORT_TIMEOUT } : {}),
     ...(unavailableWhileLocking ? { lockTimeout: SHORT_TIMEOUT } : {}),
     ...(observe ? { inspect: log.inspect } : {}),
@@ -332,13 +387,13 @@ async function drive(
         expected.calls,
         'the middleware made other store calls than the effects of the path',
       );
+      assert.deepEqual(noticesSeen, expected.notices, 'the onEvent notices of an ended lifetime or a late request');
       if (cookies !== undefined) {
         const got = cookieState(cookies);
         assert.equal(describeCookie(got), describeCookie(expected.cookie), 'the session cookie');
-        if (got.kind !== 'none') {
-          const sig = cookies.filter((c) => c.name === `${KEY}.sig`).at(-1);
-          assert.ok(sig !== undefined && sig.expired === (got.kind === 'reset'), `the ${KEY}.sig cookie goes with the session cookie`);
-        }
+        const sig = cookies.filter((c) => c.name === `${KEY}.sig`).at(-1);
+        if (got.kind === 'none') assert.equal(sig, undefined, `no ${KEY}.sig cookie without the session cookie`);
+        else assert.ok(sig !== undefined && sig.expired === (got.kind === 'reset'), `the ${KEY}.sig cookie goes with the session cookie`);
       }
       for (const [sid, data] of expected.store) {
         const stored = await raw.get(prefix + sid);
@@ -372,27 +427,53 @@ async function drive(
     const load = loadGroup.steps[0]!.event as { sid: string };
     if (load.sid === 'present') {
       // An earlier request saves a session: a separate app on the same store, with default options
-      // and the plain contract, so that nothing of the request under test happens during it.
+      // and the plain contract, so that nothing of the request under test happens during it. The
+      // same browser can log out there too (`/logout`), which retires the sid.
       const seeder = new KoaClass();
       seeder.keys = KEYS;
-      seeder.use(session({ store: { get: (k) => raw.get(k), set: (k, v, t) => raw.set(k, v, t), destroy: (k) => raw.destroy(k) }, prefix }));
+      const seederStore: SessionStore = {
+        get: (k) => raw.get(k),
+        set: (k, v, t) => {
+          instrumented.written.add(k);
+          return raw.set(k, v, t);
+        },
+        destroy: (k) => raw.destroy(k),
+      };
+      seeder.use(session({ store: seederStore, prefix }));
       seeder.use((ctx) => {
-        ctx.session!.seeded = 1;
+        if (ctx.path.endsWith('/logout')) ctx.session = null;
+        else ctx.session!.seeded = 1;
         ctx.body = 'seeded';
       });
       const seedServer = await listen(seeder);
-      const seeded = await request(seedServer.url).finally(() => seedServer.close());
+      cleanup.push(() => seedServer.close());
+      const seeded = await request(seedServer.url);
       assert.equal(seeded.status, 200, `seeding a session answered ${seeded.status}: ${seeded.text}`);
       const value = seeded.setCookies.find((c) => c.name === KEY)?.value;
       const sig = seeded.setCookies.find((c) => c.name === `${KEY}.sig`)?.value;
       assert.ok(value && sig, 'seeding a session sent no session cookie');
       sid = value;
       cookieHeader = `${KEY}=${value}; ${KEY}.sig=${sig}`;
-      assert.deepEqual(userData(await raw.get(prefix + sid)), { seeded: 1 }, 'setup: the seeded session is in the store');
+      const stored = (await raw.get(prefix + sid)) as StoredSession | undefined;
+      assert.deepEqual(userData(stored), { seeded: 1 }, 'setup: the seeded session is in the store');
       expected.store.set(sid, { seeded: 1 });
-      const usable = loadGroup.steps.find((s) => s.event.type === 'LOADED');
-      if (usable && !(usable.event as { usable: boolean }).usable) {
-        await raw.destroy(prefix + sid);
+      const loaded = loadGroup.steps.find((s) => s.event.type === 'LOADED')?.event as { usable: boolean; expired: boolean } | undefined;
+      if (loaded?.expired) {
+        // A session created before the lifetime the app allows (see `maxLifetime` above).
+        const old = { ...stored!, cookie: { ...stored!.cookie, createdAt: Date.now() - 2 * MAX_LIFETIME } };
+        await raw.set(prefix + sid, old, SEEDED_TTL);
+      }
+      if (loaded !== undefined && !loaded.usable) {
+        if (loadGroup.steps.some((s) => s.event.type === 'TOMBSTONE' && s.event.found)) {
+          // The browser logged out meanwhile: this request left with the sid before that.
+          const out = await request(`${seedServer.url}/logout`, cookieHeader);
+          assert.equal(out.status, 200, `logging out answered ${out.status}: ${out.text}`);
+          assert.ok(cookieState(out.setCookies).kind === 'reset', 'setup: logging out expired the session cookie');
+        } else {
+          // The entry is gone without a logout (expired, lost): no tombstone.
+          await raw.destroy(prefix + sid);
+        }
+        assert.ok(!(await raw.get(prefix + sid)), 'setup: the session is gone from the store');
         expected.store.set(sid, null);
       }
       if (unavailableWhileLocking) {
@@ -400,11 +481,14 @@ async function drive(
         assert.ok(held, 'the kit could not take the session lock to make it unavailable');
         cleanup.push(() => held.release());
       }
-      // The read fails: it throws (LOAD_FAILED), or never answers (STORE_UNAVAILABLE while loading).
+      // A store call of the load fails: it throws (LOAD_FAILED, the delete of an expired session),
+      // or the read never answers (STORE_UNAVAILABLE while loading).
+      loadGroup.steps.forEach((s, i) => {
+        const failure = failureAfter(loadGroup.steps, i);
+        if (failure !== undefined) instrumented.fail(failingMethod(s.effects, failure, supports), 'throw');
+      });
       const read = loadGroup.steps.findIndex((s) => s.effects.includes('readStore'));
-      const answer = read < 0 ? undefined : loadGroup.steps[read + 1]?.event.type;
-      if (answer === 'LOAD_FAILED') instrumented.fail('get', 'throw');
-      if (answer === 'STORE_UNAVAILABLE') instrumented.fail('get', 'hang');
+      if (read >= 0 && loadGroup.steps[read + 1]?.event.type === 'STORE_UNAVAILABLE') instrumented.fail('get', 'hang');
     } else if (load.sid === 'forged') {
       // A sid the client made up, with a bad signature: never looked up, never adopted.
       const forged = randomSid();
@@ -433,15 +517,24 @@ async function drive(
         const sidAfter = live(after) ? c.sessionId : sidBeforeLoad;
         expected.apply(loadGroup.steps, steps, sidBeforeLoad, sidAfter, undefined);
         loadApplied = true;
-        if (live(after)) base = JSON.stringify(c.session);
-        await check(describeUpTo(loadGroup.steps.length), loadGroup.steps.length, pendingCookies());
+        const where = describeUpTo(loadGroup.steps.length);
+        if (live(after)) {
+          base = JSON.stringify(c.session);
+          // The session read from the store, or an empty one (a new session, a late request's).
+          const wanted = after === 'loaded' ? { seeded: 1 } : {};
+          if (!isDeepStrictEqual(userData(c.session), wanted)) {
+            throw withContext(new assert.AssertionError({ message: 'the session the handler gets', actual: userData(c.session), expected: wanted }), where);
+          }
+        }
+        await check(where, loadGroup.steps.length, pendingCookies());
       }
       for (const group of handlerGroups) {
         const first = group.steps[0]!.event;
         const result = group.steps[1];
         const sidBefore = group.from === 'uninitialized' ? undefined : (c.sessionId as string);
         // Arrange the store's answer to the call this step makes.
-        if (result && result.event.type.endsWith('_FAILED')) instrumented.fail(failingMethod(group.steps[0]!.effects, supports));
+        const failure = failureAfter(group.steps, 0);
+        if (failure !== undefined) instrumented.fail(failingMethod(group.steps[0]!.effects, failure, supports));
         if (result && (result.event.type === 'WRITTEN' || result.event.type === 'TOUCHED') && !result.event.stored) {
           await raw.destroy(prefix + sidBefore);
           expected.store.set(sidBefore!, null);
@@ -479,12 +572,12 @@ async function drive(
         const wrote = group.steps.some((s) => s.event.type === 'WRITTEN' && s.event.stored);
         if (live(after) && (startsNew || wrote)) base = JSON.stringify(c.session);
         // A replaced session is compared with the session as it was: the base does not move.
-        const failed = group.steps.find((s) => s.event.type.endsWith('_FAILED'));
-        const shouldReject =
-          failed !== undefined && (failed.event.type === 'DESTROY_FAILED' || (failed.event.type === 'WRITE_FAILED' && !swallow));
+        // A failed delete rejects; a failed write rejects when the errorHandler rethrew it.
+        const failed = group.steps.find((s) => s.event.type.endsWith('_FAILED'))?.event;
+        const shouldReject = failed !== undefined && (failed.type === 'DESTROY_FAILED' || (failed.type === 'WRITE_FAILED' && failed.fatal));
         const where = describeUpTo(group.start + group.steps.length);
         if (shouldReject) {
-          const method = failingMethod(group.steps[0]!.effects, supports);
+          const method = failingMethod(group.steps[0]!.effects, failed.type, supports);
           if (rejected !== injectedError(method).message) {
             throw withContext(new assert.AssertionError({ message: `${describeEvent(first)} should reject with the store's error, it ${rejected === undefined ? 'resolved' : `rejected with "${rejected}"`}`, actual: rejected, expected: injectedError(method).message }), where);
           }
@@ -506,19 +599,17 @@ async function drive(
   // A path that ends during the load never reaches the handler.
   if (loadGroup && !loadApplied) expected.apply(loadGroup.steps, steps, sidBeforeLoad, sidBeforeLoad, undefined);
   if (finalState) expected.apply(finalState.group.steps, steps, finalState.sidBefore, finalState.sidBefore, finalState.data);
-  const status = expectedStatus(path, swallow);
+  const status = expectedStatus(path);
   try {
     assert.equal(reply.status, status, `the response status (body: ${reply.text.slice(0, 200)})`);
     // Koa drops every header of a response that ends in an error, the session cookies included.
     if (status >= 500) expected.cookie = { kind: 'none' };
     if (observe) assert.ok(log.observed().done, 'the session machine did not reach a final state');
-    const wanted = steps
-      .filter((s) => s.event.type === 'LOAD_FAILED' || s.event.type === 'WRITE_FAILED' || s.event.type === 'TOUCH_FAILED')
-      .map((s) => {
-        const before = steps[steps.indexOf(s) - 1]!;
-        const method = failingMethod(before.effects, supports);
-        return `${s.event.type === 'LOAD_FAILED' ? 'get' : 'set'}: ${injectedError(method).message}`;
-      });
+    const wanted = handled.map((s) => {
+      const before = steps[steps.indexOf(s) - 1]!;
+      const method = failingMethod(before.effects, s.event.type, supports);
+      return `${s.event.type === 'LOAD_FAILED' ? 'get' : 'set'}: ${injectedError(method).message}`;
+    });
     assert.deepEqual(errorHandlerSaw, wanted, 'the errors the errorHandler saw');
   } catch (err) {
     throw withContext(err, where);

@@ -5,11 +5,12 @@
  *
  * How the traversal is bounded, and why that covers the machine:
  *
- * - Events: one representative payload per value a guard distinguishes (`sid`, `usable`, `fatal`,
- *   `degrade`, `stored`, `changed`, `save`), restricted to what can be driven from outside in that
- *   state (a session can only be `changed` where the app holds one; only a rewrite, not the creation
- *   of a session, can find its entry gone). Guards read nothing else, so these events reach every
- *   guard outcome; the repository's model test checks that the restriction loses no transition.
+ * - Events: one representative payload per value a guard distinguishes (`sid`, `usable`, `expired`,
+ *   `found`, `fatal`, `degrade`, `stored`, `changed`, `save`), restricted to what can be driven from
+ *   outside in that state (a session can only be `changed` where the app holds one; only a rewrite,
+ *   not the creation of a session, can find its entry gone; only a session the store had can be
+ *   `expired`). Guards read nothing else, so these events reach every guard outcome; the
+ *   repository's model test checks that the restriction loses no transition.
  * - Context: the three options the machine reads (`rolling`, `allowEmpty`, `serialize`, one traversal
  *   for each of the 8 combinations) and `ending`. It is finite, so the state space is too: one
  *   `getAdjacencyMap` per combination holds every reachable (state, context) and every enabled edge.
@@ -79,7 +80,14 @@ function payloads(type: string, state: SessionState, entry: readonly string[]): 
     case 'LOAD':
       return (['absent', 'present', 'forged'] as const).map((sid) => ({ type, sid }));
     case 'LOADED':
-      return [true, false].map((usable) => ({ type, usable }));
+      // `expired` (older than `maxLifetime`) is only read for a session the store had.
+      return [
+        { type, usable: true, expired: false },
+        { type, usable: true, expired: true },
+        { type, usable: false, expired: false },
+      ];
+    case 'TOMBSTONE':
+      return [true, false].map((found) => ({ type, found }));
     case 'LOAD_FAILED':
       return [true, false].map((fatal) => ({ type, fatal }));
     case 'STORE_UNAVAILABLE':
@@ -94,6 +102,10 @@ function payloads(type: string, state: SessionState, entry: readonly string[]): 
       return entry.includes('updateInStore') ? [true, false].map((stored) => ({ type, stored })) : [{ type, stored: true }];
     case 'TOUCHED':
       return [true, false].map((stored) => ({ type, stored }));
+    case 'WRITE_FAILED':
+    case 'TOUCH_FAILED':
+      // The kit's store throws; `fatal` is whether the app's `errorHandler` rethrows it.
+      return [true, false].map((fatal) => ({ type, fatal }));
     default:
       return [{ type } as SessionMachineEvent];
   }
@@ -114,13 +126,16 @@ const enabled = (s: Snapshot, e: SessionMachineEvent) => transitionTaken(session
 
 /**
  * What a step costs when choosing how a path ends: 1, plus a little for a failure or an entry found
- * gone, and for anything but the plainest request end (nothing changed, no `sessionSave`), so that the
- * endings added to reach a final state are ordinary ones.
+ * gone, for a retired sid or an expired session, and for anything but the plainest request end
+ * (nothing changed, no `sessionSave`), so that the endings added to reach a final state are ordinary
+ * ones.
  */
 function stepCost(event: SessionMachineEvent): number {
   let c = 1;
   if (SESSION_EVENT_KINDS[event.type] === 'failure') c += 0.5;
   if ('stored' in event && !event.stored) c += 0.5;
+  // A retired sid and an expired session need the kit to arrange the store; a plain miss does not.
+  if (('found' in event && event.found) || ('expired' in event && event.expired)) c += 0.1;
   if ('changed' in event && event.changed) c += 0.1;
   if ('save' in event && event.save !== 'auto') c += 0.1;
   return c;

@@ -21,7 +21,7 @@ describe('reading the session machine', () => {
     expect(definition.initial).toBe('uninitialized');
     expect(definition.states.get('saved')).toMatchObject({ type: 'final', entry: [named('releaseLock')], exit: [] });
     expect(definition.states.get('creating')).toMatchObject({ type: 'atomic', entry: [named('createInStore')] });
-    expect(statesTagged(definition, 'live')).toEqual(['fresh', 'loaded', 'degraded']);
+    expect(statesTagged(definition, 'live')).toEqual(['late', 'fresh', 'loaded', 'degraded']);
   });
 
   it('lists the candidate transitions of each event in the order XState tries them', () => {
@@ -45,8 +45,10 @@ describe('reading the session machine', () => {
     const actor = createActor(sessionMachine, { input: { rolling: false, allowEmpty: false, serialize: false } }).start();
     actor.send({ type: 'LOAD', sid: 'present' });
     const snapshot = actor.getSnapshot();
-    const [taken] = sessionMachine.getTransitionData(snapshot, { type: 'LOADED', usable: false });
-    expect(definition.transitionOf(taken)).toMatchObject({ source: 'loading', trigger: { kind: 'event', type: 'LOADED' }, index: 1 });
+    const [taken] = sessionMachine.getTransitionData(snapshot, { type: 'LOADED', usable: false, expired: false });
+    expect(definition.transitionOf(taken)).toMatchObject({ source: 'loading', trigger: { kind: 'event', type: 'LOADED' }, index: 2, target: 'checkingTombstone' });
+    const [expired] = sessionMachine.getTransitionData(snapshot, { type: 'LOADED', usable: true, expired: true });
+    expect(definition.transitionOf(expired)).toMatchObject({ source: 'loading', index: 0, target: 'expiring', actions: [named('reportLifetimeEnded')] });
     expect(definition.transitionOf({})).toBeUndefined();
   });
 });
