@@ -1,15 +1,15 @@
 /**
- * Issue 17 §2, CI's short form of the chaos suite (`npm run chaos` runs the long one): for each
+ * Issue 17 §2, CI's short form of the chaos suite (`npm run chaos` runs the long one), one test per
  * scenario of test/chaos/scenarios.ts: real Redis processes on loopback, one app process per
  * variant of this library (on ioredis and on node-redis 5, each with and without
  * `concurrency: 'serialize'`), 8 browsers per app counting up one request after the other, and one
- * fault that all the apps live through together. Each app must show no 500, no request without an answer, no
- * exit, nothing acknowledged lost (beyond what Redis's own failover loses, measured on the replica),
- * no increment applied beyond the requests whose outcome was unknown, no 503 where the store came
- * back within `reconnectTimeout`, and every browser served again within the bound the scenario
- * derives from the configuration. Each run's figures are printed. The reference (koa-generic-session
- * + koa-redis) is measured by the long form only (`npm run chaos`): it is not checked, and CI's
- * time goes to what is.
+ * fault that all the apps live through together. Each app must show no 500, no request without an
+ * answer, no exit, nothing acknowledged lost (beyond what Redis's own failover loses, measured on
+ * the replica), no increment applied beyond the requests whose outcome was unknown, no 503 where
+ * the store came back within `reconnectTimeout`, and every browser served again within the bound
+ * the scenario derives from the configuration. Each run's figures are printed; docs/reliability.md
+ * says what each check means. The reference (koa-generic-session + koa-redis) is measured by the
+ * long form only: it is not checked, and CI's time goes to what is.
  *
  * Skipped loudly without redis-server and redis-cli, unless KSM_REQUIRE_REDIS=1 (then a failure).
  */
