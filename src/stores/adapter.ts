@@ -94,6 +94,8 @@ function notFound(err: unknown): undefined {
   throw err;
 }
 
+const noop = () => undefined;
+
 /** Whether a store's answer is a tombstone. */
 function isTombstone(value: unknown): boolean {
   return (reviveSession(value) as Partial<Tombstone> | undefined)?.retired === true;
@@ -154,15 +156,27 @@ export class StoreAdapter {
   /**
    * Destroys the session of `sid` (through `destroy`, which the owner index may wrap) after
    * writing its tombstone, both issued at once: a request that comes with the sid after the
-   * destroy finds the tombstone (see the `late` state in docs/lifecycle.md).
+   * destroy finds the tombstone (see the `late` state in docs/lifecycle.md). The tombstone is best
+   * effort: a store that fails to write it never fails the logout (a late request then gets what a
+   * miss gets, the reference's reset); the destroy's own failure is the retire's.
    */
   retire(sid: string, destroy: () => Awaitable<unknown>): Awaitable<unknown> {
     const ttl = this.options.tombstoneTtl ?? 0;
     if (ttl <= 0) return destroy();
-    const tombstone: Tombstone = { cookie: { maxAge: ttl }, retired: true };
-    const buried = settle(this.store.set(this.tombstoneKeyOf(sid), tombstone as unknown as StoredSession, Math.ceil(ttl)));
+    const buried = this.bury(sid, ttl);
     const destroyed = destroy();
-    return then(buried, () => destroyed);
+    return buried === undefined ? destroyed : then(destroyed, (value) => buried.then(() => value));
+  }
+
+  /** Writes the tombstone of `sid`; a Promise that never rejects, or nothing when the store answered at once or threw. */
+  private bury(sid: string, ttl: number): Promise<void> | undefined {
+    const tombstone: Tombstone = { cookie: { maxAge: ttl }, retired: true };
+    try {
+      const written = settle(this.store.set(this.tombstoneKeyOf(sid), tombstone as unknown as StoredSession, Math.ceil(ttl)));
+      return written instanceof Promise ? written.then(noop, noop) : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   /** Whether `sid` was retired less than `tombstoneTtl` ago. */

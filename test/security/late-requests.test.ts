@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { SessionNotice, SessionOptions } from '../../src/index.js';
 import type { Client, Reply } from '../helpers/http.js';
-import { storeKinds, type MadeStore } from '../helpers/store-kinds.js';
+import { GenericStore, storeKinds, type MadeStore } from '../helpers/store-kinds.js';
 import { closeServers, PREFIX, serve, sessionCookies } from '../helpers/stores.js';
 
 afterEach(closeServers);
@@ -178,5 +178,25 @@ describe.each(KINDS)('late requests ($name)', (kind) => {
     for (const [key] of await made.dump()) expect(key).not.toContain(oldSid);
     const late = await browser.get('/read', { cookie: before });
     expect(sessionCookies(late)).toEqual([]);
+  });
+});
+
+describe('a store that cannot write the tombstone', () => {
+  it('still logs out: the session is destroyed, the request answers 200, nothing is left unhandled', async () => {
+    const inner = new GenericStore();
+    const store = {
+      get: (key: string) => inner.get(key),
+      destroy: (key: string) => inner.destroy(key),
+      set: (key: string, value: unknown, ttl?: number) =>
+        key.includes(':retired:') ? Promise.reject(new Error('disk full')) : inner.set(key, value, ttl),
+    };
+    const served = await serve({ store }, app as never);
+    const browser = served.client();
+    await browser.get('/login');
+    const sid = browser.cookie('koa.sid')!;
+    const logout = await browser.get('/logout');
+    expect(logout.status).toBe(200);
+    expect(await inner.get(PREFIX + sid)).toBeUndefined();
+    expect(served.errors).toEqual([]);
   });
 });
