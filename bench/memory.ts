@@ -22,7 +22,7 @@
  */
 import { runInNewContext } from 'node:vm';
 import { setFlagsFromString } from 'node:v8';
-import { randomSid } from '../src/middleware/random-sid.js';
+import { randomSid } from '../src/middleware/http/random-sid.js';
 import { DEFAULT_COOKIE } from '../src/middleware/options.js';
 import { StoreAdapter } from '../src/stores/adapter.js';
 import { MemoryStore } from '../src/stores/memory.js';

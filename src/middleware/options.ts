@@ -7,7 +7,7 @@ import type { Context } from 'koa';
 import type { InspectionEvent } from 'xstate';
 import { MemoryStore } from '../stores/memory.js';
 import { warnOfUnknownOptions } from './option-names.js';
-import { randomSid } from './random-sid.js';
+import { randomSid } from './http/random-sid.js';
 import type { SessionCookie, SessionStore, StoredSession } from '../stores/types.js';
 import type { OwnerOfSession } from '../sessions/types.js';
 

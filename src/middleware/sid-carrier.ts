@@ -7,8 +7,9 @@
 import type { Context } from 'koa';
 import type { SessionIdStore } from './options.js';
 import type { SessionCookie, StoredSession } from '../stores/types.js';
-import { sign, signatureIndex } from './cookie-signature.js';
-import { attributes, configuredAttributes, writeCookies } from './set-cookie.js';
+import { cookieReader } from './http/cookie-reader.js';
+import { sign, signatureIndex } from './http/cookie-signature.js';
+import { attributes, configuredAttributes, writeCookies } from './http/set-cookie.js';
 
 /**
  * What the client sent. A present sid signed with the newest key carries its signature, which is
@@ -68,21 +69,6 @@ function sessionCookieOptions(own: SessionCookie | undefined): SessionCookie {
   if (PRIORITY.includes(priority)) picked.priority = priority;
   if (typeof partitioned === 'boolean') picked.partitioned = partitioned;
   return picked;
-}
-
-/**
- * A reader of one cookie from the request's Cookie header, exactly as Koa's cookies module reads it
- * (the first `name=` after the start or a `;`, surrounding quotes removed), without the Cookies and
- * Keygrip objects `ctx.cookies` builds on each request.
- */
-export function cookieReader(name: string): (ctx: Context) => string | undefined {
-  const pattern = new RegExp(`(?:^|;) *${name.replace(/[-[\]{}()*+?.,\\^$|#\s]/g, '\\$&')}=([^;]*)`);
-  return (ctx) => {
-    const header = ctx.req.headers.cookie;
-    if (!header) return undefined;
-    const value = pattern.exec(header)?.[1];
-    return value !== undefined && value[0] === '"' ? value.slice(1, -1) : value;
-  };
 }
 
 export function cookieCarrier(key: string, cookie: Readonly<SessionCookie>): SidCarrier {

@@ -15,9 +15,9 @@ import fc from 'fast-check';
 import Keygrip from 'keygrip';
 import type { Context } from 'koa';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { sign, signatureIndex } from '../../src/middleware/cookie-signature.js';
-import { attributes, configuredAttributes, writeCookies } from '../../src/middleware/set-cookie.js';
-import { cookieReader } from '../../src/middleware/sid-carrier.js';
+import { sign, signatureIndex } from '../../src/middleware/http/cookie-signature.js';
+import { attributes, configuredAttributes, writeCookies } from '../../src/middleware/http/set-cookie.js';
+import { cookieReader } from '../../src/middleware/http/cookie-reader.js';
 import type { SessionCookie } from '../../src/stores/types.js';
 
 /**

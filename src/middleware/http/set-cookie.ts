@@ -6,7 +6,7 @@
  * domain are validated once, when the middleware is created (options.ts).
  */
 import type { ServerResponse } from 'node:http';
-import type { SessionCookie } from '../stores/types.js';
+import type { SessionCookie } from '../../stores/types.js';
 
 // RFC 6265 cookie-octets: what a value may hold without quoting.
 const COOKIE_VALUE = /^[\u0021\u0023-\u002b\u002d-\u003a\u003c-\u005b\u005d-\u007e]*$/;
