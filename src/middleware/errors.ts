@@ -28,8 +28,17 @@ export function storeUnavailable(reason?: string): SessionError {
   return err;
 }
 
+/** A store call that got no answer within `storeTimeout`. */
+const TIMED_OUT = new WeakSet<SessionError>();
+
 export function storeTimedOut(operation: string, ms: number): SessionError {
-  return storeUnavailable(`${operation} got no answer within ${ms} ms`);
+  const err = storeUnavailable(`${operation} got no answer within ${ms} ms`);
+  TIMED_OUT.add(err);
+  return err;
+}
+
+export function isStoreTimeout(err: unknown): boolean {
+  return err instanceof SessionError && TIMED_OUT.has(err);
 }
 
 /**

@@ -1,12 +1,12 @@
 /**
  * How one store call becomes the event the session machine expects: through the connection gate,
- * bounded by `storeTimeout`, repeated once after a connection failure, its errors turned into
- * failure events. Synchronous stores (the MemoryStore) answer without a Promise or a timer.
+ * bounded by `storeTimeout`, repeated after a connection failure until the store is back (within
+ * `reconnectTimeout`), its errors turned into failure events. Synchronous stores (the MemoryStore) answer without a Promise or a timer.
  */
 import type { SessionEvent } from '../machines/session.machine.js';
 import { isConnectionFailure } from '../stores/connection-failures.js';
 import { STORE_CLOSED_CODE } from '../stores/errors.js';
-import { connectionLost, storeTimedOut, storeUnavailable } from './errors.js';
+import { connectionLost, isStoreTimeout, storeTimedOut, storeUnavailable } from './errors.js';
 import type { RequestSession } from './request-session.js';
 
 /**
@@ -54,7 +54,7 @@ export function outcome<T>(
     return value instanceof Promise ? bounded(value, timeout, operation) : value;
   };
   const fail = (err: unknown) =>
-    isConnectionFailure(err) ? retried(s, operation, boundedCall, sent, ok, failed, err) : failed(asOutage(err));
+    lostToConnection(s, err, sent) ? retried(s, operation, boundedCall, sent, ok, failed, err) : failed(asOutage(err));
   try {
     const gate = connection?.gate();
     const value = gate === undefined ? boundedCall() : gate.then(boundedCall);
@@ -64,17 +64,34 @@ export function outcome<T>(
   }
 }
 
+/** The first pause before a call that failed on a live connection (LOADING, READONLY…) is repeated; it doubles. */
+const FIRST_PAUSE = 50;
+const LONGEST_PAUSE = 500;
+
+/**
+ * Whether a call failed because of the connection to the store: an error of the table in
+ * src/stores/connection-failures.ts, or no answer within `storeTimeout` while the store went away
+ * (the command waited in the client for a reconnection that came too late for it).
+ */
+function lostToConnection(s: RequestSession, err: unknown, sent: object | undefined): boolean {
+  if (isConnectionFailure(err)) return true;
+  const connection = s.instance.connection;
+  return isStoreTimeout(err) && connection !== undefined && sent !== undefined && connection.version !== sent;
+}
+
 /**
  * A call that failed because of the connection to the store (a socket that died with the command
  * on the wire, a server still loading its data after a restart, a demoted master): it is repeated
- * once, when the store is serving again. Every session store call may be repeated: a read, a
- * PEXPIRE, a SET or SET XX of the same JSON, a DEL; a lock is asked for again (the RedisStore's
- * finds one the lost attempt took to be its own). The wait is the connection machine's
- * (`StoreConnection.afterFailure`), bounded by `reconnectTimeout`; the repeat is bounded like the
- * first call. A store that is not back in time, or fails the same way again, is an outage of the
- * call (503 or degrade), never an error for the app's `errorHandler`; so a write whose outcome is
- * unknown is never reported as saved unless the repeat confirmed it. A store without connection
- * events cannot say when it is back: an outage at once.
+ * when the store is serving again, as long as it fails that way, until `reconnectTimeout` after
+ * the first failure. Every session store call may be repeated: a read, a PEXPIRE, a SET or SET XX
+ * of the same JSON, a DEL; a lock is asked for again (the RedisStore's finds one the lost attempt
+ * took to be its own). The wait is the connection machine's (`StoreConnection.afterFailure`): the
+ * store's reconnection, or, while the connection stays up and the server answers that it cannot
+ * serve yet (LOADING, READONLY), a pause that doubles from 50 ms to 500 ms; each repeat is bounded
+ * like the first call. A store that is not back in time is an outage of the call (503 or degrade),
+ * never an error for the app's `errorHandler`; so a write whose outcome is unknown is never
+ * reported as saved unless a repeat confirmed it. A store without connection events cannot say
+ * when it is back: an outage at once.
  */
 function retried<T>(
   s: RequestSession,
@@ -88,20 +105,29 @@ function retried<T>(
   const connection = s.instance.connection;
   const lost = (cause: unknown) => failed(connectionLost(operation, cause));
   if (connection === undefined || sent === undefined) return lost(err);
-  let back: void | Promise<void>;
-  try {
-    back = connection.afterFailure(sent, s.instance.options.reconnectTimeout);
-  } catch {
-    return lost(err);
-  }
-  const repeat = () =>
-    Promise.resolve()
-      .then(call)
-      .then(
-        (v) => okOrFailed(ok, v, failed),
-        (again: unknown) => (isConnectionFailure(again) ? lost(again) : failed(asOutage(again))),
-      );
-  return back === undefined ? repeat() : back.then(repeat, () => lost(err));
+  const deadline = Date.now() + s.instance.options.reconnectTimeout;
+  const attempt = (since: object, last: unknown, pause: number): SessionEvent | Promise<SessionEvent> => {
+    const left = deadline - Date.now();
+    if (left <= 0) return lost(last);
+    let back: void | Promise<void>;
+    try {
+      back = connection.afterFailure(since, Math.min(left, pause));
+    } catch {
+      return lost(last);
+    }
+    const repeat = () => {
+      const now = connection.version;
+      return Promise.resolve()
+        .then(call)
+        .then(
+          (v) => okOrFailed(ok, v, failed),
+          (again: unknown) =>
+            lostToConnection(s, again, now) ? attempt(connection.version, again, Math.min(pause * 2, LONGEST_PAUSE)) : failed(asOutage(again)),
+        );
+    };
+    return back === undefined ? repeat() : back.then(repeat, () => lost(last));
+  };
+  return attempt(sent, err, FIRST_PAUSE);
 }
 
 /** A store closed by the app is a store that is away (a 503), not a failure of its data. */

@@ -49,12 +49,25 @@ const REPLIES = /^(?:LOADING|READONLY|TRYAGAIN|CLUSTERDOWN|MASTERDOWN)\b/;
 /** How many `cause` links are followed: a store that wraps its client's error is still understood. */
 const MAX_CAUSES = 3;
 
+/**
+ * ioredis' Cluster gives up on a command after its redirections with only the text of the last
+ * error: `Too many Cluster redirections. Last error: Error: Connection is closed.` (seen when a
+ * master dies), which is a connection failure when that text is one.
+ */
+const REDIRECTIONS = /^Too many Cluster redirections\. Last error: (?:\w*Error: )?(.*)$/s;
+
+function failureMessage(message: string): boolean {
+  if (MESSAGES.has(message) || REPLIES.test(message)) return true;
+  const last = REDIRECTIONS.exec(message)?.[1];
+  return last !== undefined && (MESSAGES.has(last) || REPLIES.test(last));
+}
+
 function matches(err: object): boolean {
   const { name, message, code } = err as { name?: unknown; message?: unknown; code?: unknown };
   if (typeof name === 'string' && CLASSES.has(name)) return true;
   if (CLASSES.has((err as { constructor?: { name?: string } }).constructor?.name ?? '')) return true;
   if (typeof code === 'string' && CODES.has(code)) return true;
-  return typeof message === 'string' && (MESSAGES.has(message) || REPLIES.test(message));
+  return typeof message === 'string' && failureMessage(message);
 }
 
 /** Whether `err` (or an error it wraps as its `cause`) is a failure of the connection to the store. */

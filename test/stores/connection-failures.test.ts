@@ -445,3 +445,14 @@ describe('errors about the data are not connection failures', () => {
     }
   });
 });
+
+describe('ioredis Cluster giving up after its redirections', () => {
+  // Seen in the chaos suite when a master holding sessions was killed; ioredis keeps only the text
+  // of the last error, so this entry is checked on that text (ioredis' own format, cluster/index.js).
+  it('is a connection failure when the last error was one, and not otherwise', () => {
+    const gaveUp = (last: string) => new Error(`Too many Cluster redirections. Last error: ${last}`);
+    expect(isConnectionFailure(gaveUp('Error: Connection is closed.'))).toBe(true);
+    expect(isConnectionFailure(gaveUp('ReplyError: CLUSTERDOWN The cluster is down'))).toBe(true);
+    expect(isConnectionFailure(gaveUp('ReplyError: WRONGTYPE Operation against a key holding the wrong kind of value'))).toBe(false);
+  });
+});
