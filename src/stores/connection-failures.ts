@@ -50,16 +50,15 @@ const REPLIES = /^(?:LOADING|READONLY|TRYAGAIN|CLUSTERDOWN|MASTERDOWN)\b/;
 const MAX_CAUSES = 3;
 
 /**
- * ioredis' Cluster gives up on a command after its redirections with only the text of the last
- * error: `Too many Cluster redirections. Last error: Error: Connection is closed.` (seen when a
- * master dies), which is a connection failure when that text is one.
+ * ioredis' Cluster gives up on a command after too many redirections with only the text of the
+ * last error: `… Last error: Error: Connection is closed.` when a master dies, `… ReplyError: MOVED
+ * 14456 …` while its replica takes over the slots. Either way the cluster is between two maps of its
+ * slots, which is a state of the connection, never a fault of the data.
  */
-const REDIRECTIONS = /^Too many Cluster redirections\. Last error: (?:\w*Error: )?(.*)$/s;
+const REDIRECTIONS = /^Too many Cluster redirections\. Last error: /;
 
 function failureMessage(message: string): boolean {
-  if (MESSAGES.has(message) || REPLIES.test(message)) return true;
-  const last = REDIRECTIONS.exec(message)?.[1];
-  return last !== undefined && (MESSAGES.has(last) || REPLIES.test(last));
+  return MESSAGES.has(message) || REPLIES.test(message) || REDIRECTIONS.test(message);
 }
 
 function matches(err: object): boolean {

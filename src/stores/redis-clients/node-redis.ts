@@ -39,6 +39,8 @@ export interface NodeRedisClient extends NodeRedisCommon {
 /** The part of a node-redis cluster (`createCluster()`) the store uses. */
 export interface NodeRedisCluster extends NodeRedisCommon {
   sendCommand(firstKey: string | undefined, isReadonly: boolean | undefined, args: string[]): Promise<unknown>;
+  /** The master nodes, each with the client of its connection once it has one. */
+  readonly masters: readonly { client?: unknown }[];
 }
 
 function isNodeRedisCommon(value: Record<string, unknown>): boolean {
@@ -133,6 +135,35 @@ export class NodeRedisClusterConnection extends NodeRedisConnection<NodeRedisClu
     return [
       ['connect', () => events.connect()],
       ['disconnect', () => events.disconnect()],
+      // node-redis 5 reports each node's connection; 4 reports none.
+      ['node-error', () => this.rediscover()],
+      ['node-reconnecting', () => this.rediscover()],
     ];
   }
+
+  private rediscovering = false;
+  private lastRediscovery = 0;
+
+  /**
+   * node-redis (5) learns a new slot map only from a MOVED or ASK reply: after a master dies and its
+   * replica is promoted, its slots stay with the dead node's client, which reconnects for ever, and
+   * those sessions stay out of reach. While a node's connection fails, the slot map is asked for
+   * again (at most every 250 ms, through the cluster's own rediscovery, from a node that is up),
+   * until the dead node is no longer in it and its client is closed.
+   */
+  private rediscover(): void {
+    const slots = (this.client as unknown as { _slots?: { rediscover?: (from: unknown) => Promise<unknown> } })._slots;
+    if (typeof slots?.rediscover !== 'function' || this.rediscovering || Date.now() - this.lastRediscovery < REDISCOVERY_PAUSE) return;
+    const live = this.client.masters.find((node) => (node.client as { isReady?: boolean } | undefined)?.isReady === true)?.client;
+    if (live === undefined) return;
+    this.rediscovering = true;
+    this.lastRediscovery = Date.now();
+    slots
+      .rediscover(live)
+      .catch(() => undefined)
+      .finally(() => (this.rediscovering = false));
+  }
 }
+
+/** The least time between two rediscoveries of a node-redis cluster's slot map. */
+const REDISCOVERY_PAUSE = 250;
