@@ -13,6 +13,16 @@ export default tseslint.config(
     },
   },
   {
+    // Value-or-Promise code: a Promise nobody awaits or handles, or one passed where a plain value is
+    // expected, is a lost error or a race. Type-aware, so only where the types are (TypeScript files).
+    files: ['**/*.ts'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+    },
+  },
+  {
     files: ['**/*.cjs'],
     languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable', __dirname: 'readonly' } },
     rules: { '@typescript-eslint/no-require-imports': 'off' },

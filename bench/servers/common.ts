@@ -6,7 +6,8 @@
  *
  * Environment: BENCH_ROLLING=1 asks the session libraries for `rolling: true`; BENCH_REDIS_URL is
  * the redis-server of the Redis variants; BENCH_CONCURRENCY=serialize selects this library's
- * no-lost-updates mode.
+ * no-lost-updates mode; BENCH_AT_REST=1 turns on `hashIds` and `seal`; BENCH_OWNER=1 sets `owner`
+ * (the session's counter's owner: every session has one).
  */
 import { createServer } from 'node:http';
 import type Koa from 'koa';
@@ -18,8 +19,19 @@ export const redisUrl = process.env.BENCH_REDIS_URL ?? '';
 export const concurrency = process.env.BENCH_CONCURRENCY || undefined;
 
 /** This library's options for a variant: `rolling`, and `concurrency` when the variant asks for it. */
+/** BENCH_AT_REST=1: `hashIds` and `seal` on. */
+const atRest = process.env.BENCH_AT_REST === '1';
+/** BENCH_OWNER=1: every session belongs to one owner, so each write keeps the owner index in step. */
+const owned = process.env.BENCH_OWNER === '1';
+
 export function ksmOptions<T>(store: T): { store: T; rolling: boolean } {
-  return { store, rolling, ...(concurrency ? { concurrency } : {}) };
+  return {
+    store,
+    rolling,
+    ...(concurrency ? { concurrency } : {}),
+    ...(atRest ? { hashIds: true, seal: true } : {}),
+    ...(owned ? { owner: () => 'bench-user' } : {}),
+  };
 }
 
 export const APP_KEYS = ['keys', 'keykeys'];
@@ -88,10 +100,10 @@ export function serve(app: Koa, close: () => unknown = () => undefined): void {
     }
     process.exit(0);
   };
-  process.on('SIGTERM', exit);
-  process.on('SIGINT', exit);
+  process.on('SIGTERM', () => void exit());
+  process.on('SIGINT', () => void exit());
   // The parent went away (it crashed or was killed): never outlive it.
-  process.on('disconnect', exit);
+  process.on('disconnect', () => void exit());
   process.on('message', (message: { type?: string; id?: number }) => {
     if (message?.type === 'stats') {
       const { user, system } = process.cpuUsage();

@@ -11,9 +11,11 @@ import type { SessionData } from '../stores/types.js';
  */
 export interface SessionMethods {
   /** What `ctx.regenerateSession()` does; `ctx.session` is then the new session object. */
-  regenerate(callback?: (err?: unknown) => void): Promise<void> | undefined;
+  regenerate(callback: (err?: unknown) => void): void;
+  regenerate(): Promise<void>;
   /** What `ctx.saveSession()` does. */
-  save(callback?: (err?: unknown) => void): Promise<void> | undefined;
+  save(callback: (err?: unknown) => void): void;
+  save(): Promise<void>;
 }
 
 /** A session as handlers see it: the app's declared fields, the cookie, and anything else set. */

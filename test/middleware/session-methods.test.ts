@@ -50,7 +50,9 @@ describe.each(KOAS)('session.regenerate() and session.save() ($name)', ({ Koa })
       if (ctx.path === '/login') {
         const before = ctx.session!;
         const oldSid = ctx.sessionId;
-        await new Promise<void>((resolve, reject) => before.regenerate((err) => (err ? reject(err as Error) : resolve())));
+        await new Promise<void>((resolve, reject) => {
+          before.regenerate((err) => (err ? reject(err as Error) : resolve()));
+        });
         const after = ctx.session!;
         after.user = 'ann';
         ctx.body = { oldSid, newSid: ctx.sessionId, same: before === after, afterHasCart: 'cart' in after };
@@ -108,12 +110,12 @@ describe.each(KOAS)('session.regenerate() and session.save() ($name)', ({ Koa })
       { store: failing, errorHandler: () => undefined },
       async (ctx) => {
         ctx.session!.n = 1;
-        await new Promise<void>((resolve) =>
+        await new Promise<void>((resolve) => {
           ctx.session!.save((err) => {
             callbackError = err;
             resolve();
-          }),
-        );
+          });
+        });
         ctx.body = 'ok';
       },
       { Koa },
@@ -124,12 +126,12 @@ describe.each(KOAS)('session.regenerate() and session.save() ($name)', ({ Koa })
 
     const rethrowing = await serve({ store: failing }, async (ctx) => {
       ctx.session!.n = 1;
-      await new Promise<void>((resolve) =>
+      await new Promise<void>((resolve) => {
         ctx.session!.save((err) => {
           callbackError = err;
           resolve();
-        }),
-      );
+        });
+      });
       ctx.body = 'ok';
     }, { Koa });
     await rethrowing.client().get('/');
@@ -165,12 +167,12 @@ describe.each(KOAS)('session.regenerate() and session.save() ($name)', ({ Koa })
     let promiseError: unknown;
     const served = await serve({ defer: true }, async (ctx) => {
       const pending = ctx.session as unknown as { regenerate(cb?: (err?: unknown) => void): unknown; save(): Promise<void> };
-      await new Promise<void>((resolve) =>
+      await new Promise<void>((resolve) => {
         pending.regenerate((err) => {
           callbackError = err;
           resolve();
-        }),
-      );
+        });
+      });
       await pending.save().catch((err: unknown) => (promiseError = err));
       // Once awaited, the session object has them.
       const s = (await ctx.session)!;
