@@ -56,6 +56,29 @@ export const VARIANTS: Variant[] = [
     rolling: true,
     env: { BENCH_CONCURRENCY: 'serialize' },
   },
+  {
+    id: 'ksm-memory-at-rest',
+    label: 'koa-session-machine + MemoryStore, hashIds + seal',
+    file: 'ksm-memory.ts',
+    rolling: true,
+    env: { BENCH_AT_REST: '1' },
+  },
+  {
+    id: 'ksm-redis-at-rest',
+    label: 'koa-session-machine + RedisStore, hashIds + seal',
+    file: 'ksm-redis.ts',
+    redis: true,
+    rolling: true,
+    env: { BENCH_AT_REST: '1' },
+  },
+  {
+    id: 'ksm-redis-owner',
+    label: 'koa-session-machine + RedisStore, owner',
+    file: 'ksm-redis.ts',
+    redis: true,
+    rolling: true,
+    env: { BENCH_OWNER: '1' },
+  },
 ];
 
 export interface Scenario {
