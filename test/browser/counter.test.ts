@@ -8,42 +8,21 @@
  * Without /usr/bin/chromium the test is skipped with a loud message (apt-get install chromium),
  * unless KSM_REQUIRE_BROWSER=1 (CI), which makes that a failure.
  */
-import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromiumAvailable, launchChromium } from '../helpers/chromium.js';
 import type { Browser, BrowserContext, Cookie, Page } from 'playwright-core';
 import { createCounterApp } from '../../examples/app.js';
 import { MemoryStore } from '../../src/index.js';
 import { listen, type Listening } from '../helpers/http.js';
-
-const CHROMIUM = '/usr/bin/chromium';
-const available = existsSync(CHROMIUM);
-if (!available) {
-  const message = `${CHROMIUM} not found: the browser test is SKIPPED (apt-get install chromium)`;
-  if (process.env.KSM_REQUIRE_BROWSER === '1') throw new Error(`${message}; KSM_REQUIRE_BROWSER=1 makes this a failure`);
-  console.warn(`\n!!!!!!!!\n!!! ${message}\n!!!!!!!!\n`);
-}
-
-// The flags this machine needs: no sandbox as root, and no background connections to the closed network.
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
 
 let browser: Browser | undefined;
 let server: Listening | undefined;
 const store = new MemoryStore();
 
 beforeAll(async () => {
-  if (!available) return;
+  if (!chromiumAvailable) return;
   server = await listen(createCounterApp({ store }));
-  const { chromium } = await import('playwright-core');
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, timeout: 30_000 });
+  browser = await launchChromium();
 }, 45_000);
 
 afterAll(async () => {
@@ -78,7 +57,7 @@ function expectSessionCookieFlags(cookies: Record<string, Cookie>): string {
   return cookies['koa.sid']!.value;
 }
 
-describe.skipIf(!available)('the example app in headless Chromium (Debian package, playwright-core)', () => {
+describe.skipIf(!chromiumAvailable)('the example app in headless Chromium (Debian package, playwright-core)', () => {
   it('counts up, survives a reload, regenerates and logs out, with HttpOnly SameSite=Lax cookies', async () => {
     const context = await browser!.newContext();
     try {

@@ -10,45 +10,24 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromiumAvailable, launchChromium } from '../helpers/chromium.js';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-
-const CHROMIUM = '/usr/bin/chromium';
-const available = existsSync(CHROMIUM);
-if (!available) {
-  const message = `${CHROMIUM} not found: the browser test is SKIPPED (apt-get install chromium)`;
-  if (process.env.KSM_REQUIRE_BROWSER === '1') throw new Error(`${message}; KSM_REQUIRE_BROWSER=1 makes this a failure`);
-  console.warn(`\n!!!!!!!!\n!!! ${message}\n!!!!!!!!\n`);
-}
-
-// As in counter.test.ts: no sandbox as root, and no background connections to the closed network.
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
 
 let browser: Browser | undefined;
 let example: ChildProcess | undefined;
 let url = '';
 
 beforeAll(async () => {
-  if (!available) return;
+  if (!chromiumAvailable) return;
   example = spawn(process.execPath, ['--import', 'tsx', 'examples/passport.ts'], {
     env: { ...process.env, PORT: '0', REDIS_URL: '' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const [line] = (await once(createInterface({ input: example.stdout! }), 'line')) as [string];
   url = /http:\/\/127\.0\.0\.1:\d+/.exec(line)![0];
-  const { chromium } = await import('playwright-core');
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, timeout: 30_000 });
+  browser = await launchChromium();
 }, 45_000);
 
 afterAll(async () => {
@@ -77,7 +56,7 @@ async function rows(page: Page): Promise<string[]> {
   return page.$$eval('tr:has(td)', (trs) => trs.map((tr) => tr.querySelector('td')!.textContent!.trim()));
 }
 
-describe.skipIf(!available)('examples/passport.ts: active sessions in headless Chromium', () => {
+describe.skipIf(!chromiumAvailable)('examples/passport.ts: active sessions in headless Chromium', () => {
   it('ends another browser of the user from the sessions page, then this one', async () => {
     const phone = await loggedIn('alice phone');
     const laptop = await loggedIn('alice laptop <b>');

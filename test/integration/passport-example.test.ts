@@ -3,11 +3,9 @@
  * form, logs in as the example's user, sees who is logged in, logs out; on the MemoryStore, and on
  * Redis when REDIS_URL is set. SIGTERM stops it.
  */
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { createInterface } from 'node:readline';
 import { describe, expect, inject, it } from 'vitest';
-import { Client, type Reply } from '../helpers/http.js';
+import { runExample } from '../helpers/example-process.js';
+import type { Client, Reply } from '../helpers/http.js';
 import { formPost } from './fixtures/form.js';
 
 /** The CSRF token a page's form carries. */
@@ -43,34 +41,20 @@ async function logInAndOut(client: Client) {
   return steps;
 }
 
-async function runExample(env: Record<string, string>) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'examples/passport.ts'], {
-    env: { ...process.env, PORT: '0', ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  try {
-    const [line] = (await once(createInterface({ input: child.stdout! }), 'line')) as [string];
-    const url = /http:\/\/127\.0\.0\.1:\d+\//.exec(line)?.[0];
-    expect(url, line).toBeDefined();
-    const steps = await logInAndOut(new Client(url!.slice(0, -1)));
-    return { line, steps };
-  } finally {
-    const exited = once(child, 'exit');
-    child.kill('SIGTERM');
-    const [code] = (await exited) as [number | null];
-    expect(code).toBe(0);
-  }
-}
+const runPassport = async (env: Record<string, string>) => {
+  const { line, result } = await runExample('examples/passport.ts', env, logInAndOut);
+  return { line, steps: result };
+};
 
 describe('examples/passport.ts', () => {
   it('logs in and out on the MemoryStore and prints its URL', async () => {
-    const { line, steps } = await runExample({});
+    const { line, steps } = await runPassport({});
     expect(line).toContain('MemoryStore');
     expect(steps).toEqual(['anonymous', 'alice', 'anonymous']);
   });
 
   it.skipIf(!inject('redisUrl'))('uses Redis when REDIS_URL is set', async () => {
-    const { line, steps } = await runExample({ REDIS_URL: inject('redisUrl') });
+    const { line, steps } = await runPassport({ REDIS_URL: inject('redisUrl') });
     expect(line).toContain('RedisStore');
     expect(steps).toEqual(['anonymous', 'alice', 'anonymous']);
   });
