@@ -123,36 +123,34 @@ export type SessionNotice =
   /** A late request (its sid retired by a login or logout meanwhile) changed its session: not saved. */
   | { type: 'late'; ctx: Context };
 
-export interface ResolvedOptions {
-  key: string;
-  store: SessionStore;
-  prefix: string;
-  ttl: number | ((session: StoredSession) => number) | undefined;
+/** The options that always have a value once resolved: the others stay `undefined` when unset. */
+type Defaulted =
+  | 'key'
+  | 'store'
+  | 'prefix'
+  | 'rolling'
+  | 'defer'
+  | 'allowEmpty'
+  | 'genSid'
+  | 'errorHandler'
+  | 'reconnectTimeout'
+  | 'maxSize'
+  | 'storeTimeout'
+  | 'storeOutage'
+  | 'concurrency'
+  | 'lockTimeout'
+  | 'lockLease'
+  | 'hashIds'
+  | 'seal'
+  | 'tombstoneTtl';
+
+/** The options as the middleware uses them: derived from {@link SessionOptions}, so the two cannot drift. */
+export type ResolvedOptions = { [K in Defaulted]-?: Exclude<SessionOptions[K], undefined> } & {
+  [K in Exclude<keyof SessionOptions, Defaulted | 'cookie'>]-?: SessionOptions[K] | undefined;
+} & {
+  /** Merged over the defaults, validated, frozen. */
   cookie: Readonly<SessionCookie>;
-  rolling: boolean;
-  defer: boolean;
-  allowEmpty: boolean;
-  genSid: (this: Context, length: number) => string | Promise<string>;
-  errorHandler: (err: Error, type: ErrorType, ctx: Context) => void;
-  valid: ((ctx: Context, session: StoredSession) => boolean) | undefined;
-  beforeSave: ((ctx: Context, session: StoredSession) => void) | undefined;
-  sessionIdStore: SessionIdStore | undefined;
-  reconnectTimeout: number;
-  maxSize: number;
-  storeTimeout: number;
-  storeOutage: 'fail' | 'degrade';
-  concurrency: 'none' | 'serialize';
-  lockTimeout: number;
-  lockLease: number;
-  onEvent: ((event: SessionNotice) => void) | undefined;
-  inspect: ((event: InspectionEvent) => void) | undefined;
-  hashIds: boolean;
-  seal: boolean;
-  maxLifetime: number | undefined;
-  tombstoneTtl: number;
-  owner: OwnerOfSession | undefined;
-  describe: ((ctx: Context) => Record<string, unknown> | undefined) | undefined;
-}
+};
 
 export const DEFAULT_COOKIE: Readonly<SessionCookie> = Object.freeze({
   httpOnly: true,
@@ -207,6 +205,18 @@ function optionalFunction<T>(name: string, value: T | undefined): T | undefined 
   return value;
 }
 
+/**
+ * A number option: its value, or `fallback` when unset. `zero` says whether 0 is allowed (it turns
+ * the option off); `unit` is what the error names.
+ */
+function numberOption(name: string, value: unknown, fallback: number, { zero = false, unit = 'ms' } = {}): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !(zero ? value >= 0 : value > 0)) {
+    fail(`option "${name}" must be a ${zero ? 'non-negative' : 'positive'} number of ${unit}${zero ? ' (0 turns it off)' : ''}, got ${String(value)}`);
+  }
+  return value;
+}
+
 function optionalBoolean(name: string, value: unknown): boolean {
   if (value !== undefined && typeof value !== 'boolean') fail(`option "${name}" must be a boolean`);
   return value === true;
@@ -257,20 +267,15 @@ export function resolveOptions(options: SessionOptions = {}): ResolvedOptions {
   }
   const prefix = options.prefix ?? 'koa:sess:';
   if (typeof prefix !== 'string') fail('option "prefix" must be a string');
-  const reconnectTimeout = options.reconnectTimeout ?? 10_000;
-  if (typeof reconnectTimeout !== 'number' || !(reconnectTimeout >= 0)) fail('option "reconnectTimeout" must be a number of ms');
-  const maxSize = options.maxSize ?? 1024 * 1024;
-  if (typeof maxSize !== 'number' || !(maxSize > 0)) fail('option "maxSize" must be a positive number of bytes');
-  const storeTimeout = options.storeTimeout ?? 3000;
-  if (typeof storeTimeout !== 'number' || !(storeTimeout > 0)) fail('option "storeTimeout" must be a positive number of ms');
+  const reconnectTimeout = numberOption('reconnectTimeout', options.reconnectTimeout, 10_000, { zero: true });
+  const maxSize = numberOption('maxSize', options.maxSize, 1024 * 1024, { unit: 'bytes' });
+  const storeTimeout = numberOption('storeTimeout', options.storeTimeout, 3000);
   const storeOutage = options.storeOutage ?? 'fail';
   if (storeOutage !== 'fail' && storeOutage !== 'degrade') fail(`option "storeOutage" must be 'fail' or 'degrade'`);
   const concurrency = options.concurrency ?? 'none';
   if (concurrency !== 'none' && concurrency !== 'serialize') fail(`option "concurrency" must be 'none' or 'serialize'`);
-  const lockTimeout = options.lockTimeout ?? 5000;
-  if (typeof lockTimeout !== 'number' || !(lockTimeout > 0)) fail('option "lockTimeout" must be a positive number of ms');
-  const lockLease = options.lockLease ?? 10_000;
-  if (typeof lockLease !== 'number' || !(lockLease > 0)) fail('option "lockLease" must be a positive number of ms');
+  const lockTimeout = numberOption('lockTimeout', options.lockTimeout, 5000);
+  const lockLease = numberOption('lockLease', options.lockLease, 10_000);
   const sessionIdStore = options.sessionIdStore;
   if (
     sessionIdStore !== undefined &&
@@ -285,12 +290,8 @@ export function resolveOptions(options: SessionOptions = {}): ResolvedOptions {
   const store = options.store ?? new MemoryStore();
   const hashIds = optionalBoolean('hashIds', options.hashIds);
   const seal = optionalBoolean('seal', options.seal);
-  const maxLifetime = options.maxLifetime ?? undefined;
-  if (maxLifetime !== undefined && !(typeof maxLifetime === 'number' && maxLifetime > 0)) {
-    fail('option "maxLifetime" must be a positive number of ms');
-  }
-  const tombstoneTtl = options.tombstoneTtl ?? 60_000;
-  if (typeof tombstoneTtl !== 'number' || !(tombstoneTtl >= 0)) fail('option "tombstoneTtl" must be a number of ms (0 turns it off)');
+  const maxLifetime = options.maxLifetime === undefined ? undefined : numberOption('maxLifetime', options.maxLifetime, 0);
+  const tombstoneTtl = numberOption('tombstoneTtl', options.tombstoneTtl, 60_000, { zero: true });
   if (seal && !hashIds) fail('option "seal" needs hashIds: true (a store key that is the sid would give the sealing key away)');
   if (store === null || typeof store !== 'object') fail('option "store" must be a store object');
   const owner = optionalFunction('owner', options.owner);

@@ -129,6 +129,6 @@ describe('maxLifetime option', () => {
     const session = (await import('../../src/index.js')).default;
     expect(() => session({ maxLifetime: 0 })).toThrow(/"maxLifetime" must be a positive number/);
     expect(() => session({ maxLifetime: '1d' as never })).toThrow(/"maxLifetime" must be a positive number/);
-    expect(() => session({ tombstoneTtl: -1 })).toThrow(/"tombstoneTtl" must be a number of ms/);
+    expect(() => session({ tombstoneTtl: -1 })).toThrow(/"tombstoneTtl" must be a non-negative number of ms/);
   });
 });
