@@ -4,7 +4,8 @@
  * another, and the µs per request are compared with bare Koa measured in the same run. On this
  * kind of virtual machine the loopback socket writes cost more than the session work, which
  * blurs the HTTP benchmark's ratios; this shows the libraries' own cost. The last column is this
- * library with the `owner` option (docs/managing-sessions.md); the ratio compares the first two.
+ * library with the `owner` option (docs/managing-sessions.md), then with `hashIds` and `seal`; the
+ * ratio compares the first two.
  *
  *   npm run build && NODE_ENV=production npx tsx bench/overhead.ts
  *
@@ -71,6 +72,8 @@ const libraries: [string, Handler][] = [
   ['koa-session-machine + MemoryStore', app(session())],
   // With `owner`: every session with a counter belongs to one user, whose index the writes keep.
   ['koa-session-machine + MemoryStore + owner', app(session({ owner: (s) => (s.count === undefined ? undefined : 'bench') }))],
+  // Nothing useful at rest: store keys hashed, values sealed (AES-256-GCM under an HKDF key of the sid).
+  ['koa-session-machine + MemoryStore + hashIds + seal', app(session({ hashIds: true, seal: true }))],
 ];
 const scenarios: [string, string, boolean][] = [
   ['`/get` with a cookie (write)', '/get', true],
