@@ -34,7 +34,7 @@ function bounded<T>(value: Promise<T>, ms: number, operation: string): Promise<T
  * A store call's outcome as the event the machine expects, errors included. The call first passes
  * the connection gate (go, wait — bounded by `reconnectTimeout` — or a 503), then an asynchronous
  * call is bounded by `storeTimeout`. A call that fails because of the connection to the store is
- * repeated once the store is back ({@link retried}). A synchronous store (the MemoryStore) answers
+ * repeated when the store is back ({@link retried}). A synchronous store (the MemoryStore) answers
  * without a Promise or a timer. A store closed by the app is an unavailable store.
  */
 export function outcome<T>(
