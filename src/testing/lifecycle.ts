@@ -36,12 +36,24 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import Koa from 'koa';
-import type { InspectionEvent } from 'xstate';
 import session, { type SessionOptions, type SessionStore, type StoredSession } from '../index.js';
 import { listen, parseSetCookie, request, type SetCookie } from './http.js';
-import { injectedError, InstrumentedStore, type ResolvedCapabilities, type StoreMethod } from './instrumented.js';
+import { injectedError, InstrumentedStore, type ResolvedCapabilities } from './instrumented.js';
 import { SESSION_EVENT_KINDS, type SessionState } from '../machines/session.machine.js';
 import { describeEvent, LIVE_STATES, type LifecyclePath, type LifecycleStep } from './session-paths.js';
+import {
+  cookieState,
+  describeCookie,
+  Expected,
+  expectedStatus,
+  failingMethod,
+  failureAfter,
+  HANDLED,
+  KEY,
+  userData,
+  type UserData,
+} from './expected-outcome.js';
+import { StateLog } from './state-log.js';
 
 export interface RunPathOptions {
   /** A fresh store for this path. */
@@ -60,7 +72,6 @@ export interface RunPathOptions {
   Koa?: new () => Koa;
 }
 
-const KEY = 'koa.sid';
 const KEYS = ['conformance-kit-key', 'conformance-kit-old-key'];
 /** The short `storeTimeout` / `lockTimeout` of the paths where the store is made unavailable. */
 const SHORT_TIMEOUT = 20;
@@ -73,9 +84,6 @@ const drives = (step: LifecycleStep) => {
   const kind = SESSION_EVENT_KINDS[step.event.type];
   return kind === 'request' || kind === 'app';
 };
-
-type CookieState = { kind: 'none' } | { kind: 'reset' } | { kind: 'sent'; sid: string };
-type UserData = Record<string, unknown>;
 
 interface Group {
   /** Index of the first step in the path. */
@@ -94,193 +102,6 @@ function groupSteps(steps: readonly LifecycleStep[]): Group[] {
   });
   return groups;
 }
-
-/** The session's own fields: everything but `cookie`, as JSON would give them back. */
-function userData(session: unknown): UserData | undefined {
-  if (session === null || typeof session !== 'object') return undefined;
-  const { cookie: _cookie, ...rest } = JSON.parse(JSON.stringify(session)) as UserData;
-  return rest;
-}
-
-function cookieState(setCookies: readonly SetCookie[]): CookieState {
-  const last = setCookies.filter((c) => c.name === KEY).at(-1);
-  if (last === undefined) return { kind: 'none' };
-  if (last.expired || last.value === '') return { kind: 'reset' };
-  return { kind: 'sent', sid: last.value };
-}
-
-function describeCookie(state: CookieState): string {
-  return state.kind === 'sent' ? `sent with sid ${state.sid}` : state.kind;
-}
-
-/** A store call: the method, and whether its key is the session's or its retired sid's tombstone. */
-interface Call {
-  method: StoreMethod;
-  key: 'session' | 'tombstone';
-}
-
-const onSession = (...methods: StoreMethod[]): Call[] => methods.map((method) => ({ method, key: 'session' }));
-
-/**
- * The store calls an effect makes, given the declared capabilities and the result event that
- * follows it. A store without `update` (or `touch`) is read first, and rewritten with `set` only
- * when the entry is still there. Retiring a sid writes its tombstone and destroys its entry, both
- * issued at once (the tombstone first, so that no request finds neither).
- */
-function callsOf(effect: string, supports: ResolvedCapabilities, result: LifecycleStep | undefined): Call[] {
-  const readThenSet = (): Call[] => {
-    const stored = result !== undefined && 'stored' in result.event ? result.event.stored : true;
-    return stored ? onSession('get', 'set') : onSession('get');
-  };
-  switch (effect) {
-    case 'acquireLock':
-      return onSession('lock');
-    case 'readStore':
-      return onSession('get');
-    case 'readTombstone':
-      return [{ method: 'get', key: 'tombstone' }];
-    case 'createInStore':
-      return onSession('set');
-    case 'updateInStore':
-      return supports.update ? onSession('update') : readThenSet();
-    case 'touchInStore':
-      return supports.touch ? onSession('touch') : readThenSet();
-    case 'destroyInStore':
-      return onSession('destroy');
-    case 'retireInStore':
-      return [{ method: 'set', key: 'tombstone' }, ...onSession('destroy')];
-    default:
-      return [];
-  }
-}
-
-/**
- * The store method that is made to fail so that `effects` end in `failure`: the delete for a failed
- * delete (a retire's tombstone is written all the same), otherwise the last call of the effect (a
- * store without `update` fails in the `set` after its read).
- */
-function failingMethod(effects: readonly string[], failure: string, supports: ResolvedCapabilities): StoreMethod {
-  if (failure === 'DESTROY_FAILED') return 'destroy';
-  for (const effect of effects) {
-    const call = callsOf(effect, supports, undefined).at(-1);
-    if (call !== undefined) return call.method;
-  }
-  throw new Error(`koa-session-machine/testing: no store call to make fail among ${effects.join(', ')}`);
-}
-
-/** The failed store call (a store that throws) that answers the effects of `steps[i]`, if any. */
-function failureAfter(steps: readonly LifecycleStep[], i: number): string | undefined {
-  const type = steps[i + 1]?.event.type;
-  return type?.endsWith('_FAILED') ? type : undefined;
-}
-
-/** The notices the machine's reporting effects send through `onEvent`. */
-const NOTICES: Readonly<Record<string, string>> = { reportLifetimeEnded: 'expired', reportLateChangeDropped: 'late' };
-
-/** What the world should look like, updated from the effects of the path's steps. */
-class Expected {
-  cookie: CookieState = { kind: 'none' };
-  /** What the store holds under each sid the request used: its user data, or `null` for nothing. */
-  readonly store = new Map<string, UserData | null>();
-  readonly calls: string[] = [];
-  /** The `onEvent` notices of the request, by type. */
-  readonly notices: string[] = [];
-  lockHeld = false;
-
-  constructor(
-    private readonly supports: ResolvedCapabilities,
-    private readonly prefix: string,
-  ) {}
-
-  /**
-   * Applies the effects of `steps`. `sid` is the sid before the steps, `sidAfter` the one after
-   * (they differ when a step starts a new session); `data` is the session as the handler left it.
-   */
-  apply(steps: readonly LifecycleStep[], all: readonly LifecycleStep[], sid: string | undefined, sidAfter: string | undefined, data: UserData | undefined): void {
-    let current = sid;
-    for (const step of steps) {
-      const next = all[all.indexOf(step) + 1];
-      for (const effect of step.effects) {
-        for (const { method, key } of callsOf(effect, this.supports, next)) {
-          this.calls.push(`${method} ${this.prefix}${key === 'tombstone' ? 'retired:' : ''}${current}`);
-        }
-        const notice = NOTICES[effect];
-        if (notice !== undefined) this.notices.push(notice);
-        switch (effect) {
-          case 'createInStore':
-          case 'updateInStore':
-            if (next?.event.type === 'WRITTEN' && next.event.stored) this.store.set(current!, data ?? {});
-            break;
-          case 'touchInStore':
-            // Stores without touch() get the unchanged session rewritten: the same data.
-            if (next?.event.type === 'TOUCHED' && next.event.stored && !this.supports.touch) this.store.set(current!, data ?? {});
-            break;
-          case 'destroyInStore':
-          case 'retireInStore':
-            if (next?.event.type === 'DESTROYED') this.store.set(current!, null);
-            break;
-          case 'sendCookie':
-            this.cookie = { kind: 'sent', sid: current! };
-            break;
-          case 'resetCookie':
-            this.cookie = { kind: 'reset' };
-            break;
-          case 'startNewSession':
-            current = sidAfter;
-            break;
-        }
-      }
-      if (step.event.type === 'LOCKED') this.lockHeld = true;
-    }
-  }
-}
-
-interface Observed {
-  entries: string[];
-  done: boolean;
-  actors: number;
-}
-
-/** Collects, through `inspect`, the events and states of the session machine of each request. */
-class StateLog {
-  private actors = new Set<unknown>();
-  private entries: string[] = [];
-  private done = false;
-
-  readonly inspect = (event: InspectionEvent): void => {
-    const actor = event.actorRef as unknown as { logic?: { id?: string } };
-    if (actor.logic?.id !== 'session') return;
-    if (event.type === '@xstate.actor') this.actors.add(event.actorRef);
-    if (event.type !== '@xstate.snapshot' || event.event.type === 'xstate.init') return;
-    const snapshot = event.snapshot as { value?: unknown; status?: string };
-    this.entries.push(`${describeEvent(event.event as never)} → ${String(snapshot.value)}`);
-    this.done = snapshot.status === 'done';
-  };
-
-  reset(): void {
-    this.actors = new Set();
-    this.entries = [];
-    this.done = false;
-  }
-
-  observed(): Observed {
-    return { entries: [...this.entries], done: this.done, actors: this.actors.size };
-  }
-}
-
-/**
- * What a path expects of the response status: a request whose session failed fails too, with a 503
- * when the store was unavailable and otherwise with the store's error; every other one is a 200
- * (`unsaved` included: the app's `errorHandler` let the request go on without its session saved).
- */
-function expectedStatus(path: LifecyclePath): number {
-  const last = path.steps.at(-1)!;
-  if (last.state !== 'failed') return 200;
-  return last.event.type === 'STORE_UNAVAILABLE' ? 503 : 500;
-}
-
-/** The events whose error the app's `errorHandler` sees (as `'get'` or `'set'`), in order. */
-const HANDLED = new Set(['LOAD_FAILED', 'WRITE_FAILED', 'TOUCH_FAILED']);
 
 function randomSid(): string {
   return randomBytes(24).toString('base64url');
