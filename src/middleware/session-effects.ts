@@ -5,7 +5,7 @@
  */
 import type { SessionEffect, SessionEvent } from '../machines/session.machine.js';
 import { announceJson } from '../stores/serialized.js';
-import type { StoredSession } from '../stores/types.js';
+import type { SessionLock, StoredSession } from '../stores/types.js';
 import { isStoreUnavailable, storeUnavailable, type SessionError } from './errors.js';
 import type { RequestSession } from './request-session.js';
 import { outcome } from './store-calls.js';
@@ -52,20 +52,42 @@ function reportDegraded(s: RequestSession, err: SessionError): void {
   s.instance.options.onEvent?.({ type: 'degraded', ctx: s.ctx, reason: String(err.cause ?? err.message) });
 }
 
+/**
+ * Releases `lock`, not awaited: the response need not wait for it, and a release that fails is
+ * made good by the lease running out (its error goes to the app's `error` event).
+ */
+function releaseQuietly(s: RequestSession, lock: SessionLock): void {
+  void Promise.resolve()
+    .then(() => lock.release())
+    .catch((err: unknown) => s.ctx.app.emit('error', err, s.ctx));
+}
+
 export const EFFECTS: Record<SessionEffect, Effect> = {
   acquireLock: (s) => {
     const { lockTimeout, lockLease, storeTimeout } = s.instance.options;
     const sid = s.sid!;
+    /** Whether the request gave up on the lock (its wait ran out, or the store failed). */
+    let gaveUp = false;
     return outcome(
       s,
       'lock',
-      () => s.instance.store.lock(sid, { lease: lockLease, wait: lockTimeout }),
+      () => {
+        const lock = s.instance.store.lock(sid, { lease: lockLease, wait: lockTimeout });
+        // A lock granted after the request gave up (a store frozen past the wait, then thawed) has
+        // no holder: released at once, or its lease would be renewed for ever and the session
+        // locked for good.
+        if (lock instanceof Promise) lock.then((late) => (gaveUp && late !== undefined ? releaseQuietly(s, late) : undefined), () => undefined);
+        return lock;
+      },
       (lock) => {
         if (lock === undefined) return unavailable(s, storeUnavailable(`the session lock was not free within ${lockTimeout} ms`));
         s.lock = lock;
         return { type: 'LOCKED' };
       },
-      (err) => unavailable(s, isStoreUnavailable(err) ? err : storeUnavailable(`lock failed: ${String(err)}`)),
+      (err) => {
+        gaveUp = true;
+        return unavailable(s, isStoreUnavailable(err) ? err : storeUnavailable(`lock failed: ${String(err)}`));
+      },
       lockTimeout + storeTimeout,
     );
   },
@@ -73,13 +95,7 @@ export const EFFECTS: Record<SessionEffect, Effect> = {
   releaseLock: (s) => {
     const lock = s.lock;
     s.lock = undefined;
-    if (lock !== undefined) {
-      // Not awaited: the response need not wait for it, and a release that fails is made good by
-      // the lease running out.
-      void Promise.resolve()
-        .then(() => lock.release())
-        .catch((err: unknown) => s.ctx.app.emit('error', err, s.ctx));
-    }
+    if (lock !== undefined) releaseQuietly(s, lock);
     return undefined;
   },
 
