@@ -7,7 +7,7 @@
  * says so.
  */
 import { Redis } from 'ioredis';
-import { describe, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, inject, it } from 'vitest';
 import { MemoryStore, RedisStore, type SessionStore } from '../../src/index.js';
 
 /** A koa-generic-session style store: get/set/destroy, asynchronous, JSON in a Map anyone can dump. */
@@ -122,4 +122,30 @@ export function storeKinds(db: number, { generic: withGeneric = false } = {}): S
     });
   }
   return kinds;
+}
+
+/**
+ * The store of `kind` for the tests of a `describe`: made before them, closed after them. The
+ * object answers for the store made then.
+ */
+export function useStoreKind(kind: StoreKind): MadeStore {
+  let made: MadeStore | undefined;
+  beforeAll(async () => {
+    made = await kind.make();
+  });
+  afterAll(() => made?.close());
+  const current = (): MadeStore => {
+    if (made === undefined) throw new Error(`the ${kind.name} of these tests is made in their beforeAll`);
+    return made;
+  };
+  return {
+    get store() {
+      return current().store;
+    },
+    dump: () => current().dump(),
+    raw: (key) => current().raw(key),
+    put: (key, value, ttl) => current().put(key, value, ttl),
+    ttlOf: (key) => current().ttlOf(key),
+    close: () => current().close(),
+  };
 }

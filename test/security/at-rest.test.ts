@@ -6,9 +6,9 @@
  * (get/set/destroy only). koa-generic-session fails every "dump" test: its keys are the sids.
  */
 import { createHash } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import session, { type StoredSession } from '../../src/index.js';
-import { storeKinds, type MadeStore } from '../helpers/store-kinds.js';
+import { storeKinds, useStoreKind } from '../helpers/store-kinds.js';
 import { closeServers, cookieOf, PREFIX, serve } from '../helpers/stores.js';
 
 afterEach(closeServers);
@@ -29,11 +29,7 @@ const app = (ctx: { path: string; session: Record<string, unknown> | null; sessi
 };
 
 describe.each(KINDS)('at rest ($name)', (kind) => {
-  let made: MadeStore;
-  beforeAll(async () => {
-    made = await kind.make();
-  });
-  afterAll(() => made.close());
+  const made = useStoreKind(kind);
 
   it('hashIds: no key and no value holds the sid; the session loads, and logout deletes it', async () => {
     const served = await serve({ store: made.store, hashIds: true }, app as never);

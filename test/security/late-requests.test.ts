@@ -8,10 +8,10 @@
  * itself. Run on the MemoryStore and RedisStore.
  */
 import { createHash } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { SessionNotice, SessionOptions } from '../../src/index.js';
 import type { Client, Reply } from '../helpers/http.js';
-import { GenericStore, storeKinds, type MadeStore } from '../helpers/store-kinds.js';
+import { GenericStore, storeKinds, useStoreKind } from '../helpers/store-kinds.js';
 import { closeServers, PREFIX, serve, sessionCookies } from '../helpers/stores.js';
 
 afterEach(closeServers);
@@ -44,11 +44,7 @@ function snapshot(browser: Client): string {
 const sidOf = (browser: Client) => browser.cookie('koa.sid')!;
 
 describe.each(KINDS)('late requests ($name)', (kind) => {
-  let made: MadeStore;
-  beforeAll(async () => {
-    made = await kind.make();
-  });
-  afterAll(() => made.close());
+  const made = useStoreKind(kind);
 
   async function start(options: SessionOptions = {}) {
     const notices: SessionNotice[] = [];

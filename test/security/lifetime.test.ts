@@ -6,10 +6,10 @@
  * bound: with `rolling`, a stolen cookie lives as long as it is used. Run on the MemoryStore and
  * RedisStore; the creation time of a session is moved into the past through the store.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { SessionNotice, SessionOptions } from '../../src/index.js';
 import type { Client } from '../helpers/http.js';
-import { storeKinds, type MadeStore } from '../helpers/store-kinds.js';
+import { storeKinds, useStoreKind } from '../helpers/store-kinds.js';
 import { closeServers, PREFIX, serve, sessionCookies } from '../helpers/stores.js';
 
 afterEach(closeServers);
@@ -26,11 +26,7 @@ const app = async (ctx: { path: string; session: Record<string, unknown> | null;
 };
 
 describe.each(KINDS)('maxLifetime ($name)', (kind) => {
-  let made: MadeStore;
-  beforeAll(async () => {
-    made = await kind.make();
-  });
-  afterAll(() => made.close());
+  const made = useStoreKind(kind);
 
   async function start(options: SessionOptions = {}) {
     const notices: SessionNotice[] = [];
