@@ -397,6 +397,35 @@ export const sessionMachine = setup({
 });
 
 export type SessionMachine = typeof sessionMachine;
+
+/** What decides when the middleware starts a request's run of the machine (sends `LOAD`). */
+export interface SessionStartInput {
+  /** `defer`: the run starts when the app first reads `ctx.session`. */
+  defer: boolean;
+  /** `allowEmpty`: every new session is saved, so it is needed at the end of every request. */
+  allowEmpty: boolean;
+  /** The app gave its own `genSid`, which may be async: see {@link sidBeforeHandlers}. */
+  ownGenSid: boolean;
+}
+
+/**
+ * Whether a request starts its run when its session is first used rather than before the
+ * handlers. With `defer`, always. Without a client sid, a new session needs nothing before the
+ * handlers (no store call, no sid yet), so a request that never uses it costs no session at all;
+ * not with `allowEmpty` (every new session is saved) or an app's own `genSid` (its sid comes first).
+ */
+export function startsOnFirstUse(input: SessionStartInput, sid: Extract<SessionEvent, { type: 'LOAD' }>['sid']): boolean {
+  return input.defer || (sid === 'absent' && !input.allowEmpty && !input.ownGenSid);
+}
+
+/**
+ * Whether a new session's sid is generated as soon as the run reaches `fresh`, before the handlers:
+ * with an app's own `genSid` (which may be async), as koa-generic-session did, so that
+ * `ctx.sessionId` is known in the handlers. The default generator runs when a sid is first needed.
+ */
+export function sidBeforeHandlers(input: SessionStartInput, state: SessionState): boolean {
+  return input.ownGenSid && state === 'fresh';
+}
 /** The session machine's state keys: a misspelt state does not compile. */
 export type SessionState = StateValueFrom<SessionMachine>;
 /** A run of the session machine (the compiled table or an XState actor, see session-runner.ts). */

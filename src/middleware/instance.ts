@@ -4,7 +4,7 @@
  * (the compiled table, or a real XState actor when the app inspects transitions).
  */
 import { sessionRunnerFactory } from '../machines/session-runner.js';
-import type { SessionRunner } from '../machines/session.machine.js';
+import type { SessionRunner, SessionStartInput } from '../machines/session.machine.js';
 import { OwnerIndex } from '../sessions/owner-index.js';
 import { StoreAdapter } from '../stores/adapter.js';
 import type { StoredSession } from '../stores/types.js';
@@ -20,8 +20,8 @@ export class Instance {
   /** With the `owner` option: the index of sessions per owner, which the store effects keep in step. */
   readonly index: OwnerIndex | undefined;
   readonly createRunner: () => SessionRunner;
-  /** True with an app's own `genSid`, which may be async: new sessions get their sid up front. */
-  readonly eagerSid: boolean;
+  /** What decides when a request starts its session machine (session.machine.ts). */
+  readonly start: SessionStartInput;
   /** The JSON of a new, empty session: the baseline against which a new session is "changed". */
   readonly emptyJson: string;
 
@@ -46,7 +46,7 @@ export class Instance {
     const input = { rolling: options.rolling, allowEmpty: options.allowEmpty, serialize: options.concurrency === 'serialize' };
     this.createRunner = sessionRunnerFactory(input, options.inspect);
     this.emptyJson = JSON.stringify(this.newSession());
-    this.eagerSid = options.genSid !== defaultGenSid;
+    this.start = { defer: options.defer, allowEmpty: options.allowEmpty, ownGenSid: options.genSid !== defaultGenSid };
   }
 
   /**

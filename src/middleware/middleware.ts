@@ -8,6 +8,7 @@ import { installContextApi, SESSION, START_LAZILY, takeForcedSid } from './conte
 import { Instance } from './instance.js';
 import { resolveOptions, type SessionOptions } from './options.js';
 import { RequestSession } from './request-session.js';
+import { startsOnFirstUse } from '../machines/session.machine.js';
 import { ownerSessions } from '../sessions/owner-sessions.js';
 import type { OwnerSessions } from '../sessions/types.js';
 import type { SidReading } from './sid-carrier.js';
@@ -63,10 +64,6 @@ export function createSessionMiddleware(options?: SessionOptions): SessionMiddle
   const instance = new Instance(resolveOptions(options));
   const { options: resolved, store } = instance;
   const needsKeys = !resolved.sessionIdStore && resolved.cookie.signed !== false;
-  // Without a client sid, a new session needs nothing before the handlers (no store call, no sid
-  // yet), so it is started on first use: a request that never uses it costs no session at all.
-  // Not with `allowEmpty` (every new session is saved) or an app's own genSid (its sid comes first).
-  const startsLazily = !resolved.defer && !resolved.allowEmpty && !instance.eagerSid;
   const startLazily = (ctx: Context) => {
     const s = new RequestSession(instance, ctx, ABSENT);
     void s.load(); // synchronous: a request without a sid reads nothing
@@ -83,7 +80,8 @@ export function createSessionMiddleware(options?: SessionOptions): SessionMiddle
     installContextApi(ctx.app.context);
     const forced = takeForcedSid(ctx);
     const reading: SidReading = forced !== undefined ? { kind: 'present', sid: forced } : instance.carrier.read(ctx);
-    if (reading.kind === 'absent' && startsLazily) {
+    // With `defer` too the run starts on first use, but through ctx.session's Promise (request-session.ts).
+    if (!resolved.defer && startsOnFirstUse(instance.start, reading.kind)) {
       ctx[START_LAZILY] = startLazily;
       return runAndCommit(ctx, next);
     }

@@ -6,7 +6,7 @@
  * from which "changed" is computed (an exact comparison of JSON, not a hash that could collide).
  */
 import type { Context } from 'koa';
-import type { SaveMode, SessionEffect, SessionEvent, SessionRunner, SessionTag } from '../machines/session.machine.js';
+import { sidBeforeHandlers, type SaveMode, type SessionEffect, type SessionEvent, type SessionRunner, type SessionTag } from '../machines/session.machine.js';
 import { isPlainObject } from '../stores/revive.js';
 import { announceJson, takeReadJson } from '../stores/serialized.js';
 import type { SessionLock, StoredSession } from '../stores/types.js';
@@ -87,10 +87,9 @@ export class RequestSession {
 
   load(): void | Promise<void> {
     const loaded = this.dispatch({ type: 'LOAD', sid: this.reading.kind });
-    if (!this.instance.eagerSid) return loaded;
-    // An app's own genSid may be async: as koa-generic-session did, a new session's sid is then
-    // generated before the handlers run, so that ctx.sessionId is known in them.
-    const sidKnown = () => (this.runner.state === 'fresh' ? this.ensureSid().then(() => undefined) : undefined);
+    if (!this.instance.start.ownGenSid) return loaded;
+    const sidKnown = () =>
+      sidBeforeHandlers(this.instance.start, this.runner.state) ? this.ensureSid().then(() => undefined) : undefined;
     return loaded instanceof Promise ? loaded.then(sidKnown) : sidKnown();
   }
 
