@@ -22,7 +22,7 @@ import type { ResolvedOptions } from '../middleware/options.js';
 import { settle, type StoreAdapter } from '../stores/adapter.js';
 import { isPlainObject } from '../stores/revive.js';
 import type { ListedOwnerIndexEntry, OwnerIndexEntry, SessionStore, StoredSession } from '../stores/types.js';
-import { andThen, both, type Awaitable } from './awaitable.js';
+import { andThen, both, type Awaitable } from '../stores/awaitable.js';
 import { handleOf, ownerKeyOf, ownerName } from './handle.js';
 import { RecentRefreshes } from './recent-refreshes.js';
 import type { SessionInfo } from './types.js';

@@ -6,6 +6,7 @@
  * It also owns the key prefix and the TTL rule of the `ttl` option (README, Options), and hands back only values that are
  * sessions (README, Security).
  */
+import { andThen, type Awaitable } from './awaitable.js';
 import { isPrototype, reviveSession } from './revive.js';
 import { seal, unseal } from './seal.js';
 import { jsonForWrite, sessionFromJson } from './serialized.js';
@@ -43,7 +44,6 @@ interface SealedEntry {
   sealed: string;
 }
 
-type Awaitable<T> = T | Promise<T>;
 
 function isGeneratorFunction(fn: unknown): boolean {
   const ctor = (fn as { constructor?: { name?: string; displayName?: string } }).constructor;
@@ -104,9 +104,6 @@ function isTombstone(value: unknown): boolean {
 /** A store's answer to update or touch: anything but an explicit `false` means the entry was there. */
 const wasStored = (reply: unknown) => reply !== false;
 
-function then<T, U>(value: Awaitable<T>, fn: (v: T) => Awaitable<U>): Awaitable<U> {
-  return value instanceof Promise ? value.then(fn) : fn(value);
-}
 
 export class StoreAdapter {
   private readonly hasTouch: boolean;
@@ -165,7 +162,7 @@ export class StoreAdapter {
     if (ttl <= 0) return destroy();
     const buried = this.bury(sid, ttl);
     const destroyed = destroy();
-    return buried === undefined ? destroyed : then(destroyed, (value) => buried.then(() => value));
+    return buried === undefined ? destroyed : andThen(destroyed, (value) => buried.then(() => value));
   }
 
   /** Writes the tombstone of `sid`; a Promise that never rejects, or nothing when the store answered at once or threw. */
@@ -184,7 +181,7 @@ export class StoreAdapter {
     if ((this.options.tombstoneTtl ?? 0) <= 0) return false;
     const key = this.tombstoneKeyOf(sid);
     if (key in Object.prototype) return false;
-    return then(settle<unknown>(this.store.get(key)), isTombstone);
+    return andThen(settle<unknown>(this.store.get(key)), isTombstone);
   }
 
   /** The session stored for `sid`, or `undefined`; a store error with code ENOENT means none. */
@@ -192,7 +189,7 @@ export class StoreAdapter {
     const key = this.keyOf(sid);
     const found = this.read(sid, key, this.sealed);
     if (!this.hashIds) return found;
-    return then(found, (session) => session ?? this.migrate(sid, key));
+    return andThen(found, (session) => session ?? this.migrate(sid, key));
   }
 
   /** What the store holds under `key`, opened (with `seal`) and revived; `undefined` for nothing usable. */
@@ -229,16 +226,16 @@ export class StoreAdapter {
   private migrate(sid: string, key: string): Awaitable<StoredSession | undefined> {
     const plainKey = this.options.prefix + sid;
     // Entries under the plain key predate `seal`: they are in clear.
-    return then(this.read(sid, plainKey, false), (session) => {
+    return andThen(this.read(sid, plainKey, false), (session) => {
       if (session === undefined) return this.read(sid, key, this.sealed);
       const ttl = this.ttlFor(session);
       const value = this.forStore(sid, key, session);
       const written = this.store.add
-        ? then(settle<unknown>(this.store.add(key, value, ttl)), wasStored)
-        : then(settle(this.store.set(key, value, ttl)), () => true);
-      return then(written, (created) => {
-        const moved = then(settle(this.store.destroy(plainKey)), () => undefined);
-        return then(moved, () => (created ? session : this.read(sid, key, this.sealed)));
+        ? andThen(settle<unknown>(this.store.add(key, value, ttl)), wasStored)
+        : andThen(settle(this.store.set(key, value, ttl)), () => true);
+      return andThen(written, (created) => {
+        const moved = andThen(settle(this.store.destroy(plainKey)), () => undefined);
+        return andThen(moved, () => (created ? session : this.read(sid, key, this.sealed)));
       });
     });
   }
@@ -267,7 +264,7 @@ export class StoreAdapter {
     const key = this.keyOf(sid);
     const ttl = this.ttlFor(session);
     const value = this.forStore(sid, key, session);
-    if (this.hasUpdate) return then(settle<unknown>(this.store.update!(key, value, ttl)), wasStored);
+    if (this.hasUpdate) return andThen(settle<unknown>(this.store.update!(key, value, ttl)), wasStored);
     return this.ifStored(sid, () => settle(this.store.set(key, value, ttl)));
   }
 
@@ -278,15 +275,15 @@ export class StoreAdapter {
   touch(sid: string, session: StoredSession): Awaitable<boolean> {
     const key = this.keyOf(sid);
     const ttl = this.ttlFor(session);
-    if (this.hasTouch) return then(settle<unknown>(this.store.touch!(key, ttl)), wasStored);
+    if (this.hasTouch) return andThen(settle<unknown>(this.store.touch!(key, ttl)), wasStored);
     return this.ifStored(sid, () => settle(this.store.set(key, this.forStore(sid, key, session), ttl)));
   }
 
   /** Runs `write` if the session of `sid` is still stored; whether it was. */
   private ifStored(sid: string, write: () => Awaitable<unknown>): Awaitable<boolean> {
     const found = this.get(sid);
-    const next = (session: StoredSession | undefined) => (session === undefined ? false : then(write(), () => true));
-    return found instanceof Promise ? found.then(next) : next(found);
+    const next = (session: StoredSession | undefined) => (session === undefined ? false : andThen(write(), () => true));
+    return andThen(found, next);
   }
 
   /** Whether the store can lock a session (`concurrency: 'serialize'` needs it). */
@@ -302,7 +299,7 @@ export class StoreAdapter {
   destroy(sid: string): Awaitable<unknown> {
     const destroyed = settle(this.store.destroy(this.keyOf(sid)));
     if (!this.hashIds) return destroyed;
-    return then(destroyed, () => settle(this.store.destroy(this.options.prefix + sid)));
+    return andThen(destroyed, () => settle(this.store.destroy(this.options.prefix + sid)));
   }
 
   /**

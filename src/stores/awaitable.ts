@@ -1,6 +1,7 @@
 /**
  * Values that are either plain or Promises, combined without making a Promise of a plain value: a
- * request on the MemoryStore, whose calls answer synchronously, stays synchronous with `owner` set.
+ * request on the MemoryStore, whose calls answer synchronously, stays synchronous (with `owner`,
+ * `hashIds` and tombstones too).
  */
 export type Awaitable<T> = T | Promise<T>;
 
