@@ -3,6 +3,7 @@
  * passport ≥ 0.6 calls (the whole koa-passport flow is in test/integration/passport.test.ts):
  * what they do, in both forms, and that they are never data.
  */
+import type { Context } from 'koa';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryStore, type Session } from '../../src/index.js';
 import { closeServers, cookieOf, KOAS, PREFIX, serve } from '../helpers/stores.js';
@@ -106,25 +107,8 @@ describe.each(KOAS)('session.regenerate() and session.save() ($name)', ({ Koa })
       throw new Error('disk full');
     };
     let callbackError: unknown;
-    const served = await serve(
-      { store: failing, errorHandler: () => undefined },
-      async (ctx) => {
-        ctx.session!.n = 1;
-        await new Promise<void>((resolve) => {
-          ctx.session!.save((err) => {
-            callbackError = err;
-            resolve();
-          });
-        });
-        ctx.body = 'ok';
-      },
-      { Koa },
-    );
-    // The app's errorHandler swallowed the error: the callback is called without one.
-    expect((await served.client().get('/')).status).toBe(200);
-    expect(callbackError).toBeUndefined();
-
-    const rethrowing = await serve({ store: failing }, async (ctx) => {
+    /** Changes the session and saves it with a callback, which records the error it gets. */
+    const saveWithCallback = async (ctx: Context) => {
       ctx.session!.n = 1;
       await new Promise<void>((resolve) => {
         ctx.session!.save((err) => {
@@ -133,7 +117,13 @@ describe.each(KOAS)('session.regenerate() and session.save() ($name)', ({ Koa })
         });
       });
       ctx.body = 'ok';
-    }, { Koa });
+    };
+    const served = await serve({ store: failing, errorHandler: () => undefined }, saveWithCallback, { Koa });
+    // The app's errorHandler swallowed the error: the callback is called without one.
+    expect((await served.client().get('/')).status).toBe(200);
+    expect(callbackError).toBeUndefined();
+
+    const rethrowing = await serve({ store: failing }, saveWithCallback, { Koa });
     await rethrowing.client().get('/');
     expect((callbackError as Error).message).toBe('disk full');
   });
