@@ -5,7 +5,7 @@
  */
 import { sessionRunnerFactory } from '../machines/session-runner.js';
 import type { SessionRunner, SessionStartInput } from '../machines/session.machine.js';
-import { OwnerIndex } from '../sessions/owner-index.js';
+import { directAccess, OwnerIndex, type SessionAccess } from '../sessions/owner-index.js';
 import { StoreAdapter } from '../stores/adapter.js';
 import type { StoredSession } from '../stores/types.js';
 import { defaultGenSid, type ResolvedOptions } from './options.js';
@@ -19,6 +19,8 @@ export class Instance {
   readonly connection: StoreConnection | undefined;
   /** With the `owner` option: the index of sessions per owner, which the store effects keep in step. */
   readonly index: OwnerIndex | undefined;
+  /** How the store effects read and write sessions: through the index when there is one. */
+  readonly sessions: SessionAccess;
   readonly createRunner: () => SessionRunner;
   /** What decides when a request starts its session machine (session.machine.ts). */
   readonly start: SessionStartInput;
@@ -29,6 +31,7 @@ export class Instance {
     const { prefix, ttl, hashIds, seal, maxLifetime, tombstoneTtl } = options;
     this.store = new StoreAdapter(options.store, { prefix, ttl, hashIds, seal, maxLifetime, tombstoneTtl });
     this.index = options.owner ? new OwnerIndex(this.store, options) : undefined;
+    this.sessions = this.index ?? directAccess(this.store);
     this.carrier = options.sessionIdStore
       ? customCarrier(options.sessionIdStore)
       : cookieCarrier(options.key, options.cookie);

@@ -103,7 +103,7 @@ export const EFFECTS: Record<SessionEffect, Effect> = {
     outcome(
       s,
       'get',
-      () => (s.instance.index === undefined ? s.instance.store.get(s.sid!) : s.instance.index.read(s, s.sid!)),
+      () => s.instance.sessions.read(s, s.sid!),
       (session) => {
         const valid = s.instance.options.valid;
         const usable = session !== undefined && (valid === undefined || valid(s.ctx, session) !== false);
@@ -123,7 +123,7 @@ export const EFFECTS: Record<SessionEffect, Effect> = {
         // Synchronous with a synchronous genSid and store: no Promise, no timer.
         const writeAs = (sid: string) => {
           const { session, json } = (write = preparedWrite(s, write));
-          const stored = s.instance.index === undefined ? s.instance.store.set(sid, session) : s.instance.index.create(s, sid, session);
+          const stored = s.instance.sessions.create(s, sid, session);
           return stored instanceof Promise ? stored.then(() => json) : json;
         };
         const sid = s.sidNow();
@@ -144,7 +144,7 @@ export const EFFECTS: Record<SessionEffect, Effect> = {
       'set',
       () => {
         const { session, json } = (write = preparedWrite(s, write));
-        const stored = s.instance.index === undefined ? s.instance.store.update(s.sid!, session) : s.instance.index.update(s, s.sid!, session);
+        const stored = s.instance.sessions.update(s, s.sid!, session);
         return stored instanceof Promise ? stored.then((ok) => ({ ok, json })) : { ok: stored, json };
       },
       ({ ok, json }) => {
@@ -168,7 +168,7 @@ export const EFFECTS: Record<SessionEffect, Effect> = {
     outcome(
       s,
       'destroy',
-      () => (s.instance.index === undefined ? s.instance.store.destroy(s.sid!) : s.instance.index.destroy(s, s.sid!)),
+      () => s.instance.sessions.destroy(s, s.sid!),
       () => ({ type: 'DESTROYED' }),
       (err) => (s.fail(err), { type: 'DESTROY_FAILED' }),
     ),
@@ -178,9 +178,9 @@ export const EFFECTS: Record<SessionEffect, Effect> = {
       s,
       'destroy',
       () => {
-        const { store, index } = s.instance;
+        const { store, sessions } = s.instance;
         const sid = s.sid!;
-        return store.retire(sid, () => (index === undefined ? store.destroy(sid) : index.destroy(s, sid)));
+        return store.retire(sid, () => sessions.destroy(s, sid));
       },
       () => ({ type: 'DESTROYED' }),
       (err) => (s.fail(err), { type: 'DESTROY_FAILED' }),

@@ -1,8 +1,8 @@
 /**
  * The index of sessions per owner (the `owner` option), kept in step with the lifecycle the session
- * machine already drives: the effects that read, create, update and destroy a session call the hooks
- * below instead of the store (request-session.ts), and without `owner` there is no index and no
- * hook at all.
+ * machine already drives: the effects that read, create, update and destroy a session
+ * (session-effects.ts) call the hooks below instead of the store, and without `owner` they call the
+ * store itself ({@link directAccess}): no index, no hook.
  *
  * - read: the session's owner is remembered; its entry is refreshed (`lastSeenAt`, expiry) when
  *   this process has not written it for a minute. No other read costs a store call.
@@ -37,6 +37,27 @@ export interface Hooked {
   readonly ctx: Context;
 }
 
+/**
+ * How the session effects read, create, update and destroy a request's session: straight through
+ * the store ({@link directAccess}), or through the owner index, which keeps itself in step.
+ */
+export interface SessionAccess {
+  read(s: Hooked, sid: string): Awaitable<StoredSession | undefined>;
+  create(s: Hooked, sid: string, session: StoredSession): Awaitable<unknown>;
+  update(s: Hooked, sid: string, session: StoredSession): Awaitable<boolean>;
+  destroy(s: Hooked, sid: string): Awaitable<unknown>;
+}
+
+/** The store itself, without an index (no `owner` option): nothing to keep in step. */
+export function directAccess(store: StoreAdapter): SessionAccess {
+  return {
+    read: (_s, sid) => store.get(sid),
+    create: (_s, sid, session) => store.set(sid, session),
+    update: (_s, sid, session) => store.update(sid, session),
+    destroy: (_s, sid) => store.destroy(sid),
+  };
+}
+
 type IndexingStore = Required<Pick<SessionStore, 'get' | 'destroy' | 'indexAdd' | 'indexRemove' | 'indexList'>>;
 
 const INDEX_METHODS = ['indexAdd', 'indexRemove', 'indexList'] as const;
@@ -47,7 +68,7 @@ interface Known {
   owner: string | undefined;
 }
 
-export class OwnerIndex {
+export class OwnerIndex implements SessionAccess {
   private readonly raw: IndexingStore;
   private readonly owner: (session: StoredSession) => unknown;
   private readonly describe: ((ctx: Context) => unknown) | undefined;
