@@ -1,9 +1,9 @@
 /**
  * One request's session: it feeds the session machine the request's events and has the effects
  * the machine asks for performed (session-effects.ts). It decides nothing about the lifecycle
- * itself; what it does own is
- * the data: the session object, the sid, and the JSON the session had when it was first exposed,
- * from which "changed" is computed (an exact comparison of JSON, not a hash that could collide).
+ * itself; what it does own is the data: the session object, the sid, and the JSON the session had
+ * when it was first exposed, from which "changed" is computed (an exact comparison of JSON, not a
+ * hash that could collide).
  */
 import type { Context } from 'koa';
 import { sidBeforeHandlers, type SaveMode, type SessionEffect, type SessionEvent, type SessionRunner, type SessionTag } from '../machines/session.machine.js';
