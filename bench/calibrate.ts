@@ -11,7 +11,17 @@
  * Environment: BENCH_DURATION (s per measurement, default 3), BENCH_ROUNDS (default 3).
  */
 import { spawnSync } from 'node:child_process';
-import { runMain, PIN, drive, installCleanup, positiveNumber, startServer, stopChild, type BenchServer, type Variant } from './harness.js';
+import {
+  runMain,
+  PIN,
+  drive,
+  installCleanup,
+  positiveNumber,
+  startServer,
+  stopChild,
+  type BenchServer,
+  type Variant,
+} from './harness.js';
 
 const DURATION = positiveNumber('BENCH_DURATION', 3);
 const ROUNDS = Math.round(positiveNumber('BENCH_ROUNDS', 3));
@@ -47,7 +57,9 @@ async function cpuPerRequest(server: BenchServer): Promise<number> {
 
 async function main(): Promise<void> {
   if (PIN) spawnSync('taskset', ['-acp', '0', String(process.pid)]);
-  console.log(`calibration: ${variants.length} servers × ${ROUNDS} rounds × ${DURATION} s, ${PIN ? 'server on core 1, load on core 0' : 'unpinned'}`);
+  console.log(
+    `calibration: ${variants.length} servers × ${ROUNDS} rounds × ${DURATION} s, ${PIN ? 'server on core 1, load on core 0' : 'unpinned'}`,
+  );
   const servers: BenchServer[] = [];
   try {
     for (const variant of variants) {

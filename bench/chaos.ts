@@ -156,7 +156,14 @@ async function main(): Promise<void> {
         form: LONG,
         session: SESSION,
         client: CLIENT,
-        runs: runs.map((r) => ({ ...r, apps: r.apps.map((a) => ({ variant: a.variant.id, failures: a.failures, figures: { ...a.figures, perBrowser: undefined } })) })),
+        runs: runs.map((r) => ({
+          ...r,
+          apps: r.apps.map((a) => ({
+            variant: a.variant.id,
+            failures: a.failures,
+            figures: { ...a.figures, perBrowser: undefined },
+          })),
+        })),
       },
       null,
       2,

@@ -12,7 +12,16 @@ const input = process.argv[2] ?? join(HERE, 'results', 'latest.json');
 const output = process.argv[3] ?? join(HERE, '..', 'docs', 'performance.svg');
 
 interface Results {
-  meta: { date: string; command: string; nproc: number; cpu: string; node: string; duration: number; rounds: number; connections: number };
+  meta: {
+    date: string;
+    command: string;
+    nproc: number;
+    cpu: string;
+    node: string;
+    duration: number;
+    rounds: number;
+    connections: number;
+  };
   variants: { id: string; label: string }[];
   scenarios: { id: string; title: string; variants: Record<string, { vsKoa: { rps: number } }> }[];
 }
@@ -33,10 +42,14 @@ const FALLBACK = ['#6a994e', '#bc4749', '#7b2cbf', '#f77f00'];
 const variants = results.variants.filter((v) => v.id !== 'koa' && results.scenarios.some((s) => s.variants[v.id]));
 const scenarios = results.scenarios;
 
-const escape = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+const escape = (text: string) =>
+  text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 const plain = (text: string) => text.replace(/`/g, '');
 
-const maxRatio = Math.max(1.1, ...scenarios.flatMap((s) => variants.map((v) => s.variants[v.id]?.vsKoa.rps ?? 0).filter(Number.isFinite)));
+const maxRatio = Math.max(
+  1.1,
+  ...scenarios.flatMap((s) => variants.map((v) => s.variants[v.id]?.vsKoa.rps ?? 0).filter(Number.isFinite)),
+);
 const yMax = Math.ceil(maxRatio * 5) / 5;
 
 const bar = 22;
@@ -116,9 +129,15 @@ variants.forEach((variant, i) => {
   const lx = left + (i % 2) * legendColumn;
   const ly = legendTop + Math.floor(i / 2) * 22;
   const color = COLORS[variant.id] ?? FALLBACK[i % FALLBACK.length];
-  parts.push(`<rect x="${lx}" y="${ly - 11}" width="14" height="14" fill="${color}"/>`, `<text x="${lx + 20}" y="${ly}">${escape(variant.label)}</text>`);
+  parts.push(
+    `<rect x="${lx}" y="${ly - 11}" width="14" height="14" fill="${color}"/>`,
+    `<text x="${lx + 20}" y="${ly}">${escape(variant.label)}</text>`,
+  );
 });
-parts.push(`<text x="${left}" y="${height - 12}" fill="#777" font-size="10">${escape(`${results.meta.date} · ${results.meta.command}`)}</text>`, '</svg>');
+parts.push(
+  `<text x="${left}" y="${height - 12}" fill="#777" font-size="10">${escape(`${results.meta.date} · ${results.meta.command}`)}</text>`,
+  '</svg>',
+);
 
 mkdirSync(dirname(output), { recursive: true });
 writeFileSync(output, parts.join('\n') + '\n');

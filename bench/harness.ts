@@ -94,8 +94,20 @@ export const SCENARIOS: Scenario[] = [
   { id: 'get-cookie', title: '`/get` with a cookie (write every request)', path: '/get', cookie: true, rolling: false },
   { id: 'read-cookie', title: '`/read` with a cookie (read only)', path: '/read', cookie: true, rolling: false },
   { id: 'none', title: '`/none` without a cookie (session untouched)', path: '/none', cookie: false, rolling: false },
-  { id: 'get-new', title: '`/get` without a cookie (new session each request)', path: '/get', cookie: false, rolling: false },
-  { id: 'rolling-read', title: '`/read` with a cookie, `rolling: true` (touch)', path: '/read', cookie: true, rolling: true },
+  {
+    id: 'get-new',
+    title: '`/get` without a cookie (new session each request)',
+    path: '/get',
+    cookie: false,
+    rolling: false,
+  },
+  {
+    id: 'rolling-read',
+    title: '`/read` with a cookie, `rolling: true` (touch)',
+    path: '/read',
+    cookie: true,
+    rolling: true,
+  },
 ];
 
 export function positiveNumber(name: string, fallback: number): number {
@@ -109,7 +121,10 @@ export function positiveNumber(name: string, fallback: number): number {
 export function list(name: string): string[] | undefined {
   const raw = process.env[name];
   if (!raw) return undefined;
-  return raw.split(',').map((s) => s.trim()).filter(Boolean);
+  return raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 export const CONNECTIONS = Math.round(positiveNumber('BENCH_CONNECTIONS', 50));
@@ -120,7 +135,8 @@ export function selected<T extends { id: string }>(all: T[], envName: string): T
   const wanted = list(envName);
   if (!wanted) return all;
   const unknown = wanted.filter((id) => !all.some((x) => x.id === id));
-  if (unknown.length) throw new Error(`${envName}: unknown id(s) ${unknown.join(', ')}; known: ${all.map((x) => x.id).join(', ')}`);
+  if (unknown.length)
+    throw new Error(`${envName}: unknown id(s) ${unknown.join(', ')}; known: ${all.map((x) => x.id).join(', ')}`);
   return all.filter((x) => x.id === 'koa' || wanted.includes(x.id));
 }
 
@@ -193,7 +209,22 @@ export interface RedisServer {
 export async function startRedis(binary: string): Promise<RedisServer> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'ksm-bench-redis-'));
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no', '--loglevel', 'warning'];
+  const args = [
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    '--dir',
+    dir,
+    '--daemonize',
+    'no',
+    '--loglevel',
+    'warning',
+  ];
   // redis-server shares core 0 with the load generator: core 1 is the measured server's alone.
   const [command, fullArgs] = pinned(binary, args, 0);
   const child = spawn(command, fullArgs, { stdio: 'ignore' });
@@ -223,7 +254,10 @@ export async function redisCommand(port: number, ...args: string[]): Promise<str
       data += chunk;
       // A simple string/error reply, or a bulk string once all of it arrived.
       const bulk = /^\$(\d+)\r\n/.exec(data);
-      if ((/^[+-]/.test(data) && data.endsWith('\r\n')) || (bulk && data.length >= bulk[0].length + Number(bulk[1]) + 2)) {
+      if (
+        (/^[+-]/.test(data) && data.endsWith('\r\n')) ||
+        (bulk && data.length >= bulk[0].length + Number(bulk[1]) + 2)
+      ) {
         clearTimeout(timer);
         socket.end();
         resolve(bulk ? data.slice(bulk[0].length, bulk[0].length + Number(bulk[1])) : data.trim());
@@ -296,7 +330,8 @@ export async function startServer(
     });
   });
   child.on('exit', (code, signal) => {
-    if (!stopping.has(child)) console.error(`  ! ${variant.id} exited unexpectedly (${code ?? signal})\n${stderr.trim()}`);
+    if (!stopping.has(child))
+      console.error(`  ! ${variant.id} exited unexpectedly (${code ?? signal})\n${stderr.trim()}`);
   });
   const pending = new Map<number, (reply: StatsReply) => void>();
   child.on('message', (message: StatsReply) => {
@@ -326,17 +361,24 @@ export async function startServer(
 }
 
 /** One plain request; resolves with the status, the body and the `name=value` of each Set-Cookie. */
-export function fetchOnce(port: number, path: string, cookie?: string): Promise<{ status: number; body: string; cookies: string[] }> {
+export function fetchOnce(
+  port: number,
+  path: string,
+  cookie?: string,
+): Promise<{ status: number; body: string; cookies: string[] }> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, agent: false, headers: cookie ? { cookie } : {}, timeout: 5_000 }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => {
-        const cookies = (res.headers['set-cookie'] ?? []).map((c) => c.split(';')[0]!).filter((c) => !/=$/.test(c));
-        resolve({ status: res.statusCode ?? 0, body, cookies });
-      });
-    });
+    const req = request(
+      { host: '127.0.0.1', port, path, agent: false, headers: cookie ? { cookie } : {}, timeout: 5_000 },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (body += chunk));
+        res.on('end', () => {
+          const cookies = (res.headers['set-cookie'] ?? []).map((c) => c.split(';')[0]!).filter((c) => !/=$/.test(c));
+          resolve({ status: res.statusCode ?? 0, body, cookies });
+        });
+      },
+    );
     req.on('timeout', () => req.destroy(new Error(`GET ${path} timed out`)));
     req.on('error', reject);
     req.end();
@@ -362,13 +404,20 @@ export async function prepareCookie(server: BenchServer, scenario: Scenario): Pr
   const check = await fetchOnce(server.port, '/read', cookie);
   const count = (JSON.parse(check.body) as { count?: number }).count ?? 0;
   if (check.status !== 200 || !(count >= 1)) {
-    throw new Error(`${server.variant.id}: the session cookie was not recognised (/read answered ${check.status} ${check.body})`);
+    throw new Error(
+      `${server.variant.id}: the session cookie was not recognised (/read answered ${check.status} ${check.body})`,
+    );
   }
   return cookie;
 }
 
 /** autocannon against 127.0.0.1:port for `seconds`, keep-alive, bounded by a watchdog. */
-export async function drive(port: number, path: string, cookie: string | undefined, seconds: number): Promise<autocannon.Result> {
+export async function drive(
+  port: number,
+  path: string,
+  cookie: string | undefined,
+  seconds: number,
+): Promise<autocannon.Result> {
   const run = autocannon({
     url: `http://127.0.0.1:${port}${path}`,
     connections: CONNECTIONS,
@@ -379,10 +428,13 @@ export async function drive(port: number, path: string, cookie: string | undefin
   });
   let timer: NodeJS.Timeout | undefined;
   const watchdog = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      (run as unknown as { stop?: () => void }).stop?.();
-      reject(new Error(`autocannon did not finish within ${seconds + 30} s`));
-    }, (seconds + 30) * 1_000);
+    timer = setTimeout(
+      () => {
+        (run as unknown as { stop?: () => void }).stop?.();
+        reject(new Error(`autocannon did not finish within ${seconds + 30} s`));
+      },
+      (seconds + 30) * 1_000,
+    );
   });
   try {
     return await Promise.race([run, watchdog]);

@@ -66,7 +66,12 @@ function newSession(): StoredSession {
   return { cookie: { ...DEFAULT_COOKIE }, count: 1 };
 }
 
-function writeSessions(adapter: StoreAdapter, count: number, onProgress?: (done: number) => void, keepLast = 0): string[] {
+function writeSessions(
+  adapter: StoreAdapter,
+  count: number,
+  onProgress?: (done: number) => void,
+  keepLast = 0,
+): string[] {
   const last: string[] = [];
   for (let i = 1; i <= count; i++) {
     clock += 1;
@@ -79,7 +84,9 @@ function writeSessions(adapter: StoreAdapter, count: number, onProgress?: (done:
 }
 
 const baseline = memory();
-console.log(`Node ${process.version}; ${TOTAL.toLocaleString('en')} sessions per phase, maxEntries ${MAX_ENTRIES.toLocaleString('en')}`);
+console.log(
+  `Node ${process.version}; ${TOTAL.toLocaleString('en')} sessions per phase, maxEntries ${MAX_ENTRIES.toLocaleString('en')}`,
+);
 console.log(`process before any session: RSS ${baseline.rss.toFixed(1)} MB, heap ${baseline.heap.toFixed(1)} MB\n`);
 
 // Phase 1 -----------------------------------------------------------------------------------
@@ -105,14 +112,23 @@ const [lastSid] = writeSessions(
 );
 const atBound = samples[0]!;
 const atEnd = samples.at(-1)!;
-check(samples.every((s) => s.size <= MAX_ENTRIES), `the store never held more than maxEntries (largest ${Math.max(...samples.map((s) => s.size))})`);
+check(
+  samples.every((s) => s.size <= MAX_ENTRIES),
+  `the store never held more than maxEntries (largest ${Math.max(...samples.map((s) => s.size))})`,
+);
 check(
   atEnd.heap <= atBound.heap * 1.25 + 5,
   `heap stays flat once the bound is reached: ${atBound.heap.toFixed(1)} MB at ${MAX_ENTRIES.toLocaleString('en')} sessions written, ${atEnd.heap.toFixed(1)} MB after ${TOTAL.toLocaleString('en')}`,
 );
-check(atEnd.rss <= atBound.rss * 1.25 + 10, `RSS stays bounded: ${atBound.rss.toFixed(1)} MB at the bound, ${atEnd.rss.toFixed(1)} MB at the end`);
+check(
+  atEnd.rss <= atBound.rss * 1.25 + 10,
+  `RSS stays bounded: ${atBound.rss.toFixed(1)} MB at the bound, ${atEnd.rss.toFixed(1)} MB at the end`,
+);
 console.log(`  about ${(((atEnd.heap - baseline.heap) * MB) / atEnd.size).toFixed(0)} bytes of heap per held session`);
-check((await adapter.get(firstSids[0]!)) === undefined, 'the first sessions written were evicted (least recently written)');
+check(
+  (await adapter.get(firstSids[0]!)) === undefined,
+  'the first sessions written were evicted (least recently written)',
+);
 check((await adapter.get(lastSid!)) !== undefined, 'the last session written is there');
 
 // Phase 2 -----------------------------------------------------------------------------------
@@ -138,11 +154,16 @@ check(
   store.size === writes,
   `the sweep at the bound reclaimed every expired entry: ${(held - 1).toLocaleString('en')} expired held before, ${store.size.toLocaleString('en')} (all live) after`,
 );
-check(afterSweep.heap < beforeSweep.heap - (beforeSweep.heap - baseline.heap) / 2, `their heap is freed: ${beforeSweep.heap.toFixed(1)} MB before the sweep, ${afterSweep.heap.toFixed(1)} MB after`);
+check(
+  afterSweep.heap < beforeSweep.heap - (beforeSweep.heap - baseline.heap) / 2,
+  `their heap is freed: ${beforeSweep.heap.toFixed(1)} MB before the sweep, ${afterSweep.heap.toFixed(1)} MB after`,
+);
 console.log('  (RSS falls only as far as V8 returns pages; it keeps some for reuse)');
 
 // Phase 3 -----------------------------------------------------------------------------------
-console.log(`\nPhase 3: ${PHASE3.toLocaleString('en')} sessions, TTL ${SHORT_TTL / 1000} s, one write per ms of clock: at most ${SHORT_TTL.toLocaleString('en')} alive at once`);
+console.log(
+  `\nPhase 3: ${PHASE3.toLocaleString('en')} sessions, TTL ${SHORT_TTL / 1000} s, one write per ms of clock: at most ${SHORT_TTL.toLocaleString('en')} alive at once`,
+);
 const store3 = new MemoryStore({ maxEntries: MAX_ENTRIES, now: () => clock });
 const adapter3 = new StoreAdapter(store3, { prefix: 'koa:sess:', ttl: SHORT_TTL });
 store.clear();
@@ -156,9 +177,14 @@ const live = writeSessions(
 );
 let found = 0;
 for (const sid of live) if (store3.get(`koa:sess:${sid}`) !== undefined) found++;
-check(found === live.length, `no live session was evicted: ${found.toLocaleString('en')} of the last ${live.length.toLocaleString('en')} found`);
+check(
+  found === live.length,
+  `no live session was evicted: ${found.toLocaleString('en')} of the last ${live.length.toLocaleString('en')} found`,
+);
 check(store3.size <= MAX_ENTRIES, `the store holds ${store3.size.toLocaleString('en')} entries (≤ maxEntries)`);
 
 const seconds = (Date.now() - started) / 1000;
-console.log(`\n${failures.length === 0 ? 'all checks passed' : `${failures.length} check(s) failed`} in ${seconds.toFixed(1)} s`);
+console.log(
+  `\n${failures.length === 0 ? 'all checks passed' : `${failures.length} check(s) failed`} in ${seconds.toFixed(1)} s`,
+);
 process.exit(failures.length === 0 ? 0 : 1);

@@ -63,15 +63,17 @@ async function perRequest(handler: Handler, path: string, cookie?: string): Prom
   return Number(process.hrtime.bigint() - start) / REQUESTS / 1000;
 }
 
-const cookieOf = async (handler: Handler) =>
-  (await request(handler, '/get')).map((c) => c.split(';')[0]).join('; ');
+const cookieOf = async (handler: Handler) => (await request(handler, '/get')).map((c) => c.split(';')[0]).join('; ');
 
 const bare = app();
 const libraries: [string, Handler][] = [
   ['koa-generic-session + MemoryStore', app(kgs())],
   ['koa-session-machine + MemoryStore', app(session())],
   // With `owner`: every session with a counter belongs to one user, whose index the writes keep.
-  ['koa-session-machine + MemoryStore + owner', app(session({ owner: (s) => (s.count === undefined ? undefined : 'bench') }))],
+  [
+    'koa-session-machine + MemoryStore + owner',
+    app(session({ owner: (s) => (s.count === undefined ? undefined : 'bench') })),
+  ],
   // Nothing useful at rest: store keys hashed, values sealed (AES-256-GCM under an HKDF key of the sid).
   ['koa-session-machine + MemoryStore + hashIds + seal', app(session({ hashIds: true, seal: true }))],
 ];

@@ -121,13 +121,21 @@ function summarize(profile: CpuProfile, fromUs: number, toUs: number): Summary {
     }
   }
   const sorted = (m: Map<string, number>) => [...m.entries()].sort((a, b) => b[1] - a[1]);
-  return { totalMs: total / 1000, samples: count, self: sorted(self), groups: sorted(groups), inclusiveSrc: sorted(inclusive) };
+  return {
+    totalMs: total / 1000,
+    samples: count,
+    self: sorted(self),
+    groups: sorted(groups),
+    inclusiveSrc: sorted(inclusive),
+  };
 }
 
 function print(title: string, rows: [string, number][], total: number, limit: number): void {
   console.log(`\n  ${title}`);
   for (const [name, us] of rows.slice(0, limit)) {
-    console.log(`  ${((100 * us) / total).toFixed(1).padStart(5)} %  ${(us / 1000).toFixed(0).padStart(6)} ms  ${name}`);
+    console.log(
+      `  ${((100 * us) / total).toFixed(1).padStart(5)} %  ${(us / 1000).toFixed(0).padStart(6)} ms  ${name}`,
+    );
   }
 }
 
@@ -153,7 +161,10 @@ async function main(): Promise<void> {
       const name = `${variant.id}-${scenario.id}`;
       const dir = join(DIR, name);
       rmSync(dir, { recursive: true, force: true });
-      const server = await startServer(variant, scenario.rolling && variant.rolling, redis?.url, ['--cpu-prof', `--cpu-prof-dir=${dir}`]);
+      const server = await startServer(variant, scenario.rolling && variant.rolling, redis?.url, [
+        '--cpu-prof',
+        `--cpu-prof-dir=${dir}`,
+      ]);
       let from = 0;
       let to = 0;
       let served = 0;
@@ -190,10 +201,17 @@ async function main(): Promise<void> {
       }
       const s = summarize(profile, from, to);
       const perRequest = (us: number) => (served > 0 ? ` (${(us / served).toFixed(1)} µs/req)` : '');
-      console.log(`  profile: ${relative(ROOT, join(dir, file))}; ${s.samples} samples, ${s.totalMs.toFixed(0)} ms busy in the window${perRequest(s.totalMs * 1000)}`);
+      console.log(
+        `  profile: ${relative(ROOT, join(dir, file))}; ${s.samples} samples, ${s.totalMs.toFixed(0)} ms busy in the window${perRequest(s.totalMs * 1000)}`,
+      );
       print('self time by function', s.self, s.totalMs * 1000, TOP);
       print('self time by file / package', s.groups, s.totalMs * 1000, 15);
-      print('inclusive time of the library functions (per request in parentheses)', s.inclusiveSrc.map(([k, v]) => [`${k}${perRequest(v)}`, v]), s.totalMs * 1000, 15);
+      print(
+        'inclusive time of the library functions (per request in parentheses)',
+        s.inclusiveSrc.map(([k, v]) => [`${k}${perRequest(v)}`, v]),
+        s.totalMs * 1000,
+        15,
+      );
     }
   } finally {
     await redis?.stop();

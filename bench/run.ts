@@ -125,7 +125,8 @@ function summarize(rounds: Record<string, Sample[]>): Record<string, VariantResu
   const out: Record<string, VariantResult> = {};
   const koa = rounds.koa ?? [];
   for (const [id, samples] of Object.entries(rounds)) {
-    const ratio = (metric: Metric, base: Sample[]) => median(samples.map((s, i) => (base[i] ? s[metric] / base[i][metric] : NaN)));
+    const ratio = (metric: Metric, base: Sample[]) =>
+      median(samples.map((s, i) => (base[i] ? s[metric] / base[i][metric] : NaN)));
     const result: VariantResult = {
       rounds: samples,
       median: Object.fromEntries(METRICS.map((m) => [m, median(samples.map((s) => s[m]))])) as Record<Metric, number>,
@@ -170,10 +171,20 @@ function scenarioTable(s: ScenarioResult): string {
   return lines.join('\n');
 }
 
-function ratioMatrix(results: ScenarioResult[], variants: string[], pick: (r: VariantResult) => number | undefined, title: string): string {
+function ratioMatrix(
+  results: ScenarioResult[],
+  variants: string[],
+  pick: (r: VariantResult) => number | undefined,
+  title: string,
+): string {
   const cols = variants.filter((id) => results.some((s) => s.variants[id] && pick(s.variants[id]!) !== undefined));
   if (cols.length === 0) return '';
-  const lines = [title, '', `| scenario | ${cols.map(labelOf).join(' | ')} |`, `|---|${cols.map(() => '--:').join('|')}|`];
+  const lines = [
+    title,
+    '',
+    `| scenario | ${cols.map(labelOf).join(' | ')} |`,
+    `|---|${cols.map(() => '--:').join('|')}|`,
+  ];
   for (const s of results) {
     const cells = cols.map((id) => {
       const r = s.variants[id];
@@ -210,18 +221,40 @@ function targets(results: ScenarioResult[]): Target[] {
     ['read-cookie', 'read'],
     ['get-new', 'new session'],
   ] as const) {
-    list.push(check(`MemoryStore ≥ 3× koa-generic-session req/s, ${name} (${scenario})`, at(scenario, 'ksm-memory')?.vsKgs?.rps, 3, at(scenario, 'ksm-memory')?.vsKgs?.cpuUs));
+    list.push(
+      check(
+        `MemoryStore ≥ 3× koa-generic-session req/s, ${name} (${scenario})`,
+        at(scenario, 'ksm-memory')?.vsKgs?.rps,
+        3,
+        at(scenario, 'ksm-memory')?.vsKgs?.cpuUs,
+      ),
+    );
   }
-  list.push(check('MemoryStore ≥ 0.95× bare Koa req/s, session untouched (none)', at('none', 'ksm-memory')?.vsKoa.rps, 0.95, at('none', 'ksm-memory')?.vsKoa.cpuUs));
+  list.push(
+    check(
+      'MemoryStore ≥ 0.95× bare Koa req/s, session untouched (none)',
+      at('none', 'ksm-memory')?.vsKoa.rps,
+      0.95,
+      at('none', 'ksm-memory')?.vsKoa.cpuUs,
+    ),
+  );
   for (const [scenario, name] of [
     ['get-cookie', 'write'],
     ['read-cookie', 'read'],
   ] as const) {
-    list.push(check(`RedisStore ≥ 2.5× koa-generic-session + koa-redis req/s, ${name} (${scenario})`, at(scenario, 'ksm-redis')?.vsKgs?.rps, 2.5, at(scenario, 'ksm-redis')?.vsKgs?.cpuUs));
+    list.push(
+      check(
+        `RedisStore ≥ 2.5× koa-generic-session + koa-redis req/s, ${name} (${scenario})`,
+        at(scenario, 'ksm-redis')?.vsKgs?.rps,
+        2.5,
+        at(scenario, 'ksm-redis')?.vsKgs?.cpuUs,
+      ),
+    );
   }
   const rolling = results.find((s) => s.id === 'rolling-read')?.redisCommands;
   if (rolling) {
-    const writes = (rolling.set ?? 0) + (rolling.setex ?? 0) + (rolling.psetex ?? 0) + (rolling.eval ?? 0) + (rolling.evalsha ?? 0);
+    const writes =
+      (rolling.set ?? 0) + (rolling.setex ?? 0) + (rolling.psetex ?? 0) + (rolling.eval ?? 0) + (rolling.evalsha ?? 0);
     const pexpire = rolling.pexpire ?? 0;
     list.push({
       text: 'rolling reads refresh the TTL with PEXPIRE, no rewrite (Redis command counts)',
@@ -234,7 +267,13 @@ function targets(results: ScenarioResult[]): Target[] {
         .join(', '),
     });
   } else {
-    list.push({ text: 'rolling reads refresh the TTL with PEXPIRE, no rewrite', measured: undefined, threshold: 0, met: undefined, detail: 'not measured (no RedisStore run)' });
+    list.push({
+      text: 'rolling reads refresh the TTL with PEXPIRE, no rewrite',
+      measured: undefined,
+      threshold: 0,
+      met: undefined,
+      detail: 'not measured (no RedisStore run)',
+    });
   }
   return list;
 }
@@ -251,7 +290,6 @@ function targetsTable(list: Target[]): string {
 
 // ---------------------------------------------------------------------------------------------
 // Main
-
 
 /** Jiffies of the whole machine from /proc/stat: [busy, steal, total]. */
 function cpuTimes(): [number, number, number] | undefined {
@@ -290,7 +328,9 @@ async function main(): Promise<void> {
     const moved = spawnSync('taskset', ['-acp', '0', String(process.pid)], { encoding: 'utf8' });
     if (moved.status !== 0) notes.push('could not pin the load generator to core 0; it runs unpinned');
   } else {
-    notes.push(NPROC < 2 ? 'one core: nothing pinned, server and load generator share it' : 'taskset missing: nothing pinned');
+    notes.push(
+      NPROC < 2 ? 'one core: nothing pinned, server and load generator share it' : 'taskset missing: nothing pinned',
+    );
   }
 
   let redis: RedisServer | undefined;
@@ -312,11 +352,14 @@ async function main(): Promise<void> {
   );
   for (const note of notes) console.log(`note: ${note}`);
   // The whole run is bounded: twice the estimate plus a margin, then everything is killed.
-  const deadline = setTimeout(() => {
-    console.error('the benchmark ran far over its time estimate: stopping');
-    killAll('SIGKILL');
-    process.exit(1);
-  }, (estimate * 2 + 120) * 1_000);
+  const deadline = setTimeout(
+    () => {
+      console.error('the benchmark ran far over its time estimate: stopping');
+      killAll('SIGKILL');
+      process.exit(1);
+    },
+    (estimate * 2 + 120) * 1_000,
+  );
   deadline.unref();
 
   const results: ScenarioResult[] = [];
@@ -365,7 +408,9 @@ async function main(): Promise<void> {
             if ((sample.errors || sample.non2xx) && !reported.has(id)) {
               reported.add(id);
               const tail = server.stderr().trim().split('\n').slice(-12).join('\n    ');
-              console.log(`  ! ${id}: ${sample.errors} errors, ${sample.non2xx} non-2xx responses; its stderr ends with:\n    ${tail || '(nothing)'}`);
+              console.log(
+                `  ! ${id}: ${sample.errors} errors, ${sample.non2xx} non-2xx responses; its stderr ends with:\n    ${tail || '(nothing)'}`,
+              );
             }
             console.log(
               `  round ${round} ${id.padEnd(20)} ${fmt(sample.rps).padStart(7)} req/s  p50 ${fmt(sample.p50, 1)} ms  p99 ${fmt(sample.p99, 1)} ms  ` +
@@ -393,7 +438,15 @@ async function main(): Promise<void> {
   }
   const variantIds = variants.map((v) => v.id);
   const command = [
-    ...['BENCH_DURATION', 'BENCH_ROUNDS', 'BENCH_WARMUP', 'BENCH_VARIANTS', 'BENCH_SCENARIOS', 'BENCH_CONNECTIONS', 'BENCH_OUT']
+    ...[
+      'BENCH_DURATION',
+      'BENCH_ROUNDS',
+      'BENCH_WARMUP',
+      'BENCH_VARIANTS',
+      'BENCH_SCENARIOS',
+      'BENCH_CONNECTIONS',
+      'BENCH_OUT',
+    ]
       .filter((name) => process.env[name])
       .map((name) => `${name}=${process.env[name]}`),
     'npm run bench',
@@ -426,9 +479,19 @@ async function main(): Promise<void> {
     '×kgs compares with koa-generic-session on the same kind of store (MemoryStore, or koa-redis for the Redis variants).',
     '',
     ...results.map((s) => scenarioTable(s) + '\n'),
-    ratioMatrix(results, variantIds.filter((id) => id !== 'koa'), (r) => r.vsKoa.rps, '### req/s as a ratio to bare Koa'),
+    ratioMatrix(
+      results,
+      variantIds.filter((id) => id !== 'koa'),
+      (r) => r.vsKoa.rps,
+      '### req/s as a ratio to bare Koa',
+    ),
     '',
-    ratioMatrix(results, variantIds, (r) => r.vsKgs?.rps, '### req/s as a ratio to koa-generic-session (same kind of store)'),
+    ratioMatrix(
+      results,
+      variantIds,
+      (r) => r.vsKgs?.rps,
+      '### req/s as a ratio to koa-generic-session (same kind of store)',
+    ),
     '',
     '### Targets of issue 7',
     '',
@@ -440,7 +503,14 @@ async function main(): Promise<void> {
   mkdirSync(RESULTS, { recursive: true });
   const out = process.env.BENCH_OUT || 'latest';
   if (!/^[\w.-]+$/.test(out)) throw new Error(`BENCH_OUT must be a plain file name, got ${out}`);
-  writeFileSync(join(RESULTS, `${out}.json`), JSON.stringify({ meta, variants: variants.map(({ id, label }) => ({ id, label })), scenarios: results, targets: targetList }, null, 2) + '\n');
+  writeFileSync(
+    join(RESULTS, `${out}.json`),
+    JSON.stringify(
+      { meta, variants: variants.map(({ id, label }) => ({ id, label })), scenarios: results, targets: targetList },
+      null,
+      2,
+    ) + '\n',
+  );
   writeFileSync(join(RESULTS, `${out}.md`), markdown);
   console.log(`wrote bench/results/${out}.json and bench/results/${out}.md (chart: npx tsx bench/chart.ts)`);
 }

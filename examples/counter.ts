@@ -12,7 +12,9 @@ const app = createCounterApp(store ? { store } : {});
 const server = app.listen(port, '127.0.0.1', () => {
   const address = server.address();
   const actual = typeof address === 'object' && address ? address.port : port;
-  console.log(`koa-session-machine example (${store ? `RedisStore at ${redisUrl}` : 'MemoryStore'}) listening on http://127.0.0.1:${actual}/`);
+  console.log(
+    `koa-session-machine example (${store ? `RedisStore at ${redisUrl}` : 'MemoryStore'}) listening on http://127.0.0.1:${actual}/`,
+  );
   console.log('  /get counts up, /read shows the count, /regenerate issues a new sid, /remove logs out');
 });
 // Graceful shutdown: stop taking requests, then close the store (RedisStore quits its client).

@@ -50,7 +50,8 @@ const inspect: SessionOptions['inspect'] = (event) => {
 
 const onEvent: SessionOptions['onEvent'] = (notice) => {
   if (notice.type === 'connection') console.log(`  [onEvent] store connection: ${notice.state}`);
-  else if (notice.type === 'degraded') console.log(`  [onEvent] degraded session on ${notice.ctx.path}: ${notice.reason}`);
+  else if (notice.type === 'degraded')
+    console.log(`  [onEvent] degraded session on ${notice.ctx.path}: ${notice.reason}`);
   else console.log(`  [onEvent] ${notice.type} session on ${notice.ctx.path}`);
 };
 

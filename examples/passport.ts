@@ -80,7 +80,9 @@ router.post('/logout', async (ctx) => {
 router.get('/sessions', async (ctx) => {
   if (!ctx.isAuthenticated()) return ctx.redirect('/login');
   const rows = (await ctx.sessions.list()).map(
-    (s) => `<tr${s.current ? ' id="current"' : ''}><td>${escape(String(s.agent ?? ''))}${s.current ? ' <b>(this browser)</b>' : ''}</td>
+    (
+      s,
+    ) => `<tr${s.current ? ' id="current"' : ''}><td>${escape(String(s.agent ?? ''))}${s.current ? ' <b>(this browser)</b>' : ''}</td>
 <td>${new Date(s.createdAt).toISOString()}</td><td>${new Date(s.lastSeenAt).toISOString()}</td>
 <td><form method="post" action="/sessions/revoke">${csrfField(ctx)}<input type="hidden" name="handle" value="${s.handle}"><button>End</button></form></td></tr>`,
   );
@@ -122,7 +124,9 @@ const port = Number(process.env.PORT ?? 3000);
 const server = app.listen(port, '127.0.0.1', () => {
   const address = server.address();
   const actual = typeof address === 'object' && address ? address.port : port;
-  console.log(`koa-session-machine passport example (${store ? `RedisStore at ${redisUrl}` : 'MemoryStore'}) listening on http://127.0.0.1:${actual}/`);
+  console.log(
+    `koa-session-machine passport example (${store ? `RedisStore at ${redisUrl}` : 'MemoryStore'}) listening on http://127.0.0.1:${actual}/`,
+  );
   console.log(`  log in as ${ALICE.username} / ${PASSWORD}`);
 });
 // Graceful shutdown: stop taking requests, then close the store (RedisStore quits its client).

@@ -12,7 +12,4 @@ const esm = require('../index.js');
 module.exports = Object.assign(esm.default, esm, { default: esm.default });
 `,
 );
-writeFileSync(
-  new URL('index.d.cts', dir),
-  `import session = require('../index.js');\nexport = session;\n`,
-);
+writeFileSync(new URL('index.d.cts', dir), `import session = require('../index.js');\nexport = session;\n`);

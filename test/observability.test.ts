@@ -211,7 +211,15 @@ describe('the store connection: inspect and onEvent', () => {
     ]);
 
     store.close();
-    expect(states()).toEqual(['connected', 'reconnecting', 'unavailable', 'connected', 'reconnecting', 'connected', 'closed']);
+    expect(states()).toEqual([
+      'connected',
+      'reconnecting',
+      'unavailable',
+      'connected',
+      'reconnecting',
+      'connected',
+      'closed',
+    ]);
     // The inspection callback saw the same transitions of the connection machine.
     expect(recorder.connectionStates()).toEqual(states());
     expect((await client.get('/read')).status).toBe(503);
@@ -237,7 +245,9 @@ describe('the store connection: inspect and onEvent', () => {
     expect(reply.status).toBe(200);
     expect(reply.body).toEqual({ count: 0 });
     expect(reply.setCookies).toEqual([]);
-    expect(recorder.takeSessions().map((r) => r.states)).toEqual([['uninitialized', 'loading', 'degraded', 'unchanged']]);
+    expect(recorder.takeSessions().map((r) => r.states)).toEqual([
+      ['uninitialized', 'loading', 'degraded', 'unchanged'],
+    ]);
     const degraded = notices.filter((n) => n.type === 'degraded');
     expect(degraded).toHaveLength(1);
     expect(degraded[0]!.type === 'degraded' && degraded[0]!.ctx.path).toBe('/read');

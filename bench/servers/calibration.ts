@@ -8,7 +8,10 @@ import { APP_KEYS, serve } from './common.js';
 
 const workNs = BigInt(Math.round(Number(process.env.BENCH_WORK_US ?? 0) * 1000));
 const ATTRS = '; path=/; expires=Fri, 27 Nov 2026 03:43:07 GMT; httponly';
-const cookies = process.env.BENCH_SET_COOKIES === '1' ? [`koa.sid=${'A'.repeat(32)}${ATTRS}`, `koa.sid.sig=${'A'.repeat(27)}${ATTRS}`] : undefined;
+const cookies =
+  process.env.BENCH_SET_COOKIES === '1'
+    ? [`koa.sid=${'A'.repeat(32)}${ATTRS}`, `koa.sid.sig=${'A'.repeat(27)}${ATTRS}`]
+    : undefined;
 
 const app = new Koa();
 app.keys = APP_KEYS;

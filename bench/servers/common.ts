@@ -107,7 +107,14 @@ export function serve(app: Koa, close: () => unknown = () => undefined): void {
   process.on('message', (message: { type?: string; id?: number }) => {
     if (message?.type === 'stats') {
       const { user, system } = process.cpuUsage();
-      const reply: StatsReply = { type: 'stats', id: message.id ?? 0, cpu: user + system, rss: process.memoryUsage.rss(), requests, hr: Number(process.hrtime.bigint() / 1000n) };
+      const reply: StatsReply = {
+        type: 'stats',
+        id: message.id ?? 0,
+        cpu: user + system,
+        rss: process.memoryUsage.rss(),
+        requests,
+        hr: Number(process.hrtime.bigint() / 1000n),
+      };
       process.send?.(reply);
     } else if (message?.type === 'exit') {
       void exit();

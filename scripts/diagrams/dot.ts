@@ -100,7 +100,12 @@ function labelBlock(words: EdgeWords): string {
   return `<font color="${color}">${rows.join('<br/>')}</font>`;
 }
 
-function legend(model: DiagramModel, used: ReadonlySet<TriggerKind>, hasInternal: boolean, options: DotOptions): string {
+function legend(
+  model: DiagramModel,
+  used: ReadonlySet<TriggerKind>,
+  hasInternal: boolean,
+  options: DotOptions,
+): string {
   const rows: string[] = [];
   const swatch = (fill: string, line = '#333333', double = false) =>
     `<td width="26" height="14" fixedsize="true" bgcolor="${fill}" border="${double ? 3 : 1}" color="${line}" style="rounded"></td>`;
@@ -170,14 +175,17 @@ export function toDot(model: DiagramModel, options: DotOptions): string {
       'fontsize=13, margin="0.14,0.07"];',
   );
   out.push(`  edge [fontname="${FONT}", fontsize=10, arrowsize=0.7, penwidth=1.2];`);
-  out.push('  __start [shape=circle, style=filled, fillcolor="#000000", width=0.18, height=0.18, fixedsize=true, label=""];');
+  out.push(
+    '  __start [shape=circle, style=filled, fillcolor="#000000", width=0.18, height=0.18, fixedsize=true, label=""];',
+  );
   for (const state of model.states) out.push(stateNode(state, internal.get(state.key) ?? [], options));
   out.push(`  __start -> ${model.initial};`);
   out.push(...edges);
   const known = new Set(model.states.map((s) => s.key));
   for (const column of options.columns ?? []) {
     for (const key of column) {
-      if (!known.has(key)) throw new Error(`scripts/diagrams: the layout column [${column.join(', ')}] names an unknown state "${key}"`);
+      if (!known.has(key))
+        throw new Error(`scripts/diagrams: the layout column [${column.join(', ')}] names an unknown state "${key}"`);
     }
     out.push(`  { rank=same; ${column.join('; ')}; }`);
   }

@@ -59,9 +59,7 @@ export const DIAGRAMS: readonly Diagram[] = [
 
 /** The DOT source of each diagram (exported for tests and for tinkering). */
 export function dotSources(): Map<string, string> {
-  return new Map(
-    DIAGRAMS.map((d) => [d.name, toDot(machineModel(d.machine), d)]),
-  );
+  return new Map(DIAGRAMS.map((d) => [d.name, toDot(machineModel(d.machine), d)]));
 }
 
 export function mermaidSources(): Map<string, string> {

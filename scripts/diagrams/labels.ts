@@ -33,19 +33,28 @@ const EVENT_WORDS: Readonly<Record<EventType, Omit<EventPhrase, 'kind'>>> = {
   LOADED: { text: 'store answered', meaning: 'the store read ended' },
   TOMBSTONE: {
     text: 'tombstone read',
-    meaning: 'the read of the sid\'s tombstone ended (left by a login or logout less than `tombstoneTtl` ago)',
+    meaning: "the read of the sid's tombstone ended (left by a login or logout less than `tombstoneTtl` ago)",
   },
   LOAD_FAILED: { text: 'read failed', meaning: 'the store read threw or rejected' },
-  STORE_UNAVAILABLE: { text: 'store unavailable', meaning: 'the store is down or did not answer within `storeTimeout`' },
+  STORE_UNAVAILABLE: {
+    text: 'store unavailable',
+    meaning: 'the store is down or did not answer within `storeTimeout`',
+  },
   REMOVE: { text: 'ctx.session = null', meaning: 'the handler removed the session' },
   REPLACE: { text: 'ctx.session = {…}', meaning: 'the handler set a new session object' },
   REGENERATE: { text: 'regenerateSession()', meaning: '`await ctx.regenerateSession()`' },
   SAVE_NOW: { text: 'saveSession()', meaning: '`await ctx.saveSession()`' },
   COMMIT: { text: 'end of request', meaning: 'the handlers returned or threw' },
   WRITTEN: { text: 'written', meaning: 'the store write ended' },
-  WRITE_FAILED: { text: 'write failed', meaning: 'the store write threw, rejected or timed out, and `errorHandler` or the outage policy decided' },
+  WRITE_FAILED: {
+    text: 'write failed',
+    meaning: 'the store write threw, rejected or timed out, and `errorHandler` or the outage policy decided',
+  },
   TOUCHED: { text: 'TTL refreshed', meaning: 'the TTL refresh ended' },
-  TOUCH_FAILED: { text: 'refresh failed', meaning: 'the TTL refresh threw, rejected or timed out, and `errorHandler` or the outage policy decided' },
+  TOUCH_FAILED: {
+    text: 'refresh failed',
+    meaning: 'the TTL refresh threw, rejected or timed out, and `errorHandler` or the outage policy decided',
+  },
   DESTROYED: { text: 'deleted', meaning: 'the store delete ended' },
   DESTROY_FAILED: { text: 'delete failed', meaning: 'the store delete threw, rejected or timed out' },
   // The store connection lifecycle.

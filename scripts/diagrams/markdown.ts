@@ -33,7 +33,8 @@ export function stateTable(model: DiagramModel): string {
 
 export function eventTable(model: DiagramModel): string {
   const seen: string[] = [];
-  for (const e of model.edges) if (e.trigger.kind === 'event' && !seen.includes(e.trigger.type)) seen.push(e.trigger.type);
+  for (const e of model.edges)
+    if (e.trigger.kind === 'event' && !seen.includes(e.trigger.type)) seen.push(e.trigger.type);
   const rows = ['| on the edges | event | sent when |', '|---|---|---|'];
   for (const type of seen) {
     const phrase = EVENTS[type]!;

@@ -5,7 +5,12 @@
  * (Mermaid and DOT) draw from this model, and both read their words from labels.ts.
  */
 import type { AnyStateMachine } from 'xstate';
-import { readDefinition, type ActionRef, type GuardRef, type TransitionDefinition } from '../../src/machines/definition.js';
+import {
+  readDefinition,
+  type ActionRef,
+  type GuardRef,
+  type TransitionDefinition,
+} from '../../src/machines/definition.js';
 import { actionPhrase, delayPhrase, eventPhrase, guardPhrase, tagPhrase, type TriggerKind } from './labels.js';
 
 export interface DiagramState {
@@ -23,10 +28,7 @@ export interface DiagramState {
   storeCall: boolean;
 }
 
-export type Trigger =
-  | { kind: 'event'; type: string }
-  | { kind: 'after'; delay: string }
-  | { kind: 'always' };
+export type Trigger = { kind: 'event'; type: string } | { kind: 'after'; delay: string } | { kind: 'always' };
 
 export interface DiagramEdge {
   from: string;
@@ -51,7 +53,9 @@ export interface DiagramModel {
 function actionNames(actions: readonly ActionRef[], where: string): string[] {
   return actions.map((action) => {
     if (action.kind === 'inline') {
-      throw new Error(`scripts/diagrams: ${action.what} inline in ${where} cannot be explained; give it a name in setup()`);
+      throw new Error(
+        `scripts/diagrams: ${action.what} inline in ${where} cannot be explained; give it a name in setup()`,
+      );
     }
     return action.name;
   });
@@ -93,7 +97,8 @@ export function machineModel(machine: AnyStateMachine): DiagramModel {
     if (node.description === undefined || node.description === '') {
       throw new Error(`scripts/diagrams: the state "${key}" of "${machine.id}" has no description`);
     }
-    if (node.invokes > 0) throw new Error(`scripts/diagrams: the invoke of "${key}" is not drawn yet; extend scripts/diagrams/model.ts`);
+    if (node.invokes > 0)
+      throw new Error(`scripts/diagrams: the invoke of "${key}" is not drawn yet; extend scripts/diagrams/model.ts`);
     states.push({
       key,
       description: node.description,
@@ -141,7 +146,8 @@ export function edgeWords(edge: DiagramEdge): EdgeWords {
         ? { text: delayPhrase(t.delay), kind: 'timer' as const }
         : { text: 'immediately', kind: 'automatic' as const };
   const guard = edge.guard === undefined ? '' : guardPhrase(edge.guard);
-  const condition = edge.branch === 'only' ? '' : edge.branch === 'if' ? guard : edge.branch === 'else' ? 'else' : `else if ${guard}`;
+  const condition =
+    edge.branch === 'only' ? '' : edge.branch === 'if' ? guard : edge.branch === 'else' ? 'else' : `else if ${guard}`;
   const effects = edge.actions.map(actionPhrase).filter((p): p is string => p !== null);
   return { trigger, kind, condition, effects };
 }

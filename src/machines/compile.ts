@@ -10,7 +10,13 @@
  * test/machines/compiled-agrees.test.ts proves the table and XState agree on every generated path.
  */
 import type { AnyStateMachine, EventFromLogic, EventObject, StateValueFrom, TagsFrom } from 'xstate';
-import { readDefinition, type ActionRef, type Assignment, type GuardRef, type MachineDefinition } from './definition.js';
+import {
+  readDefinition,
+  type ActionRef,
+  type Assignment,
+  type GuardRef,
+  type MachineDefinition,
+} from './definition.js';
 
 type Guard = (args: { context: unknown; event: EventObject }) => boolean;
 type Assigner = (context: Record<string, unknown>, event: EventObject) => Record<string, unknown>;
@@ -30,7 +36,11 @@ interface CompiledTransition<S extends string, T extends string> {
 }
 
 /** The table of a machine whose state keys are `S`, whose tags are `T` and whose events are `E`. */
-export interface CompiledMachine<S extends string = string, T extends string = string, E extends EventObject = EventObject> {
+export interface CompiledMachine<
+  S extends string = string,
+  T extends string = string,
+  E extends EventObject = EventObject,
+> {
   readonly initialState: S;
   readonly initialTags: ReadonlySet<T>;
   readonly finalStates: ReadonlySet<S>;
@@ -83,7 +93,11 @@ function guardOf(definition: MachineDefinition, guard: GuardRef | undefined, whe
 /** The state keys of a flat machine. */
 export type StateKeyOf<M extends AnyStateMachine> = Extract<StateValueFrom<M>, string>;
 
-export type CompiledMachineOf<M extends AnyStateMachine> = CompiledMachine<StateKeyOf<M>, TagsFrom<M>, EventFromLogic<M>>;
+export type CompiledMachineOf<M extends AnyStateMachine> = CompiledMachine<
+  StateKeyOf<M>,
+  TagsFrom<M>,
+  EventFromLogic<M>
+>;
 
 export function compileMachine<M extends AnyStateMachine>(machine: M): CompiledMachineOf<M> {
   const definition = readDefinition(machine);

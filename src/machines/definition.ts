@@ -74,8 +74,7 @@ export interface StateDefinition {
 
 export type GuardFunction = (args: { context: unknown; event: EventObject }, params: unknown) => boolean;
 export type Assignment =
-  | ((args: { context: unknown; event: EventObject }) => Record<string, unknown>)
-  | Readonly<Record<string, unknown>>;
+  ((args: { context: unknown; event: EventObject }) => Record<string, unknown>) | Readonly<Record<string, unknown>>;
 
 export type GuardImplementation =
   | { readonly kind: 'custom'; readonly check: GuardFunction }
@@ -174,11 +173,13 @@ class Reader {
     const transitions = root.transitions;
     if (!(transitions instanceof Map)) this.fail('the transitions of the root are not a Map');
     if (transitions.size > 0) this.fail('transitions on the root are not supported');
-    for (const field of ['entry', 'exit', 'always', 'invoke', 'after'] as const) this.empty(root[field], `the ${field} of the root`);
+    for (const field of ['entry', 'exit', 'always', 'invoke', 'after'] as const)
+      this.empty(root[field], `the ${field} of the root`);
 
     const children = this.object(root.states, 'the states of the root');
     const states = new Map<string, StateDefinition>();
-    for (const [key, node] of Object.entries(children)) states.set(key, this.state(key, this.object(node, `the state "${key}"`)));
+    for (const [key, node] of Object.entries(children))
+      states.set(key, this.state(key, this.object(node, `the state "${key}"`)));
 
     const initial = this.object(root.initial, 'the initial transition');
     const initialTargets = this.array(initial.target, 'the initial target');
@@ -205,7 +206,8 @@ class Reader {
     if (node.type !== 'atomic' && node.type !== 'final') {
       this.fail(`${where} is of type ${String(node.type)}; nested, parallel and history states are not supported`);
     }
-    if (Object.keys(this.object(node.states, `the states of ${where}`)).length > 0) this.fail(`${where} has nested states`);
+    if (Object.keys(this.object(node.states, `the states of ${where}`)).length > 0)
+      this.fail(`${where} has nested states`);
     if (node.description !== undefined) this.string(node.description, `the description of ${where}`);
     const tags = this.array(node.tags, `the tags of ${where}`).map((t) => this.string(t, `a tag of ${where}`));
 
@@ -216,11 +218,14 @@ class Reader {
     for (const t of delayedObjects) {
       const transition = this.object(t, `a delayed transition of ${where}`);
       const delay = transition.delay;
-      if (typeof delay !== 'string' && typeof delay !== 'number') this.fail(`a delayed transition of ${where} has no delay`);
+      if (typeof delay !== 'string' && typeof delay !== 'number')
+        this.fail(`a delayed transition of ${where} has no delay`);
       const type = this.string(transition.eventType, `the event type of a delayed transition of ${where}`);
       afterTypes.add(type);
       const group = after.get(String(delay)) ?? [];
-      group.push(this.transition(transition, node, { kind: 'after', delay: String(delay), type } as const, group.length));
+      group.push(
+        this.transition(transition, node, { kind: 'after', delay: String(delay), type } as const, group.length),
+      );
       after.set(String(delay), group);
     }
 
@@ -232,13 +237,19 @@ class Reader {
       const candidates = this.array(list, `the transitions of ${where} on ${eventType}`);
       if (afterTypes.has(eventType)) {
         // The same objects as `after` lists: nothing more to read, but check that they are.
-        if (candidates.some((t) => !this.byObject.has(t))) this.fail(`the delayed transitions of ${where} differ from its after`);
+        if (candidates.some((t) => !this.byObject.has(t)))
+          this.fail(`the delayed transitions of ${where} differ from its after`);
         continue;
       }
       on.set(
         eventType,
         candidates.map((t, i) =>
-          this.transition(this.object(t, `a transition of ${where} on ${eventType}`), node, { kind: 'event', type: eventType }, i),
+          this.transition(
+            this.object(t, `a transition of ${where} on ${eventType}`),
+            node,
+            { kind: 'event', type: eventType },
+            i,
+          ),
         ),
       );
     }
@@ -251,8 +262,14 @@ class Reader {
       type: node.type,
       description: node.description as string | undefined,
       tags,
-      entry: this.actions(this.withoutDelays(node.entry, 'xstate.raise', 'id', afterTypes, `the entry of ${where}`), `the entry of ${where}`),
-      exit: this.actions(this.withoutDelays(node.exit, 'xstate.cancel', 'sendId', afterTypes, `the exit of ${where}`), `the exit of ${where}`),
+      entry: this.actions(
+        this.withoutDelays(node.entry, 'xstate.raise', 'id', afterTypes, `the entry of ${where}`),
+        `the entry of ${where}`,
+      ),
+      exit: this.actions(
+        this.withoutDelays(node.exit, 'xstate.cancel', 'sendId', afterTypes, `the exit of ${where}`),
+        `the exit of ${where}`,
+      ),
       on,
       always,
       after,
@@ -265,18 +282,35 @@ class Reader {
    * `cancel` of it to the exit. They are what the delayed transitions mean, not actions of the
    * machine's author: dropped here, each one checked to belong to a delay of the state.
    */
-  private withoutDelays(list: unknown, builtin: string, idField: string, afterTypes: ReadonlySet<string>, where: string): unknown[] {
+  private withoutDelays(
+    list: unknown,
+    builtin: string,
+    idField: string,
+    afterTypes: ReadonlySet<string>,
+    where: string,
+  ): unknown[] {
     const kept: unknown[] = [];
     let found = 0;
     for (const action of this.array(list, where)) {
-      if (isObject(action) && action.type === builtin && typeof action[idField] === 'string' && afterTypes.has(action[idField])) found++;
+      if (
+        isObject(action) &&
+        action.type === builtin &&
+        typeof action[idField] === 'string' &&
+        afterTypes.has(action[idField])
+      )
+        found++;
       else kept.push(action);
     }
     if (found !== afterTypes.size) this.fail(`${where} does not hold the ${builtin} XState adds for each delay`);
     return kept;
   }
 
-  private transition<T extends Trigger>(t: Loose, node: Loose, trigger: T, index: number): TransitionDefinition & { readonly trigger: T } {
+  private transition<T extends Trigger>(
+    t: Loose,
+    node: Loose,
+    trigger: T,
+    index: number,
+  ): TransitionDefinition & { readonly trigger: T } {
     const source = node.key as string;
     const where = `a transition of "${source}"${trigger.kind === 'event' ? ` on ${trigger.type}` : trigger.kind === 'after' ? ` after ${trigger.delay}` : ' (always)'}`;
     if (t.source !== node) this.fail(`${where} has another source`);
@@ -306,7 +340,8 @@ class Reader {
     if (guard === undefined) return undefined;
     if (typeof guard === 'string') return { kind: 'named', name: guard, params: undefined };
     if (typeof guard === 'function') return { kind: 'inline' };
-    if (isObject(guard) && typeof guard.type === 'string') return { kind: 'named', name: guard.type, params: guard.params };
+    if (isObject(guard) && typeof guard.type === 'string')
+      return { kind: 'named', name: guard.type, params: guard.params };
     this.fail(`the guard of ${where} is not understood`);
   }
 
@@ -317,7 +352,8 @@ class Reader {
         const type = (action as unknown as Loose).type;
         return { kind: 'inline', what: typeof type === 'string' ? `the built-in ${type}` : 'a function' };
       }
-      if (isObject(action) && typeof action.type === 'string') return { kind: 'named', name: action.type, params: action.params };
+      if (isObject(action) && typeof action.type === 'string')
+        return { kind: 'named', name: action.type, params: action.params };
       this.fail(`an action in ${where} is not understood`);
     });
   }
@@ -326,7 +362,8 @@ class Reader {
     const config = this.object(this.machine.config, 'the config');
     const context = config.context;
     if (context === undefined) return { kind: 'none' };
-    if (typeof context === 'function') return { kind: 'factory', create: context as (args: { input: unknown }) => Record<string, unknown> };
+    if (typeof context === 'function')
+      return { kind: 'factory', create: context as (args: { input: unknown }) => Record<string, unknown> };
     if (isObject(context)) return { kind: 'value', value: context };
     this.fail('the context is neither an object nor a function');
   }
@@ -336,7 +373,10 @@ class Reader {
     for (const [name, impl] of Object.entries(guards)) {
       if (typeof impl !== 'function') this.fail(`the guard "${name}" is not implemented by a function`);
       const fn = impl as unknown as Loose;
-      all.set(name, 'check' in fn ? { kind: 'builtin', type: String(fn.type) } : { kind: 'custom', check: impl as GuardFunction });
+      all.set(
+        name,
+        'check' in fn ? { kind: 'builtin', type: String(fn.type) } : { kind: 'custom', check: impl as GuardFunction },
+      );
     }
     return all;
   }

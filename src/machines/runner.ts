@@ -15,7 +15,11 @@ import {
 import type { CompiledMachine, StateKeyOf } from './compile.js';
 
 /** A run of a machine with events `E`, state keys `S` and tags `T`. */
-export interface MachineRunner<E extends EventObject = EventObject, S extends string = string, T extends string = string> {
+export interface MachineRunner<
+  E extends EventObject = EventObject,
+  S extends string = string,
+  T extends string = string,
+> {
   readonly state: S;
   readonly context: Readonly<Record<string, unknown>>;
   /** Whether the current state carries `tag`. */

@@ -218,7 +218,7 @@ export const sessionMachine = setup({
       },
     },
     locking: {
-      description: 'Waiting for the lock of the session (`concurrency: \'serialize\'`), bounded by `lockTimeout`.',
+      description: "Waiting for the lock of the session (`concurrency: 'serialize'`), bounded by `lockTimeout`.",
       on: {
         LOCKED: { target: 'loading', actions: 'readStore' },
         STORE_UNAVAILABLE: [{ guard: 'outagePolicyDegrades', target: 'degraded' }, { target: 'failed' }],
@@ -235,7 +235,10 @@ export const sessionMachine = setup({
           // sid was retired moments ago (see checkingTombstone).
           { target: 'checkingTombstone' },
         ],
-        LOAD_FAILED: [{ guard: 'errorIsFatal', target: 'failed' }, { target: 'fresh', actions: 'startNewSession' }],
+        LOAD_FAILED: [
+          { guard: 'errorIsFatal', target: 'failed' },
+          { target: 'fresh', actions: 'startNewSession' },
+        ],
         STORE_UNAVAILABLE: [{ guard: 'outagePolicyDegrades', target: 'degraded' }, { target: 'failed' }],
       },
     },
@@ -365,7 +368,10 @@ export const sessionMachine = setup({
       description: 'Refreshing the TTL of an unchanged session (rolling), without rewriting it.',
       entry: 'touchInStore',
       on: {
-        TOUCHED: [{ guard: 'entryGoneBeforeWrite', target: 'superseded' }, { target: 'touched', actions: 'sendCookie' }],
+        TOUCHED: [
+          { guard: 'entryGoneBeforeWrite', target: 'superseded' },
+          { target: 'touched', actions: 'sendCookie' },
+        ],
         TOUCH_FAILED: [{ guard: 'failureFailsRequest', target: 'failed' }, { target: 'unsaved' }],
       },
     },
@@ -373,7 +379,10 @@ export const sessionMachine = setup({
       description: 'Deleting a removed session from the store (its sid retired).',
       entry: 'retireInStore',
       on: {
-        DESTROYED: [{ guard: 'requestEnding', target: 'destroyed' }, { target: 'fresh', actions: 'startNewSession' }],
+        DESTROYED: [
+          { guard: 'requestEnding', target: 'destroyed' },
+          { target: 'fresh', actions: 'startNewSession' },
+        ],
         DESTROY_FAILED: [{ guard: 'requestEnding', target: 'failed' }, { target: 'removed' }],
       },
     },
@@ -382,16 +391,21 @@ export const sessionMachine = setup({
     touched: { type: 'final', entry: 'releaseLock', description: 'TTL refreshed; the cookie was re-sent.' },
     destroyed: { type: 'final', entry: 'releaseLock', description: 'Deleted from the store; the cookie was expired.' },
     superseded: {
-      type: 'final', entry: 'releaseLock',
+      type: 'final',
+      entry: 'releaseLock',
       description: 'Another request destroyed or replaced the entry first: nothing written, no cookie.',
     },
     unsaved: {
-      type: 'final', entry: 'releaseLock',
-      description: 'A write failed and the request goes on without saving (`errorHandler` returned, or `storeOutage: \'degrade\'`).',
+      type: 'final',
+      entry: 'releaseLock',
+      description:
+        "A write failed and the request goes on without saving (`errorHandler` returned, or `storeOutage: 'degrade'`).",
     },
     failed: {
-      type: 'final', entry: 'releaseLock',
-      description: 'A store call failed and so does the request: a 503 for an outage, `errorHandler` for anything else.',
+      type: 'final',
+      entry: 'releaseLock',
+      description:
+        'A store call failed and so does the request: a 503 for an outage, `errorHandler` for anything else.',
     },
   },
 });
@@ -414,7 +428,10 @@ export interface SessionStartInput {
  * handlers (no store call, no sid yet), so a request that never uses it costs no session at all;
  * not with `allowEmpty` (every new session is saved) or an app's own `genSid` (its sid comes first).
  */
-export function startsOnFirstUse(input: SessionStartInput, sid: Extract<SessionEvent, { type: 'LOAD' }>['sid']): boolean {
+export function startsOnFirstUse(
+  input: SessionStartInput,
+  sid: Extract<SessionEvent, { type: 'LOAD' }>['sid'],
+): boolean {
   return input.defer || (sid === 'absent' && !input.allowEmpty && !input.ownGenSid);
 }
 

@@ -46,7 +46,11 @@ export class Instance {
           '(MemoryStore and RedisStore have one); this store cannot serialize requests',
       );
     }
-    const input = { rolling: options.rolling, allowEmpty: options.allowEmpty, serialize: options.concurrency === 'serialize' };
+    const input = {
+      rolling: options.rolling,
+      allowEmpty: options.allowEmpty,
+      serialize: options.concurrency === 'serialize',
+    };
     this.createRunner = sessionRunnerFactory(input, options.inspect);
     this.emptyJson = JSON.stringify(this.newSession());
     this.start = { defer: options.defer, allowEmpty: options.allowEmpty, ownGenSid: options.genSid !== defaultGenSid };

@@ -212,7 +212,9 @@ function optionalFunction<T>(name: string, value: T | undefined): T | undefined 
 function numberOption(name: string, value: unknown, fallback: number, { zero = false, unit = 'ms' } = {}): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !(zero ? value >= 0 : value > 0)) {
-    fail(`option "${name}" must be a ${zero ? 'non-negative' : 'positive'} number of ${unit}${zero ? ' (0 turns it off)' : ''}, got ${String(value)}`);
+    fail(
+      `option "${name}" must be a ${zero ? 'non-negative' : 'positive'} number of ${unit}${zero ? ' (0 turns it off)' : ''}, got ${String(value)}`,
+    );
   }
   return value;
 }
@@ -223,7 +225,8 @@ function optionalBoolean(name: string, value: unknown): boolean {
 }
 
 function resolveCookie(cookie: SessionOptions['cookie']): SessionCookie {
-  if (cookie !== undefined && (cookie === null || typeof cookie !== 'object')) fail('option "cookie" must be an object');
+  if (cookie !== undefined && (cookie === null || typeof cookie !== 'object'))
+    fail('option "cookie" must be an object');
   const resolved: SessionCookie = { ...DEFAULT_COOKIE };
   for (const [name, value] of Object.entries(cookie ?? {})) if (value !== undefined) resolved[name] = value;
   // connect's spelling `maxage` still works, as in koa-generic-session.
@@ -238,7 +241,8 @@ function resolveCookie(cookie: SessionOptions['cookie']): SessionCookie {
   if (typeof path !== 'string' || !path.startsWith('/') || !COOKIE_PATH.test(path)) {
     fail('cookie.path must be a string starting with "/", without ";" or control characters');
   }
-  if (domain !== undefined && (typeof domain !== 'string' || !COOKIE_DOMAIN.test(domain))) fail('cookie.domain must be a domain name');
+  if (domain !== undefined && (typeof domain !== 'string' || !COOKIE_DOMAIN.test(domain)))
+    fail('cookie.domain must be a domain name');
   if (resolved.sameSite !== undefined && !['strict', 'lax', 'none', true, false].includes(resolved.sameSite)) {
     fail(`cookie.sameSite must be 'strict', 'lax', 'none' or a boolean`);
   }
@@ -246,7 +250,9 @@ function resolveCookie(cookie: SessionOptions['cookie']): SessionCookie {
     fail(`cookie.priority must be 'low', 'medium' or 'high'`);
   }
   if ((sameSite === 'none' || partitioned === true) && secure !== true) {
-    fail(`cookie.${sameSite === 'none' ? "sameSite: 'none'" : 'partitioned'} needs cookie.secure: true (browsers drop such cookies otherwise)`);
+    fail(
+      `cookie.${sameSite === 'none' ? "sameSite: 'none'" : 'partitioned'} needs cookie.secure: true (browsers drop such cookies otherwise)`,
+    );
   }
   return resolved;
 }
@@ -254,7 +260,8 @@ function resolveCookie(cookie: SessionOptions['cookie']): SessionCookie {
 function resolveTtl(ttl: SessionOptions['ttl']): ResolvedOptions['ttl'] {
   if (ttl === undefined || ttl === null || ttl === 0) return undefined;
   if (typeof ttl === 'function') return ttl;
-  if (typeof ttl !== 'number' || Number.isNaN(ttl) || ttl < 0) fail(`option "ttl" must be a number of ms or a function, got ${String(ttl)}`);
+  if (typeof ttl !== 'number' || Number.isNaN(ttl) || ttl < 0)
+    fail(`option "ttl" must be a number of ms or a function, got ${String(ttl)}`);
   return ttl;
 }
 
@@ -290,9 +297,11 @@ export function resolveOptions(options: SessionOptions = {}): ResolvedOptions {
   const store = options.store ?? new MemoryStore();
   const hashIds = optionalBoolean('hashIds', options.hashIds);
   const seal = optionalBoolean('seal', options.seal);
-  const maxLifetime = options.maxLifetime === undefined ? undefined : numberOption('maxLifetime', options.maxLifetime, 0);
+  const maxLifetime =
+    options.maxLifetime === undefined ? undefined : numberOption('maxLifetime', options.maxLifetime, 0);
   const tombstoneTtl = numberOption('tombstoneTtl', options.tombstoneTtl, 60_000, { zero: true });
-  if (seal && !hashIds) fail('option "seal" needs hashIds: true (a store key that is the sid would give the sealing key away)');
+  if (seal && !hashIds)
+    fail('option "seal" needs hashIds: true (a store key that is the sid would give the sealing key away)');
   if (store === null || typeof store !== 'object') fail('option "store" must be a store object');
   const owner = optionalFunction('owner', options.owner);
   const describe = optionalFunction('describe', options.describe);

@@ -6,7 +6,14 @@
  * hash that could collide).
  */
 import type { Context } from 'koa';
-import { sidBeforeHandlers, type SaveMode, type SessionEffect, type SessionEvent, type SessionRunner, type SessionTag } from '../machines/session.machine.js';
+import {
+  sidBeforeHandlers,
+  type SaveMode,
+  type SessionEffect,
+  type SessionEvent,
+  type SessionRunner,
+  type SessionTag,
+} from '../machines/session.machine.js';
 import { isPlainObject } from '../stores/revive.js';
 import { announceJson, takeReadJson } from '../stores/serialized.js';
 import type { SessionLock, StoredSession } from '../stores/types.js';

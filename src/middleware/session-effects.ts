@@ -76,11 +76,16 @@ export const EFFECTS: Record<SessionEffect, Effect> = {
         // A lock granted after the request gave up (a store frozen past the wait, then thawed) has
         // no holder: released at once, or its lease would be renewed for ever and the session
         // locked for good.
-        if (lock instanceof Promise) lock.then((late) => (gaveUp && late !== undefined ? releaseQuietly(s, late) : undefined), () => undefined);
+        if (lock instanceof Promise)
+          lock.then(
+            (late) => (gaveUp && late !== undefined ? releaseQuietly(s, late) : undefined),
+            () => undefined,
+          );
         return lock;
       },
       (lock) => {
-        if (lock === undefined) return unavailable(s, storeUnavailable(`the session lock was not free within ${lockTimeout} ms`));
+        if (lock === undefined)
+          return unavailable(s, storeUnavailable(`the session lock was not free within ${lockTimeout} ms`));
         s.lock = lock;
         return { type: 'LOCKED' };
       },

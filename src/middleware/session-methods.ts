@@ -34,7 +34,8 @@ function settle(done: Promise<unknown>, cb: unknown): Promise<void> | undefined 
 
 function ownerOf(session: Decorated): SessionMethodsOwner {
   const owner = session[OWNER];
-  if (owner === undefined) throw new TypeError('koa-session-machine: session.regenerate() and session.save() must be called on ctx.session');
+  if (owner === undefined)
+    throw new TypeError('koa-session-machine: session.regenerate() and session.save() must be called on ctx.session');
   return owner;
 }
 

@@ -15,10 +15,7 @@ import { attributes, configuredAttributes, writeCookies } from './http/set-cooki
  * What the client sent. A present sid signed with the newest key carries its signature, which is
  * sent back as it is when the same sid is re-sent (one HMAC less per saving request).
  */
-export type SidReading =
-  | { kind: 'absent' }
-  | { kind: 'present'; sid: string; signature?: string }
-  | { kind: 'forged' };
+export type SidReading = { kind: 'absent' } | { kind: 'present'; sid: string; signature?: string } | { kind: 'forged' };
 
 export interface SidCarrier {
   read(ctx: Context): SidReading;
@@ -59,7 +56,11 @@ function sessionCookieOptions(own: SessionCookie | undefined): SessionCookie {
   const picked: SessionCookie = {};
   if (own === undefined || own === null || typeof own !== 'object') return picked;
   const { maxAge, expires, httpOnly, secure, sameSite, priority, partitioned } = own;
-  if (maxAge === null || maxAge === 'session' || (typeof maxAge === 'number' && Number.isFinite(maxAge) && maxAge >= 0)) {
+  if (
+    maxAge === null ||
+    maxAge === 'session' ||
+    (typeof maxAge === 'number' && Number.isFinite(maxAge) && maxAge >= 0)
+  ) {
     picked.maxAge = maxAge;
   }
   if (expires instanceof Date && !Number.isNaN(expires.getTime())) picked.expires = expires;
@@ -98,7 +99,8 @@ export function cookieCarrier(key: string, cookie: Readonly<SessionCookie>): Sid
       // Signed with an older key of app.keys: the signature is re-sent signed with the newest key in
       // this response, as Koa's `ctx.cookies.get(name, { signed: true })` does, so that removing the
       // old key later logs no one out. A sid the store does not know gets both cookies reset after.
-      if (!ctx.headerSent) writeCookies(ctx.res, [[sigName, sign(keys, `${key}=${sid}`)]], configured(requestSecure(ctx)), overwrite);
+      if (!ctx.headerSent)
+        writeCookies(ctx.res, [[sigName, sign(keys, `${key}=${sid}`)]], configured(requestSecure(ctx)), overwrite);
       return { kind: 'present', sid };
     },
     send(ctx, sid, session, reading) {
@@ -113,12 +115,30 @@ export function cookieCarrier(key: string, cookie: Readonly<SessionCookie>): Sid
       if (!fixed.signed) return writeCookies(ctx.res, [[key, sid]], attrs, overwrite);
       const known = reading.kind === 'present' && reading.sid === sid ? reading.signature : undefined;
       const signature = known ?? sign(ctx.app.keys, `${key}=${sid}`);
-      writeCookies(ctx.res, [[key, sid], [sigName, signature]], attrs, overwrite);
+      writeCookies(
+        ctx.res,
+        [
+          [key, sid],
+          [sigName, signature],
+        ],
+        attrs,
+        overwrite,
+      );
     },
     reset(ctx) {
       if (ctx.headerSent) return;
       const attrs = attributes({ ...cookie, ...fixed }, ctx.secure, true);
-      writeCookies(ctx.res, fixed.signed ? [[key, ''], [sigName, '']] : [[key, '']], attrs, true);
+      writeCookies(
+        ctx.res,
+        fixed.signed
+          ? [
+              [key, ''],
+              [sigName, ''],
+            ]
+          : [[key, '']],
+        attrs,
+        true,
+      );
     },
   };
 }

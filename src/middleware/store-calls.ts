@@ -122,7 +122,9 @@ function retried<T>(
         .then(
           (v) => okOrFailed(ok, v, failed),
           (again: unknown) =>
-            lostToConnection(s, again, now) ? attempt(connection.version, again, Math.min(pause * 2, LONGEST_PAUSE)) : failed(asOutage(again)),
+            lostToConnection(s, again, now)
+              ? attempt(connection.version, again, Math.min(pause * 2, LONGEST_PAUSE))
+              : failed(asOutage(again)),
         );
     };
     return back === undefined ? repeat() : back.then(repeat, () => lost(last));

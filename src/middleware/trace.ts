@@ -35,7 +35,12 @@ function describe(state: string): string {
 }
 
 /** The line of a request that used its session: the states it went through, and why it ended. */
-export function traceRequest(ctx: Context, sid: string, states: readonly string[], commit: SessionEvent | undefined): void {
+export function traceRequest(
+  ctx: Context,
+  sid: string,
+  states: readonly string[],
+  commit: SessionEvent | undefined,
+): void {
   const last = states.at(-1) ?? 'uninitialized';
   trace(
     '%s %s %s: %s: %s%s',

@@ -218,7 +218,9 @@ export class OwnerIndex implements SessionAccess {
     const expiresAt = ttl === undefined ? Infinity : now + ttl + REFRESH_INTERVAL;
     const info = this.describe?.(s.ctx);
     if (info !== undefined && !isPlainObject(info)) {
-      throw new TypeError(`koa-session-machine: describe(ctx) must return a plain object or undefined, got ${typeof info}`);
+      throw new TypeError(
+        `koa-session-machine: describe(ctx) must return a plain object or undefined, got ${typeof info}`,
+      );
     }
     const entry: OwnerIndexEntry = { key, createdAt: now, lastSeenAt: now };
     if (info !== undefined) entry.info = info;
@@ -231,7 +233,9 @@ export class OwnerIndex implements SessionAccess {
   }
 
   private async entries(owner: string): Promise<ListedOwnerIndexEntry[]> {
-    return (await settle<ListedOwnerIndexEntry[] | undefined>(this.raw.indexList(ownerKeyOf(this.prefix, owner)))) ?? [];
+    return (
+      (await settle<ListedOwnerIndexEntry[] | undefined>(this.raw.indexList(ownerKeyOf(this.prefix, owner)))) ?? []
+    );
   }
 
   /** Whether the store still has a session under `key` (sealed or not: only its presence counts). */

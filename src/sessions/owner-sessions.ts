@@ -12,7 +12,8 @@ export function ownerSessions(index: OwnerIndex | undefined): OwnerSessions {
       );
     }
     const name = ownerName(owner, 'the owner');
-    if (name === undefined) throw new TypeError('koa-session-machine: middleware.sessions needs an owner (a string or a number)');
+    if (name === undefined)
+      throw new TypeError('koa-session-machine: middleware.sessions needs an owner (a string or a number)');
     return [index, name];
   };
   return {

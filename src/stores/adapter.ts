@@ -44,7 +44,6 @@ interface SealedEntry {
   sealed: string;
 }
 
-
 function isGeneratorFunction(fn: unknown): boolean {
   const ctor = (fn as { constructor?: { name?: string; displayName?: string } }).constructor;
   // Native generators, and regenerator's compiled ones (which set displayName).
@@ -54,7 +53,9 @@ function isGeneratorFunction(fn: unknown): boolean {
 function checkStore(store: SessionStore): void {
   for (const method of ['get', 'set', 'destroy'] as const) {
     if (typeof store[method] !== 'function') {
-      throw new TypeError(`koa-session-machine: the store has no ${method}() method; a store needs get, set and destroy`);
+      throw new TypeError(
+        `koa-session-machine: the store has no ${method}() method; a store needs get, set and destroy`,
+      );
     }
   }
   for (const method of ['get', 'set', 'destroy', 'touch', 'update'] as const) {
@@ -104,7 +105,6 @@ function isTombstone(value: unknown): boolean {
 /** A store's answer to update or touch: anything but an explicit `false` means the entry was there. */
 const wasStored = (reply: unknown) => reply !== false;
 
-
 export class StoreAdapter {
   private readonly hasTouch: boolean;
   private readonly hasUpdate: boolean;
@@ -122,7 +122,8 @@ export class StoreAdapter {
     this.hasUpdate = typeof store.update === 'function';
     this.hashIds = options.hashIds === true;
     this.sealed = options.seal === true;
-    if (this.sealed && !this.hashIds) throw new TypeError('koa-session-machine: seal needs hashIds (a key that is the sid gives the sealing key away)');
+    if (this.sealed && !this.hashIds)
+      throw new TypeError('koa-session-machine: seal needs hashIds (a key that is the sid gives the sealing key away)');
   }
 
   /** The store key of `sid`: the prefix and the sid, or with `hashIds` the prefix and its hash. */
@@ -169,7 +170,9 @@ export class StoreAdapter {
   private bury(sid: string, ttl: number): Promise<void> | undefined {
     const tombstone: Tombstone = { cookie: { maxAge: ttl }, retired: true };
     try {
-      const written = settle(this.store.set(this.tombstoneKeyOf(sid), tombstone as unknown as StoredSession, Math.ceil(ttl)));
+      const written = settle(
+        this.store.set(this.tombstoneKeyOf(sid), tombstone as unknown as StoredSession, Math.ceil(ttl)),
+      );
       return written instanceof Promise ? written.then(noop, noop) : undefined;
     } catch {
       return undefined;

@@ -6,7 +6,14 @@
  * insertion order, which makes it an LRU when an entry is moved to the end on each write; when the
  * bound is reached, expired entries are swept first and then the least recently written go.
  */
-import type { ListedOwnerIndexEntry, LockOptions, OwnerIndexEntry, SessionLock, SessionStore, StoredSession } from './types.js';
+import type {
+  ListedOwnerIndexEntry,
+  LockOptions,
+  OwnerIndexEntry,
+  SessionLock,
+  SessionStore,
+  StoredSession,
+} from './types.js';
 import { jsonForWrite, sessionFromJson } from './serialized.js';
 import { KeyedQueue } from './keyed-queue.js';
 import { MemoryOwnerIndexes } from './memory-owner-index.js';

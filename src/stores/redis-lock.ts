@@ -83,9 +83,12 @@ export class LeaseLocks {
 
   private held(lockKey: string, token: string, lease: number): SessionLock {
     const connection = this.connection;
-    const renew = setInterval(() => {
-      connection.send(lockKey, ['EVAL', RENEW_LOCK, '1', lockKey, token, String(lease)]).catch(() => undefined);
-    }, Math.max(1, Math.floor(lease / 3)));
+    const renew = setInterval(
+      () => {
+        connection.send(lockKey, ['EVAL', RENEW_LOCK, '1', lockKey, token, String(lease)]).catch(() => undefined);
+      },
+      Math.max(1, Math.floor(lease / 3)),
+    );
     renew.unref();
     let released: Promise<unknown> | undefined;
     return {

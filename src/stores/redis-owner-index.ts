@@ -87,7 +87,14 @@ export class RedisOwnerIndexes {
 
   async list(ownerKey: string): Promise<ListedOwnerIndexEntry[]> {
     const [entries, expiry] = keysOf(ownerKey);
-    const flat = (await this.connection.send(entries, ['EVAL', LIST, '2', entries, expiry, String(Date.now())])) as unknown[];
+    const flat = (await this.connection.send(entries, [
+      'EVAL',
+      LIST,
+      '2',
+      entries,
+      expiry,
+      String(Date.now()),
+    ])) as unknown[];
     const listed: ListedOwnerIndexEntry[] = [];
     for (let i = 0; i + 2 < flat.length; i += 3) {
       const entry = JSON.parse(String(flat[i + 1])) as OwnerIndexEntry;

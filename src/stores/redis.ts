@@ -20,7 +20,14 @@ import type { RedisConnection } from './redis-clients/connection.js';
 import { createIoredisClient } from './redis-clients/ioredis.js';
 import { LeaseLocks } from './redis-lock.js';
 import { RedisOwnerIndexes } from './redis-owner-index.js';
-import type { ListedOwnerIndexEntry, LockOptions, OwnerIndexEntry, SessionLock, SessionStore, StoredSession } from './types.js';
+import type {
+  ListedOwnerIndexEntry,
+  LockOptions,
+  OwnerIndexEntry,
+  SessionLock,
+  SessionStore,
+  StoredSession,
+} from './types.js';
 
 export type { RedisClient };
 

@@ -55,7 +55,10 @@ export function unseal(sid: string, key: string, sealed: unknown): string | unde
     const decipher = createDecipheriv('aes-256-gcm', keyFor(sid, key), body.subarray(0, IV_BYTES));
     decipher.setAAD(Buffer.from(key));
     decipher.setAuthTag(body.subarray(body.length - TAG_BYTES));
-    return Buffer.concat([decipher.update(body.subarray(IV_BYTES, body.length - TAG_BYTES)), decipher.final()]).toString('utf8');
+    return Buffer.concat([
+      decipher.update(body.subarray(IV_BYTES, body.length - TAG_BYTES)),
+      decipher.final(),
+    ]).toString('utf8');
   } catch {
     return undefined;
   }

@@ -13,7 +13,8 @@ import type { SessionStore } from '../index.js';
 import type { StoreCapabilities } from './instrumented.js';
 import { reportKit } from './report.js';
 
-const USAGE = 'usage: koa-session-machine-kit [--contract-only] <store module>\n' +
+const USAGE =
+  'usage: koa-session-machine-kit [--contract-only] <store module>\n' +
   '  the module exports a store factory as its default export, and optionally supports, teardown and ttlBound';
 
 interface StoreModule {
@@ -31,7 +32,8 @@ function usage(message: string): never {
 const args = process.argv.slice(2);
 const contractOnly = args.includes('--contract-only');
 const files = args.filter((a) => a !== '--contract-only');
-if (files.length !== 1 || files[0]!.startsWith('-')) usage(files.length === 0 ? 'no store module given' : `cannot read the arguments ${args.join(' ')}`);
+if (files.length !== 1 || files[0]!.startsWith('-'))
+  usage(files.length === 0 ? 'no store module given' : `cannot read the arguments ${args.join(' ')}`);
 
 let loaded: StoreModule;
 try {
@@ -40,7 +42,8 @@ try {
   usage(`cannot import ${files[0]}: ${err instanceof Error ? err.message : String(err)}`);
 }
 const factory = loaded.default;
-if (typeof factory !== 'function') usage(`${files[0]} has no default export that is a store factory (a function returning a store)`);
+if (typeof factory !== 'function')
+  usage(`${files[0]} has no default export that is a store factory (a function returning a store)`);
 
 console.log(`koa-session-machine-kit: ${files[0]} (supports: ${JSON.stringify(loaded.supports ?? {})})`);
 const counts = await reportKit(

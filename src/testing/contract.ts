@@ -49,7 +49,9 @@ type Loose = Record<string, any>;
 /** A store call's value: a plain value, a Promise, or a callback thunk (as the middleware accepts). */
 function settle(result: unknown): Promise<any> {
   if (typeof result === 'function') {
-    return new Promise((resolve, reject) => (result as (cb: (err: unknown, v?: unknown) => void) => void)((err, v) => (err ? reject(err) : resolve(v))));
+    return new Promise((resolve, reject) =>
+      (result as (cb: (err: unknown, v?: unknown) => void) => void)((err, v) => (err ? reject(err) : resolve(v))),
+    );
   }
   return Promise.resolve(result);
 }
@@ -114,7 +116,10 @@ class Probe {
     assert.ok(Array.isArray(listed), `indexList() gave ${JSON.stringify(listed)}, not an array`);
     const byHandle = new Map<string, OwnerIndexEntry>();
     for (const item of listed as { handle?: unknown; entry?: unknown }[]) {
-      assert.ok(typeof item?.handle === 'string' && item.entry !== null && typeof item.entry === 'object', `indexList() gave ${JSON.stringify(item)}, not { handle, entry }`);
+      assert.ok(
+        typeof item?.handle === 'string' && item.entry !== null && typeof item.entry === 'object',
+        `indexList() gave ${JSON.stringify(item)}, not { handle, entry }`,
+      );
       assert.ok(!byHandle.has(item.handle), `indexList() gave the handle ${item.handle} twice`);
       byHandle.set(item.handle, normalize(item.entry) as OwnerIndexEntry);
     }
@@ -164,7 +169,8 @@ const RULES: Rule[] = [
       }
       for (const capability of ['touch', 'update', 'add', 'lock'] as const) {
         const has = typeof s.store[capability] === 'function';
-        if (supports[capability]) assert.ok(has, `supports.${capability} is declared but the store has no ${capability}() method`);
+        if (supports[capability])
+          assert.ok(has, `supports.${capability} is declared but the store has no ${capability}() method`);
         else {
           assert.ok(
             !has,
@@ -177,7 +183,10 @@ const RULES: Rule[] = [
       const indexing = indexMethods.filter((m) => typeof s.store[m] === 'function');
       if (supports.index) {
         const lacking = indexMethods.filter((m) => !indexing.includes(m));
-        assert.ok(lacking.length === 0, `supports.index is declared but the store has no ${lacking.map((m) => `${m}()`).join(', ')}`);
+        assert.ok(
+          lacking.length === 0,
+          `supports.index is declared but the store has no ${lacking.map((m) => `${m}()`).join(', ')}`,
+        );
       } else {
         assert.ok(
           indexing.length === 0,
@@ -191,7 +200,7 @@ const RULES: Rule[] = [
         assert.ok(
           !evented,
           'the store has an on() method but supports.events is not declared; the middleware listens to the ' +
-            "connect/disconnect events of every store that has on(), so declare it",
+            'connect/disconnect events of every store that has on(), so declare it',
         );
       }
     },
@@ -260,7 +269,10 @@ const RULES: Rule[] = [
       const key = s.key();
       await s.set(key, sessionOf({ n: 1 }), SHORT_TTL);
       const waited = await s.goneWithin(key, s.ttlBound);
-      assert.ok(waited !== undefined, `an entry set with a ttl of ${SHORT_TTL} ms was still there ${s.ttlBound} ms later (is the ttl read as ms?)`);
+      assert.ok(
+        waited !== undefined,
+        `an entry set with a ttl of ${SHORT_TTL} ms was still there ${s.ttlBound} ms later (is the ttl read as ms?)`,
+      );
     },
   },
   {
@@ -314,7 +326,11 @@ const RULES: Rule[] = [
       first.cookie.path = '/changed';
       const second = await s.get(key);
       assert.notEqual(second, first, 'get() returned the same object twice');
-      assert.deepEqual(normalize(second), normalize(sessionOf({ n: 1, nested: { x: 1 } })), 'changing the object get() returned changed what the store returns');
+      assert.deepEqual(
+        normalize(second),
+        normalize(sessionOf({ n: 1, nested: { x: 1 } })),
+        'changing the object get() returned changed what the store returns',
+      );
     },
   },
   {
@@ -323,12 +339,25 @@ const RULES: Rule[] = [
       const keys = Array.from({ length: 32 }, (_, i) => s.key(`c${i}`));
       await Promise.all(keys.map((key, i) => s.set(key, sessionOf({ i }), LONG_TTL)));
       const first = await Promise.all(keys.map((key) => s.get(key)));
-      first.forEach((got, i) => assert.equal(got?.i, i, `after 32 concurrent set() calls, get(${keys[i]}) gave ${JSON.stringify(got)}`));
-      await Promise.all(keys.map((key, i) => (i % 2 === 0 ? s.destroy(key) : s.set(key, sessionOf({ i: i + 100 }), LONG_TTL))));
+      first.forEach((got, i) =>
+        assert.equal(got?.i, i, `after 32 concurrent set() calls, get(${keys[i]}) gave ${JSON.stringify(got)}`),
+      );
+      await Promise.all(
+        keys.map((key, i) => (i % 2 === 0 ? s.destroy(key) : s.set(key, sessionOf({ i: i + 100 }), LONG_TTL))),
+      );
       const second = await Promise.all(keys.map((key) => s.get(key)));
       second.forEach((got, i) => {
-        if (i % 2 === 0) assert.ok(!got, `after concurrent destroy() and set() calls, destroyed ${keys[i]} gave ${JSON.stringify(got)}`);
-        else assert.equal(got?.i, i + 100, `after concurrent destroy() and set() calls, rewritten ${keys[i]} gave ${JSON.stringify(got)}`);
+        if (i % 2 === 0)
+          assert.ok(
+            !got,
+            `after concurrent destroy() and set() calls, destroyed ${keys[i]} gave ${JSON.stringify(got)}`,
+          );
+        else
+          assert.equal(
+            got?.i,
+            i + 100,
+            `after concurrent destroy() and set() calls, rewritten ${keys[i]} gave ${JSON.stringify(got)}`,
+          );
       });
     },
   },
@@ -346,7 +375,11 @@ const RULES: Rule[] = [
       }
       if (reported) return;
       const got = await s.get(key);
-      assert.equal(got?.big, 10n, `set() of a value with a BigInt resolved, but get() gave back ${String(got && typeof got === 'object' ? `an object whose big is ${String(got.big)}` : got)}: the failure was swallowed`);
+      assert.equal(
+        got?.big,
+        10n,
+        `set() of a value with a BigInt resolved, but get() gave back ${String(got && typeof got === 'object' ? `an object whose big is ${String(got.big)}` : got)}: the failure was swallowed`,
+      );
     },
   },
   {
@@ -382,9 +415,16 @@ const RULES: Rule[] = [
     body: async (s) => {
       const key = s.key();
       await s.set(key, sessionOf({ n: 1 }), LONG_TTL);
-      assert.equal(await settle(s.store.update(key, sessionOf({ n: 2 }), SHORT_TTL)), true, 'update() of an existing key did not return true');
+      assert.equal(
+        await settle(s.store.update(key, sessionOf({ n: 2 }), SHORT_TTL)),
+        true,
+        'update() of an existing key did not return true',
+      );
       const waited = await s.goneWithin(key, s.ttlBound);
-      assert.ok(waited !== undefined, `an entry updated with a ttl of ${SHORT_TTL} ms was still there ${s.ttlBound} ms later`);
+      assert.ok(
+        waited !== undefined,
+        `an entry updated with a ttl of ${SHORT_TTL} ms was still there ${s.ttlBound} ms later`,
+      );
     },
   },
   {
@@ -408,7 +448,11 @@ const RULES: Rule[] = [
       assert.equal((await s.get(key))?.n, 1, 'add() of an existing key overwrote it');
       // Once the entry is gone, add() may create it again.
       await s.destroy(key);
-      assert.equal(await settle(s.store.add(key, sessionOf({ n: 3 }), LONG_TTL)), true, 'add() after destroy() returned false');
+      assert.equal(
+        await settle(s.store.add(key, sessionOf({ n: 3 }), LONG_TTL)),
+        true,
+        'add() after destroy() returned false',
+      );
       assert.equal((await s.get(key))?.n, 3, 'add() after destroy() did not write the session');
     },
   },
@@ -417,10 +461,17 @@ const RULES: Rule[] = [
     needs: ['add', 'ttl'],
     body: async (s) => {
       const key = s.key();
-      assert.equal(await settle(s.store.add(key, sessionOf({ n: 1 }), SHORT_TTL)), true, 'add() of a key never set did not return true');
+      assert.equal(
+        await settle(s.store.add(key, sessionOf({ n: 1 }), SHORT_TTL)),
+        true,
+        'add() of a key never set did not return true',
+      );
       assert.ok((await s.get(key))?.n === 1, `an entry added with a ttl of ${SHORT_TTL} ms was not there right after`);
       const waited = await s.goneWithin(key, s.ttlBound);
-      assert.ok(waited !== undefined, `an entry added with a ttl of ${SHORT_TTL} ms was still there ${s.ttlBound} ms later`);
+      assert.ok(
+        waited !== undefined,
+        `an entry added with a ttl of ${SHORT_TTL} ms was still there ${s.ttlBound} ms later`,
+      );
     },
   },
   {
@@ -431,7 +482,11 @@ const RULES: Rule[] = [
       await s.set(key, sessionOf({ n: 1 }), LONG_TTL);
       const ok = await settle(s.store.touch(key, LONG_TTL));
       assert.equal(ok, true, `touch() of an existing key returned ${String(ok)}`);
-      assert.deepEqual(normalize(await s.get(key)), normalize(sessionOf({ n: 1 })), 'touch() changed the stored session');
+      assert.deepEqual(
+        normalize(await s.get(key)),
+        normalize(sessionOf({ n: 1 })),
+        'touch() changed the stored session',
+      );
     },
   },
   {
@@ -459,7 +514,10 @@ const RULES: Rule[] = [
       await s.set(key, sessionOf({ n: 1 }), LONG_TTL);
       assert.equal(await settle(s.store.touch(key, SHORT_TTL)), true, 'touch() of an existing key did not return true');
       const waited = await s.goneWithin(key, s.ttlBound);
-      assert.ok(waited !== undefined, `an entry touched with a ttl of ${SHORT_TTL} ms was still there ${s.ttlBound} ms later`);
+      assert.ok(
+        waited !== undefined,
+        `an entry touched with a ttl of ${SHORT_TTL} ms was still there ${s.ttlBound} ms later`,
+      );
     },
   },
   {
@@ -533,10 +591,17 @@ const RULES: Rule[] = [
       await s.indexAdd(owner, 'h2', second, far);
       const both = await s.indexList(owner);
       assert.deepEqual([...both.keys()].sort(), ['h1', 'h2'], 'indexList() after two indexAdd() calls');
-      assert.deepEqual(both.get('h1'), normalize(first), 'indexList() gave back another entry than indexAdd() was given');
+      assert.deepEqual(
+        both.get('h1'),
+        normalize(first),
+        'indexList() gave back another entry than indexAdd() was given',
+      );
       await s.indexRemove(owner, 'h1');
       const after = await s.indexList(owner);
-      assert.ok(!after.has('h1'), 'indexList() still gives a handle after indexRemove() of it (a revoked or destroyed session stays listed)');
+      assert.ok(
+        !after.has('h1'),
+        'indexList() still gives a handle after indexRemove() of it (a revoked or destroyed session stays listed)',
+      );
       assert.deepEqual([...after.keys()], ['h2'], 'indexRemove() of one handle took another with it');
       // Removing what is not there is not an error.
       await s.indexRemove(owner, 'h1');
@@ -553,15 +618,27 @@ const RULES: Rule[] = [
       const far = Date.now() + LONG_TTL;
       const original = indexEntry('k', { agent: 'before' });
       await s.indexAdd(owner, 'h', original, far);
-      const later = { ...indexEntry('k', { agent: 'after' }), createdAt: original.createdAt + 5_000, lastSeenAt: original.lastSeenAt + 5_000 };
+      const later = {
+        ...indexEntry('k', { agent: 'after' }),
+        createdAt: original.createdAt + 5_000,
+        lastSeenAt: original.lastSeenAt + 5_000,
+      };
       await s.indexAdd(owner, 'h', later, far);
       const listed = await s.indexList(owner);
       assert.equal(listed.size, 1, `two indexAdd() calls of one handle gave ${listed.size} entries`);
-      assert.deepEqual(listed.get('h'), normalize({ ...later, createdAt: original.createdAt }), 'the second indexAdd() of a handle');
+      assert.deepEqual(
+        listed.get('h'),
+        normalize({ ...later, createdAt: original.createdAt }),
+        'the second indexAdd() of a handle',
+      );
       // Once removed, a handle starts anew.
       await s.indexRemove(owner, 'h');
       await s.indexAdd(owner, 'h', later, far);
-      assert.equal((await s.indexList(owner)).get('h')?.createdAt, later.createdAt, 'indexAdd() after indexRemove() kept the old createdAt');
+      assert.equal(
+        (await s.indexList(owner)).get('h')?.createdAt,
+        later.createdAt,
+        'indexAdd() after indexRemove() kept the old createdAt',
+      );
     },
   },
   {
@@ -576,12 +653,19 @@ const RULES: Rule[] = [
       await sleep(INDEX_TTL / 2);
       const before = await s.indexList(owner);
       // Only a list that answered before the expiry can say whether the entry was still there.
-      if (Date.now() < expiresAt) assert.ok(before.has('short'), `an index entry was gone before its expiry (${INDEX_TTL} ms after indexAdd(); is expiresAt read as ms since the epoch?)`);
+      if (Date.now() < expiresAt)
+        assert.ok(
+          before.has('short'),
+          `an index entry was gone before its expiry (${INDEX_TTL} ms after indexAdd(); is expiresAt read as ms since the epoch?)`,
+        );
       const deadline = expiresAt + s.ttlBound;
       for (;;) {
         const listed = await s.indexList(owner);
         if (!listed.has('short')) {
-          assert.ok(listed.has('long') && listed.has('forever'), 'entries of a later expiry, or none (Infinity), went with the one that expired');
+          assert.ok(
+            listed.has('long') && listed.has('forever'),
+            'entries of a later expiry, or none (Infinity), went with the one that expired',
+          );
           return;
         }
         assert.ok(Date.now() <= deadline, `an index entry was still listed ${s.ttlBound} ms after its expiry`);
@@ -597,10 +681,18 @@ const RULES: Rule[] = [
       const far = Date.now() + LONG_TTL;
       await s.indexAdd(a, 'h', indexEntry('ka'), far);
       await s.indexAdd(b, 'h', indexEntry('kb'), far);
-      assert.equal((await s.indexList(a)).get('h')?.key, 'ka', "one owner's indexAdd() of a handle replaced another owner's");
+      assert.equal(
+        (await s.indexList(a)).get('h')?.key,
+        'ka',
+        "one owner's indexAdd() of a handle replaced another owner's",
+      );
       await s.indexRemove(b, 'h');
       assert.equal((await s.indexList(b)).size, 0, 'indexRemove() left the entry listed');
-      assert.equal((await s.indexList(a)).get('h')?.key, 'ka', "one owner's indexRemove() of a handle removed another owner's");
+      assert.equal(
+        (await s.indexList(a)).get('h')?.key,
+        'ka',
+        "one owner's indexRemove() of a handle removed another owner's",
+      );
     },
   },
   {
@@ -613,7 +705,10 @@ const RULES: Rule[] = [
         (s.store.off ?? s.store.removeListener)?.call(s.store, event, noop);
       }
       const connected = s.store.connected as unknown;
-      assert.ok(connected === undefined || typeof connected === 'boolean', `connected is ${typeof connected}, not a boolean`);
+      assert.ok(
+        connected === undefined || typeof connected === 'boolean',
+        `connected is ${typeof connected}, not a boolean`,
+      );
     },
   },
 ];
@@ -629,13 +724,20 @@ export function storeContract<S extends SessionStore>(options: StoreContractOpti
   const ttlBound = options.ttlBound ?? 5_000;
   return RULES.map(({ rule, needs, body }) => {
     const missing = (needs ?? []).filter((n) => !supports[n]);
-    const skip = missing.length === 0 ? undefined : `the store does not declare ${missing.map((m) => `supports.${m}`).join(' and ')}`;
+    const skip =
+      missing.length === 0
+        ? undefined
+        : `the store does not declare ${missing.map((m) => `supports.${m}`).join(' and ')}`;
     return {
       rule,
       ...(skip ? { skip } : {}),
       run: async () => {
         const store = await options.factory();
-        const s = new Probe(store as unknown as Loose, `${process.pid}-${++runs}-${randomBytes(4).toString('hex')}`, ttlBound);
+        const s = new Probe(
+          store as unknown as Loose,
+          `${process.pid}-${++runs}-${randomBytes(4).toString('hex')}`,
+          ttlBound,
+        );
         try {
           await body(s, supports);
         } catch (err) {

@@ -5,7 +5,12 @@
  * `index.ts` adds `testStore`, which registers all of it as vitest suites.
  */
 export { storeContract, type StoreCheck, type StoreContractOptions } from './contract.js';
-export { injectedError, resolveCapabilities, type ResolvedCapabilities, type StoreCapabilities } from './instrumented.js';
+export {
+  injectedError,
+  resolveCapabilities,
+  type ResolvedCapabilities,
+  type StoreCapabilities,
+} from './instrumented.js';
 export { runLifecyclePath, type RunPathOptions } from './lifecycle.js';
 export { reportKit, type KitCounts, type KitReportOptions } from './report.js';
 export {

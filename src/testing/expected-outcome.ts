@@ -77,7 +77,11 @@ function callsOf(effect: string, supports: ResolvedCapabilities, result: Lifecyc
  * delete (a retire's tombstone is written all the same), otherwise the last call of the effect (a
  * store without `update` fails in the `set` after its read).
  */
-export function failingMethod(effects: readonly string[], failure: string, supports: ResolvedCapabilities): StoreMethod {
+export function failingMethod(
+  effects: readonly string[],
+  failure: string,
+  supports: ResolvedCapabilities,
+): StoreMethod {
   if (failure === 'DESTROY_FAILED') return 'destroy';
   for (const effect of effects) {
     const call = callsOf(effect, supports, undefined).at(-1);
@@ -114,7 +118,13 @@ export class Expected {
    * Applies the effects of `steps`. `sid` is the sid before the steps, `sidAfter` the one after
    * (they differ when a step starts a new session); `data` is the session as the handler left it.
    */
-  apply(steps: readonly LifecycleStep[], all: readonly LifecycleStep[], sid: string | undefined, sidAfter: string | undefined, data: UserData | undefined): void {
+  apply(
+    steps: readonly LifecycleStep[],
+    all: readonly LifecycleStep[],
+    sid: string | undefined,
+    sidAfter: string | undefined,
+    data: UserData | undefined,
+  ): void {
     let current = sid;
     for (const step of steps) {
       const next = all[all.indexOf(step) + 1];
@@ -131,7 +141,8 @@ export class Expected {
             break;
           case 'touchInStore':
             // Stores without touch() get the unchanged session rewritten: the same data.
-            if (next?.event.type === 'TOUCHED' && next.event.stored && !this.supports.touch) this.store.set(current!, data ?? {});
+            if (next?.event.type === 'TOUCHED' && next.event.stored && !this.supports.touch)
+              this.store.set(current!, data ?? {});
             break;
           case 'destroyInStore':
           case 'retireInStore':

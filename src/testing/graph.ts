@@ -27,11 +27,16 @@ export function transitionsOf(machine: AnyStateMachine): string[] {
 }
 
 /** The transition `event` takes from `snapshot`, or `undefined` when no transition is enabled. */
-export function transitionTaken(machine: AnyStateMachine, snapshot: AnyMachineSnapshot, event: EventObject): string | undefined {
+export function transitionTaken(
+  machine: AnyStateMachine,
+  snapshot: AnyMachineSnapshot,
+  event: EventObject,
+): string | undefined {
   const [taken] = machine.getTransitionData(snapshot, event);
   if (taken === undefined) return undefined;
   const definition = readDefinition(machine).transitionOf(taken);
-  if (definition === undefined) throw new Error(`transitionTaken: XState took a transition the definition of "${machine.id}" does not list`);
+  if (definition === undefined)
+    throw new Error(`transitionTaken: XState took a transition the definition of "${machine.id}" does not list`);
   return nameOf(definition);
 }
 
@@ -44,9 +49,11 @@ export function initialTransition(machine: AnyStateMachine, started: AnyMachineS
   const definition = readDefinition(machine);
   const taken = definition.states.get(definition.initial)!.always.find((t) => {
     if (t.guard === undefined) return true;
-    if (t.guard.kind === 'inline') throw new Error(`initialTransition: an inline guard of "${definition.initial}" cannot be evaluated`);
+    if (t.guard.kind === 'inline')
+      throw new Error(`initialTransition: an inline guard of "${definition.initial}" cannot be evaluated`);
     const guard = definition.guards.get(t.guard.name);
-    if (guard?.kind !== 'custom') throw new Error(`initialTransition: the guard "${t.guard.name}" is not a named guard of the machine`);
+    if (guard?.kind !== 'custom')
+      throw new Error(`initialTransition: the guard "${t.guard.name}" is not a named guard of the machine`);
     return guard.check({ context: started.context, event: { type: 'xstate.init' } }, t.guard.params);
   });
   return taken === undefined ? undefined : nameOf(taken);

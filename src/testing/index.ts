@@ -69,7 +69,8 @@ export function testStore<S extends SessionStore>(options: TestStoreOptions<S>):
       for (const path of lifecyclePaths()) {
         const missing = path.requires.filter((capability) => !supports[capability]);
         if (missing.length > 0) {
-          it.skip(`${path.name} (skipped: needs ${missing.map((m) => `supports.${m}`).join(' and ')})`, () => undefined);
+          it.skip(`${path.name} (skipped: needs ${missing.map((m) => `supports.${m}`).join(' and ')})`, () =>
+            undefined);
         } else {
           it(path.name, () => runLifecyclePath(path, run), timeout);
         }

@@ -87,7 +87,8 @@ export class InstrumentedStore {
       store.update = (key: string, session: StoredSession, ttl?: number) =>
         this.call('update', key, () => inner.update(key, session, ttl));
     }
-    if (supports.touch) store.touch = (key: string, ttl?: number) => this.call('touch', key, () => inner.touch(key, ttl));
+    if (supports.touch)
+      store.touch = (key: string, ttl?: number) => this.call('touch', key, () => inner.touch(key, ttl));
     if (supports.lock) {
       store.lock = (key: string, options: { lease: number; wait: number }) =>
         this.call('lock', key, () => {
@@ -103,7 +104,8 @@ export class InstrumentedStore {
         });
     }
     if (supports.index) {
-      for (const method of ['indexAdd', 'indexRemove', 'indexList']) store[method] = (...args: unknown[]) => inner[method](...args);
+      for (const method of ['indexAdd', 'indexRemove', 'indexList'])
+        store[method] = (...args: unknown[]) => inner[method](...args);
     }
     if (supports.events) {
       store.on = (event: string, listener: (...args: unknown[]) => void) => inner.on(event, listener);

@@ -154,7 +154,8 @@ async function drive(
   const groups = groupSteps(steps);
   const loadGroup = groups[0]!.steps[0]!.event.type === 'LOAD' ? groups[0]! : undefined;
   const handlerGroups = loadGroup ? groups.slice(1) : groups;
-  const has = (test: (s: LifecycleStep, from: SessionState) => boolean) => steps.some((s, i) => test(s, i === 0 ? 'uninitialized' : steps[i - 1]!.state));
+  const has = (test: (s: LifecycleStep, from: SessionState) => boolean) =>
+    steps.some((s, i) => test(s, i === 0 ? 'uninitialized' : steps[i - 1]!.state));
   // What the errorHandler does with each store error it sees, in order: rethrow it when it is fatal.
   const handled = steps.filter((s) => HANDLED.has(s.event.type));
   const rethrows = handled.map((s) => 'fatal' in s.event && s.event.fatal);
@@ -201,7 +202,11 @@ async function drive(
       if (observe) {
         const seen = log.observed();
         assert.equal(seen.actors, 1, `one session machine per request (${seen.actors} were started)`);
-        assert.deepEqual(seen.entries, steps.slice(0, done).map((s) => `${describeEvent(s.event)} → ${s.state}`), 'the session machine went through other events or states than the path');
+        assert.deepEqual(
+          seen.entries,
+          steps.slice(0, done).map((s) => `${describeEvent(s.event)} → ${s.state}`),
+          'the session machine went through other events or states than the path',
+        );
       }
       assert.deepEqual(
         instrumented.calls.map((c) => `${c.method} ${c.key}`),
@@ -214,11 +219,16 @@ async function drive(
         assert.equal(describeCookie(got), describeCookie(expected.cookie), 'the session cookie');
         const sig = cookies.filter((c) => c.name === `${KEY}.sig`).at(-1);
         if (got.kind === 'none') assert.equal(sig, undefined, `no ${KEY}.sig cookie without the session cookie`);
-        else assert.ok(sig !== undefined && sig.expired === (got.kind === 'reset'), `the ${KEY}.sig cookie goes with the session cookie`);
+        else
+          assert.ok(
+            sig !== undefined && sig.expired === (got.kind === 'reset'),
+            `the ${KEY}.sig cookie goes with the session cookie`,
+          );
       }
       for (const [sid, data] of expected.store) {
         const stored = await raw.get(prefix + sid);
-        if (data === null) assert.ok(!stored, `the store should hold nothing under ${prefix}${sid}, it holds ${JSON.stringify(stored)}`);
+        if (data === null)
+          assert.ok(!stored, `the store should hold nothing under ${prefix}${sid}, it holds ${JSON.stringify(stored)}`);
         else {
           assert.ok(stored, `the store should hold a session under ${prefix}${sid}`);
           assert.deepEqual(userData(stored), data, `the session stored under ${prefix}${sid}`);
@@ -230,7 +240,8 @@ async function drive(
   };
 
   const step = (i: number) => steps[i - 1];
-  const describeUpTo = (n: number) => (n === 0 ? 'before any event' : `after ${describeEvent(step(n)!.event)} → ${step(n)!.state}`);
+  const describeUpTo = (n: number) =>
+    n === 0 ? 'before any event' : `after ${describeEvent(step(n)!.event)} → ${step(n)!.state}`;
 
   // ---- Setup: what the client sends, and what the store holds before the request.
   let cookieHeader: string | undefined;
@@ -278,7 +289,8 @@ async function drive(
       const stored = (await raw.get(prefix + sid)) as StoredSession | undefined;
       assert.deepEqual(userData(stored), { seeded: 1 }, 'setup: the seeded session is in the store');
       expected.store.set(sid, { seeded: 1 });
-      const loaded = loadGroup.steps.find((s) => s.event.type === 'LOADED')?.event as { usable: boolean; expired: boolean } | undefined;
+      const loaded = loadGroup.steps.find((s) => s.event.type === 'LOADED')?.event as
+        { usable: boolean; expired: boolean } | undefined;
       if (loaded?.expired) {
         // A session created before the lifetime the app allows (see `maxLifetime` above).
         const old = { ...stored!, cookie: { ...stored!.cookie, createdAt: Date.now() - 2 * MAX_LIFETIME } };
@@ -344,7 +356,14 @@ async function drive(
           // The session read from the store, or an empty one (a new session, a late request's).
           const wanted = after === 'loaded' ? { seeded: 1 } : {};
           if (!isDeepStrictEqual(userData(c.session), wanted)) {
-            throw withContext(new assert.AssertionError({ message: 'the session the handler gets', actual: userData(c.session), expected: wanted }), where);
+            throw withContext(
+              new assert.AssertionError({
+                message: 'the session the handler gets',
+                actual: userData(c.session),
+                expected: wanted,
+              }),
+              where,
+            );
           }
         }
         await check(where, loadGroup.steps.length, pendingCookies());
@@ -395,12 +414,21 @@ async function drive(
         // A replaced session is compared with the session as it was: the base does not move.
         // A failed delete rejects; a failed write rejects when the errorHandler rethrew it.
         const failed = group.steps.find((s) => s.event.type.endsWith('_FAILED'))?.event;
-        const shouldReject = failed !== undefined && (failed.type === 'DESTROY_FAILED' || (failed.type === 'WRITE_FAILED' && failed.fatal));
+        const shouldReject =
+          failed !== undefined &&
+          (failed.type === 'DESTROY_FAILED' || (failed.type === 'WRITE_FAILED' && failed.fatal));
         const where = describeUpTo(group.start + group.steps.length);
         if (shouldReject) {
           const method = failingMethod(group.steps[0]!.effects, failed.type, supports);
           if (rejected !== injectedError(method).message) {
-            throw withContext(new assert.AssertionError({ message: `${describeEvent(first)} should reject with the store's error, it ${rejected === undefined ? 'resolved' : `rejected with "${rejected}"`}`, actual: rejected, expected: injectedError(method).message }), where);
+            throw withContext(
+              new assert.AssertionError({
+                message: `${describeEvent(first)} should reject with the store's error, it ${rejected === undefined ? 'resolved' : `rejected with "${rejected}"`}`,
+                actual: rejected,
+                expected: injectedError(method).message,
+              }),
+              where,
+            );
           }
         } else if (rejected !== undefined) {
           throw withContext(new Error(`${describeEvent(first)} rejected with "${rejected}"`), where);
@@ -419,7 +447,8 @@ async function drive(
   const where = `after the response (${describeUpTo(steps.length)})`;
   // A path that ends during the load never reaches the handler.
   if (loadGroup && !loadApplied) expected.apply(loadGroup.steps, steps, sidBeforeLoad, sidBeforeLoad, undefined);
-  if (finalState) expected.apply(finalState.group.steps, steps, finalState.sidBefore, finalState.sidBefore, finalState.data);
+  if (finalState)
+    expected.apply(finalState.group.steps, steps, finalState.sidBefore, finalState.sidBefore, finalState.data);
   const status = expectedStatus(path);
   try {
     assert.equal(reply.status, status, `the response status (body: ${reply.text.slice(0, 200)})`);

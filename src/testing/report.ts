@@ -34,7 +34,10 @@ export async function reportKit(options: KitReportOptions, write: (line: string)
   const timeout = options.timeout ?? (options.ttlBound ?? 5_000) + 10_000;
   const counts: KitCounts = { passed: 0, failed: 0, skipped: 0 };
   const sections: [string, Check[]][] = [
-    ['store contract', storeContract(options).map((c) => ({ name: c.rule, ...(c.skip ? { skip: c.skip } : {}), run: c.run }))],
+    [
+      'store contract',
+      storeContract(options).map((c) => ({ name: c.rule, ...(c.skip ? { skip: c.skip } : {}), run: c.run })),
+    ],
   ];
   if (options.lifecycle !== false) {
     const run = {

@@ -99,7 +99,9 @@ function payloads(type: string, state: SessionState, entry: readonly string[]): 
     }
     case 'WRITTEN':
       // Only a rewrite can find the entry gone; creating a session always stores it.
-      return entry.includes('updateInStore') ? [true, false].map((stored) => ({ type, stored })) : [{ type, stored: true }];
+      return entry.includes('updateInStore')
+        ? [true, false].map((stored) => ({ type, stored }))
+        : [{ type, stored: true }];
     case 'TOUCHED':
       return [true, false].map((stored) => ({ type, stored }));
     case 'WRITE_FAILED':
@@ -162,19 +164,21 @@ function candidatePaths(input: LifecycleInput): LifecycleStep[][] {
     if (state.status === 'done') done.add(key);
     edges.set(
       key,
-      Object.values(transitions as Record<string, { event: SessionMachineEvent; state: Snapshot }>).map(({ event, state: next }) => ({
-        event,
-        state: next.value,
-        effects: effectsOf(state, event),
-        transition: transitionTaken(sessionMachine, state, event)!,
-        to: stateKey(next),
-      })),
+      Object.values(transitions as Record<string, { event: SessionMachineEvent; state: Snapshot }>).map(
+        ({ event, state: next }) => ({
+          event,
+          state: next.value,
+          effects: effectsOf(state, event),
+          transition: transitionTaken(sessionMachine, state, event)!,
+          to: stateKey(next),
+        }),
+      ),
     );
   }
   // The cheapest ending from every state (Bellman-Ford backwards from the final states; the graph is small).
   const ending = new Map<string, { cost: number; steps: Edge[] }>();
   for (const key of done) ending.set(key, { cost: 0, steps: [] });
-  for (let changed = true; changed; ) {
+  for (let changed = true; changed;) {
     changed = false;
     for (const [key, out] of edges) {
       for (const edge of out) {
@@ -198,7 +202,14 @@ function candidatePaths(input: LifecycleInput): LifecycleStep[][] {
     for (const edge of out) {
       const tail = ending.get(edge.to);
       if (tail === undefined) throw new Error(`lifecyclePaths: no final state is reachable from ${edge.to}`);
-      paths.push([...prefixes.get(key)!, edge, ...tail.steps].map(({ event, state, effects, transition }) => ({ event, state, effects, transition })));
+      paths.push(
+        [...prefixes.get(key)!, edge, ...tail.steps].map(({ event, state, effects, transition }) => ({
+          event,
+          state,
+          effects,
+          transition,
+        })),
+      );
     }
   }
   return paths;
@@ -223,7 +234,11 @@ function effectsOf(snapshot: Snapshot, event: SessionMachineEvent): string[] {
   const target = t.target === undefined ? undefined : definition.states.get(t.target)!;
   const moves = target !== undefined && (t.target !== t.source || t.reenter);
   const source = definition.states.get(t.source)!;
-  return [...(moves ? effectNames(source.exit) : []), ...effectNames(t.actions), ...(moves ? effectNames(target.entry) : [])];
+  return [
+    ...(moves ? effectNames(source.exit) : []),
+    ...effectNames(t.actions),
+    ...(moves ? effectNames(target.entry) : []),
+  ];
 }
 
 /** `LOAD present`, `COMMIT changed force`, `WRITTEN not stored`: an event as words. */
@@ -238,7 +253,9 @@ export function describeEvent(event: SessionMachineEvent): string {
 }
 
 function describeInput(input: LifecycleInput): string {
-  const on = [input.rolling && 'rolling', input.allowEmpty && 'allowEmpty', input.serialize && 'serialize'].filter(Boolean);
+  const on = [input.rolling && 'rolling', input.allowEmpty && 'allowEmpty', input.serialize && 'serialize'].filter(
+    Boolean,
+  );
   return on.length === 0 ? 'defaults' : on.join('+');
 }
 

@@ -78,7 +78,9 @@ describe.skipIf(!chromiumAvailable)('the example app in headless Chromium (Debia
       expect(store.get(`koa:sess:${sid1}`)).toMatchObject({ count: 3 });
       // HttpOnly in effect: the page's scripts cannot see the session cookie.
       expect(await page.evaluate(() => document.cookie)).not.toContain('koa.sid');
-      step('clicked #inc three times: shows 3; koa.sid and koa.sid.sig HttpOnly, SameSite=Lax, not Secure, invisible to document.cookie');
+      step(
+        'clicked #inc three times: shows 3; koa.sid and koa.sid.sig HttpOnly, SameSite=Lax, not Secure, invisible to document.cookie',
+      );
 
       await page.reload();
       await expectCount(page, 3);

@@ -68,10 +68,7 @@ describe.skipIf(!chromiumAvailable)('examples/passport.ts: active sessions in he
       expect(await page.textContent('#current')).toContain('alice phone');
 
       // End the laptop's session: its form carries the CSRF token, or koa-csrf would refuse it.
-      await Promise.all([
-        page.waitForURL(`${url}/sessions`),
-        page.click('tr:has-text("alice laptop") button'),
-      ]);
+      await Promise.all([page.waitForURL(`${url}/sessions`), page.click('tr:has-text("alice laptop") button')]);
       expect(await rows(page)).toEqual(['alice phone (this browser)']);
       await laptop.page.goto(`${url}/`);
       expect(await laptop.page.textContent('body')).toContain('Not logged in');

@@ -36,8 +36,7 @@ export const CLIENT = {
 export const SLACK = 2_000;
 
 /** How long a request may take before the harness calls it hung: the longest wait this library allows, plus slack. */
-export const REQUEST_TIMEOUT =
-  SESSION.reconnectTimeout + SESSION.lockTimeout + 3 * SESSION.storeTimeout + SLACK;
+export const REQUEST_TIMEOUT = SESSION.reconnectTimeout + SESSION.lockTimeout + 3 * SESSION.storeTimeout + SLACK;
 
 export interface Form {
   name: 'short' | 'long';

@@ -91,7 +91,15 @@ const ok = (e: Exchange) => e.status === 200 && e.count !== undefined;
 
 function browserFigures(browser: Browser, fault: FaultReport): BrowserFigures {
   const mayHaveWritten = fault.mayHaveWritten ?? (() => true);
-  const figures: BrowserFigures = { acknowledged: 0, final: browser.final, lost: 0, lostAllowed: 0, unacknowledged: 0, unexplained: 0, unknown: 0 };
+  const figures: BrowserFigures = {
+    acknowledged: 0,
+    final: browser.final,
+    lost: 0,
+    lostAllowed: 0,
+    unacknowledged: 0,
+    unexplained: 0,
+    unknown: 0,
+  };
   let previous = 0;
   let unknownSince = 0;
   const step = (count: number) => {
@@ -202,13 +210,18 @@ export interface Expectations {
 export function failures(f: AppFigures, expect: Expectations): string[] {
   const out: string[] = [];
   if (f.exit !== undefined) out.push(`the app process exited (${f.exit})`);
-  if (f.statuses[500]) out.push(`${f.statuses[500]} × 500 (${Object.keys(f.errors500).join('; ') || 'no error logged'})`);
+  if (f.statuses[500])
+    out.push(`${f.statuses[500]} × 500 (${Object.keys(f.errors500).join('; ') || 'no error logged'})`);
   const errors = Object.entries(f.networkErrors);
   if (errors.length) out.push(`requests without an answer: ${errors.map(([why, n]) => `${n} × ${why}`).join(', ')}`);
   const others = Object.entries(f.statuses).filter(([s]) => !['0', '200', '500', '503'].includes(s));
   if (others.length) out.push(`unexpected statuses: ${others.map(([s, n]) => `${n} × ${s}`).join(', ')}`);
-  if (expect.no503 && f.statuses[503]) out.push(`${f.statuses[503]} × 503 although the store was back within reconnectTimeout`);
-  if (f.lost > f.lostAllowed) out.push(`${f.lost - f.lostAllowed} acknowledged increment(s) lost (${f.lostAllowed} more lost by Redis's failover)`);
+  if (expect.no503 && f.statuses[503])
+    out.push(`${f.statuses[503]} × 503 although the store was back within reconnectTimeout`);
+  if (f.lost > f.lostAllowed)
+    out.push(
+      `${f.lost - f.lostAllowed} acknowledged increment(s) lost (${f.lostAllowed} more lost by Redis's failover)`,
+    );
   if (f.unexplained) out.push(`${f.unexplained} increment(s) applied beyond the requests whose outcome was unknown`);
   if (f.finalErrors.length) out.push(`final counts not read: ${f.finalErrors.join('; ')}`);
   if (f.recovery === undefined) out.push('service did not come back for every browser');

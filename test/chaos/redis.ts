@@ -11,7 +11,14 @@ import type { ChildProcess } from 'node:child_process';
 import type { Redis } from 'ioredis';
 import { redisCommand } from '../../bench/harness.js';
 import { startRedisServer, type RedisServer } from '../helpers/redis-server.js';
-import { disposeNode, spawnRedisNode, startRedisCluster, waitUntil, type RedisCluster, type RedisNode } from '../helpers/redis-cluster.js';
+import {
+  disposeNode,
+  spawnRedisNode,
+  startRedisCluster,
+  waitUntil,
+  type RedisCluster,
+  type RedisNode,
+} from '../helpers/redis-cluster.js';
 import { startSentinelSet, MASTER_NAME, type SentinelSet } from '../helpers/redis-sentinel.js';
 
 /** How often the fault injection looks at Redis while it waits for something (ms). */
@@ -27,20 +34,30 @@ export async function kill(child: ChildProcess): Promise<void> {
 
 /** Resolves once the kernel reports the process stopped (after a SIGSTOP): state T in /proc. */
 export async function stopped(pid: number): Promise<void> {
-  await waitUntil(async () => /^\d+ \(.*\) T/.test(readFileSync(`/proc/${pid}/stat`, 'utf8')), 5_000, () => `process ${pid} never stopped`);
+  await waitUntil(
+    async () => /^\d+ \(.*\) T/.test(readFileSync(`/proc/${pid}/stat`, 'utf8')),
+    5_000,
+    () => `process ${pid} never stopped`,
+  );
 }
 
 /** `INFO <section>` as a map of its fields; raw RESP, so it is answered while the server loads. */
 export async function info(port: number, section: string): Promise<Map<string, string>> {
   const text = await redisCommand(port, 'INFO', section);
-  return new Map(text.split('\r\n').flatMap((line) => (line.includes(':') ? [line.split(':', 2) as [string, string]] : [])));
+  return new Map(
+    text.split('\r\n').flatMap((line) => (line.includes(':') ? [line.split(':', 2) as [string, string]] : [])),
+  );
 }
 
 /**
  * Polls a restarted server until it has loaded its dataset; whether it was seen loading (answering
  * LOADING to commands) at all, and when it finished (ms on `clock`).
  */
-export async function loaded(port: number, clock: () => number, timeoutMs: number): Promise<{ sawLoading: boolean; at: number }> {
+export async function loaded(
+  port: number,
+  clock: () => number,
+  timeoutMs: number,
+): Promise<{ sawLoading: boolean; at: number }> {
   let sawLoading = false;
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -115,13 +132,33 @@ export async function startReplicatedCluster(): Promise<ReplicatedCluster> {
     await cluster.dispose();
   };
   try {
-    const [, nodeTimeout] = (await cluster.node(cluster.ports[0]!).config('GET', 'cluster-node-timeout')) as [string, string];
+    const [, nodeTimeout] = (await cluster.node(cluster.ports[0]!).config('GET', 'cluster-node-timeout')) as [
+      string,
+      string,
+    ];
     for (const masterPort of cluster.ports) {
       const replica = await spawnRedisNode(
         (port, dir) => [
-          '--port', String(port), '--bind', '127.0.0.1', '--dir', dir,
-          '--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', nodeTimeout,
-          '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--loglevel', 'warning',
+          '--port',
+          String(port),
+          '--bind',
+          '127.0.0.1',
+          '--dir',
+          dir,
+          '--cluster-enabled',
+          'yes',
+          '--cluster-config-file',
+          'nodes.conf',
+          '--cluster-node-timeout',
+          nodeTimeout,
+          '--save',
+          '',
+          '--appendonly',
+          'no',
+          '--daemonize',
+          'no',
+          '--loglevel',
+          'warning',
         ],
         'cluster-replica',
       );
@@ -133,7 +170,11 @@ export async function startReplicatedCluster(): Promise<ReplicatedCluster> {
       // The master would wait 5 s for more replicas before it starts a diskless full sync.
       await master.config('SET', 'repl-diskless-sync-delay', '0');
       await client.cluster('MEET', '127.0.0.1', masterPort);
-      await waitUntil(async () => String(await client.cluster('NODES')).includes(masterId), 15_000, () => `replica :${replica.port} never met :${masterPort}`);
+      await waitUntil(
+        async () => String(await client.cluster('NODES')).includes(masterId),
+        15_000,
+        () => `replica :${replica.port} never met :${masterPort}`,
+      );
       await client.cluster('REPLICATE', masterId);
       await waitUntil(
         async () => /master_link_status:up/.test(await client.info('replication')),
@@ -171,7 +212,11 @@ export interface Sentinel {
 /** The test helpers' Sentinel set: a master, a replica, three sentinels (quorum 2). */
 export async function startSentinel(): Promise<Sentinel> {
   const set = await startSentinelSet();
-  return { set, env: { SENTINELS: set.sentinelPorts.join(','), SENTINEL_NAME: MASTER_NAME }, dispose: () => set.dispose() };
+  return {
+    set,
+    env: { SENTINELS: set.sentinelPorts.join(','), SENTINEL_NAME: MASTER_NAME },
+    dispose: () => set.dispose(),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -182,7 +227,11 @@ export async function startSentinel(): Promise<Sentinel> {
  * in between it takes no writes, so this is exactly what it had received. Rejects if it was
  * promoted before the read ended (then the figures would not be exact).
  */
-export async function replicaCounts(replica: Redis, keys: string[], clusterNode: boolean): Promise<Map<string, number>> {
+export async function replicaCounts(
+  replica: Redis,
+  keys: string[],
+  clusterNode: boolean,
+): Promise<Map<string, number>> {
   await waitUntil(
     async () => /master_link_status:down/.test(await replica.info('replication')),
     5_000,
@@ -196,7 +245,8 @@ export async function replicaCounts(replica: Redis, keys: string[], clusterNode:
     const count = json === null ? 0 : (JSON.parse(json) as { count?: unknown }).count;
     counts.set(key, typeof count === 'number' ? count : 0);
   }
-  if (!/role:slave/.test(await replica.info('replication'))) throw new Error('the replica was promoted before its counts were read');
+  if (!/role:slave/.test(await replica.info('replication')))
+    throw new Error('the replica was promoted before its counts were read');
   return counts;
 }
 

@@ -15,7 +15,9 @@ export function statusList(statuses: Record<string, number>): string {
 }
 
 export function window503(f: AppFigures): string {
-  return f.window503 ? `${ms(f.window503.to - f.window503.from)} (${ms(f.window503.from)} → ${ms(f.window503.to)} after the fault)` : 'none';
+  return f.window503
+    ? `${ms(f.window503.to - f.window503.from)} (${ms(f.window503.from)} → ${ms(f.window503.to)} after the fault)`
+    : 'none';
 }
 
 /** One line: requests, statuses, 503 window, writes, recovery. */
@@ -36,7 +38,8 @@ export function runLines(run: RunResult): string[] {
   ];
 }
 
-const show = (e: Exchange) => `${e.sent}→${e.answered} ${e.status || e.error}${e.count === undefined ? '' : ` n=${e.count}`}`;
+const show = (e: Exchange) =>
+  `${e.sent}→${e.answered} ${e.status || e.error}${e.count === undefined ? '' : ` n=${e.count}`}`;
 
 /** A browser's exchanges around every failure and every count that did not go up by one. */
 function browserEvidence(browser: Browser, figures: BrowserFigures): string {
@@ -60,5 +63,9 @@ export function evidence(app: AppResult): string {
     .slice(0, 8)
     .map(({ b, f }) => browserEvidence(b, f));
   const connection = app.connection.map((c) => `${c.state} at ${c.at}`).join(', ');
-  return [`${app.variant.id}: ${app.failures.join('; ')}`, ...browsers, `    store connection: ${connection || 'no change reported'}`].join('\n');
+  return [
+    `${app.variant.id}: ${app.failures.join('; ')}`,
+    ...browsers,
+    `    store connection: ${connection || 'no change reported'}`,
+  ].join('\n');
 }

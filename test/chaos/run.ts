@@ -28,7 +28,10 @@ export interface AppResult {
 
 /** The `chaos-connection <state> <epoch ms>` lines of an app's stderr, on the run's clock. */
 function connectionChanges(stderr: string, epochAtStart: number): { state: string; at: number }[] {
-  return [...stderr.matchAll(/^chaos-connection (\w+) (\d+)$/gm)].map((m) => ({ state: m[1]!, at: Number(m[2]) - epochAtStart }));
+  return [...stderr.matchAll(/^chaos-connection (\w+) (\d+)$/gm)].map((m) => ({
+    state: m[1]!,
+    at: Number(m[2]) - epochAtStart,
+  }));
 }
 
 export interface RunResult {
@@ -50,7 +53,9 @@ export async function runScenario(scenario: Scenario, variants: Variant[], form:
   const apps: AppProcess[] = [];
   try {
     apps.push(...(await Promise.all(variants.map((v) => startApp(v, stage.env)))));
-    const browsers = apps.map((app) => Array.from({ length: form.browsers }, (_, i) => new Browser(app.url, `${app.variant.id}#${i}`)));
+    const browsers = apps.map((app) =>
+      Array.from({ length: form.browsers }, (_, i) => new Browser(app.url, `${app.variant.id}#${i}`)),
+    );
     const t0 = performance.now();
     const epochAtStart = Date.now();
     const clock = () => Math.round(performance.now() - t0);
@@ -58,14 +63,19 @@ export async function runScenario(scenario: Scenario, variants: Variant[], form:
     await Promise.all(
       browsers.flat().map(async (b) => {
         const first = await b.count(clock);
-        if (first.count !== 1) throw new Error(`${b.name}: the first /get answered ${first.status} ${JSON.stringify(first)}`);
+        if (first.count !== 1)
+          throw new Error(`${b.name}: the first /get answered ${first.status} ${JSON.stringify(first)}`);
       }),
     );
     let fault: FaultReport | undefined;
     let failed: unknown;
     let stop = false;
     const injected = stage
-      .inject({ clock, at: (ms) => sleep(Math.max(0, ms - clock())), keys: () => browsers.flat().flatMap((b) => (b.key ? [b.key] : [])) })
+      .inject({
+        clock,
+        at: (ms) => sleep(Math.max(0, ms - clock())),
+        keys: () => browsers.flat().flatMap((b) => (b.key ? [b.key] : [])),
+      })
       .then(
         (report) => void (fault = report),
         (err: unknown) => void (failed = err),
@@ -91,7 +101,9 @@ export async function runScenario(scenario: Scenario, variants: Variant[], form:
     const elapsed = clock();
     const report = fault!;
     if (scenario.no503 && report.end - report.start >= SESSION.reconnectTimeout) {
-      throw new Error(`the fault lasted ${report.end - report.start} ms, beyond reconnectTimeout: this run cannot check for no 503`);
+      throw new Error(
+        `the fault lasted ${report.end - report.start} ms, beyond reconnectTimeout: this run cannot check for no 503`,
+      );
     }
     await Promise.all(browsers.flat().map((b) => b.readFinal()));
     const results = apps.map((app, i): AppResult => {

@@ -8,7 +8,16 @@
 import { CLIENT, SESSION, SLACK, type Form } from './config.js';
 import type { Clock, Exchange } from './browsers.js';
 import type { FaultReport } from './figures.js';
-import { isMaster, kill, loaded, replicaCounts, startReplicatedCluster, startSentinel, startStandalone, stopped } from './redis.js';
+import {
+  isMaster,
+  kill,
+  loaded,
+  replicaCounts,
+  startReplicatedCluster,
+  startSentinel,
+  startStandalone,
+  stopped,
+} from './redis.js';
 import type { Topology } from './apps/topology.js';
 import type { Variant } from './variants.js';
 
@@ -90,7 +99,8 @@ export const SCENARIOS: Scenario[] = [
     // The last call sent before the thaw is answered or times out within storeTimeout of it.
     bound: (variant) => common(variant),
     async setUp(form) {
-      if (form.restartAt - form.faultAt <= SESSION.storeTimeout) throw new Error('the freeze must outlast storeTimeout');
+      if (form.restartAt - form.faultAt <= SESSION.storeTimeout)
+        throw new Error('the freeze must outlast storeTimeout');
       const redis = await startStandalone();
       return {
         env: redis.env,
@@ -131,7 +141,8 @@ export const SCENARIOS: Scenario[] = [
           await redis.server.restart();
           const listening = clock();
           const done = await loaded(redis.server.port, clock, FAULT_TIMEOUT);
-          if (!done.sawLoading) throw new Error('Redis was never seen loading: the dataset is too small for this machine');
+          if (!done.sawLoading)
+            throw new Error('Redis was never seen loading: the dataset is too small for this machine');
           return { start, end: done.at, notes: { loadingMs: Math.round(done.at - listening), keys: form.datasetKeys } };
         },
       };
@@ -155,7 +166,8 @@ export const SCENARIOS: Scenario[] = [
           const owners = new Map<string, number>();
           for (const key of keys()) owners.set(key, await cluster.ownerOf(key));
           const victim = [...cluster.ports].sort(
-            (a, b) => [...owners.values()].filter((p) => p === b).length - [...owners.values()].filter((p) => p === a).length,
+            (a, b) =>
+              [...owners.values()].filter((p) => p === b).length - [...owners.values()].filter((p) => p === a).length,
           )[0]!;
           const replica = topology.replicaOf.get(victim)!;
           const onVictim = [...owners].filter(([, p]) => p === victim).map(([k]) => k);
@@ -166,7 +178,11 @@ export const SCENARIOS: Scenario[] = [
           await until(
             async () =>
               (await isMaster(replica.port)) &&
-              (await Promise.all(survivors.map(async (p) => /cluster_state:ok/.test(String(await cluster.node(p).cluster('INFO')))))).every(Boolean),
+              (
+                await Promise.all(
+                  survivors.map(async (p) => /cluster_state:ok/.test(String(await cluster.node(p).cluster('INFO')))),
+                )
+              ).every(Boolean),
             'the replica promotion',
           );
           return { start, end: clock(), replicated, notes: { sessionsOnKilledMaster: onVictim.length } };
@@ -206,6 +222,7 @@ export const SCENARIOS: Scenario[] = [
 export function scenariosById(ids: readonly string[] | undefined): Scenario[] {
   if (!ids) return SCENARIOS;
   const unknown = ids.filter((id) => !SCENARIOS.some((s) => s.id === id));
-  if (unknown.length) throw new Error(`unknown scenario(s) ${unknown.join(', ')}; known: ${SCENARIOS.map((s) => s.id).join(', ')}`);
+  if (unknown.length)
+    throw new Error(`unknown scenario(s) ${unknown.join(', ')}; known: ${SCENARIOS.map((s) => s.id).join(', ')}`);
   return SCENARIOS.filter((s) => ids.includes(s.id));
 }

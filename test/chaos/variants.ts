@@ -24,7 +24,13 @@ const NODE_REDIS_TOPOLOGIES: Topology['kind'][] = ['standalone', 'cluster'];
 
 export const VARIANTS: Variant[] = [
   { id: 'ksm', label: 'koa-session-machine, ioredis', file: 'ksm.ts', env: {}, checked: true },
-  { id: 'ksm-serialize', label: "koa-session-machine, ioredis, 'serialize'", file: 'ksm.ts', env: SERIALIZE, checked: true },
+  {
+    id: 'ksm-serialize',
+    label: "koa-session-machine, ioredis, 'serialize'",
+    file: 'ksm.ts',
+    env: SERIALIZE,
+    checked: true,
+  },
   {
     id: 'ksm-node-redis',
     label: 'koa-session-machine, node-redis',
@@ -47,7 +53,8 @@ export const VARIANTS: Variant[] = [
 export function variantsById(ids: readonly string[] | undefined): Variant[] {
   if (!ids) return VARIANTS;
   const unknown = ids.filter((id) => !VARIANTS.some((v) => v.id === id));
-  if (unknown.length) throw new Error(`unknown variant(s) ${unknown.join(', ')}; known: ${VARIANTS.map((v) => v.id).join(', ')}`);
+  if (unknown.length)
+    throw new Error(`unknown variant(s) ${unknown.join(', ')}; known: ${VARIANTS.map((v) => v.id).join(', ')}`);
   return VARIANTS.filter((v) => ids.includes(v.id));
 }
 

@@ -13,10 +13,14 @@ const redisUrl = inject('redisUrl');
 const children: ChildProcess[] = [];
 
 async function startApp(env: Record<string, string>): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', new URL('./fixtures/app-process.ts', import.meta.url).pathname], {
-    env: { ...process.env, REDIS_URL: redisUrl, ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', new URL('./fixtures/app-process.ts', import.meta.url).pathname],
+    {
+      env: { ...process.env, REDIS_URL: redisUrl, ...env },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   children.push(child);
   const lines = createInterface({ input: child.stdout! });
   const [port] = (await once(lines, 'line')) as [string];
@@ -57,7 +61,10 @@ describe.skipIf(!redisUrl)('§6.1 no lost updates across processes (RedisStore l
 
   it('a holder killed mid-request blocks the session only until its lease runs out', async () => {
     const lease = 1000;
-    const [a, b] = await Promise.all([startApp({ LOCK_LEASE: String(lease) }), startApp({ LOCK_LEASE: String(lease) })]);
+    const [a, b] = await Promise.all([
+      startApp({ LOCK_LEASE: String(lease) }),
+      startApp({ LOCK_LEASE: String(lease) }),
+    ]);
     const client = new Client(b.url);
     await client.get('/inc');
     const cookie = client.cookieHeader('/');

@@ -8,7 +8,13 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { SessionStore } from '../../src/index.js';
-import { lifecyclePathsFor, resolveCapabilities, runLifecyclePath, storeContract, type StoreCapabilities } from '../../src/testing/index.js';
+import {
+  lifecyclePathsFor,
+  resolveCapabilities,
+  runLifecyclePath,
+  storeContract,
+  type StoreCapabilities,
+} from '../../src/testing/index.js';
 import { AddOverwritesStore } from './fixtures/add-overwrites.js';
 import { AddingStore } from './fixtures/adding-store.js';
 import { ByReferenceStore } from './fixtures/by-reference.js';
@@ -37,22 +43,58 @@ const INDEX_OWNERS = 'the indexes of different owners are independent';
 
 const STORES: { name: string; factory: () => SessionStore; breaks: string[]; supports?: StoreCapabilities }[] = [
   { name: 'a correct store (the control)', factory: () => new JsonMapStore(), breaks: [] },
-  { name: 'a correct store with add (the control)', factory: () => new AddingStore(), breaks: [], supports: { add: true } },
-  { name: 'a store whose add overwrites', factory: () => new AddOverwritesStore(), breaks: [ADD_EXISTING], supports: { add: true } },
-  { name: 'a correct store with an index (the control)', factory: () => new IndexedStore(), breaks: [], supports: { index: true } },
+  {
+    name: 'a correct store with add (the control)',
+    factory: () => new AddingStore(),
+    breaks: [],
+    supports: { add: true },
+  },
+  {
+    name: 'a store whose add overwrites',
+    factory: () => new AddOverwritesStore(),
+    breaks: [ADD_EXISTING],
+    supports: { add: true },
+  },
+  {
+    name: 'a correct store with an index (the control)',
+    factory: () => new IndexedStore(),
+    breaks: [],
+    supports: { index: true },
+  },
   {
     name: 'a store whose indexRemove does nothing (a stale index)',
     factory: () => new IndexRemoveDoesNothingStore(),
     breaks: [INDEX_REMOVE, INDEX_CREATED, INDEX_OWNERS],
     supports: { index: true },
   },
-  { name: 'a store whose index entries never expire', factory: () => new IndexIgnoresExpiryStore(), breaks: [INDEX_EXPIRY], supports: { index: true } },
+  {
+    name: 'a store whose index entries never expire',
+    factory: () => new IndexIgnoresExpiryStore(),
+    breaks: [INDEX_EXPIRY],
+    supports: { index: true },
+  },
   { name: 'a store with an index it does not declare', factory: () => new IndexedStore(), breaks: [CAPABILITIES] },
   { name: 'a store that ignores the ttl', factory: () => new IgnoresTtlStore(), breaks: [TTL] },
-  { name: 'a store that returns the stored object by reference', factory: () => new ByReferenceStore(), breaks: [SET_SHARED, GET_SHARED] },
-  { name: 'a store whose destroy does nothing', factory: () => new DestroyDoesNothingStore(), breaks: [DESTROY, READ_BEFORE_DESTROY, CONCURRENT] },
-  { name: 'a store that drops every second write', factory: () => new DropsEverySecondWriteStore(), breaks: [OVERWRITE, CONCURRENT] },
-  { name: 'a store that returns stale data after destroy', factory: () => new StaleAfterDestroyStore(), breaks: [READ_BEFORE_DESTROY, CONCURRENT] },
+  {
+    name: 'a store that returns the stored object by reference',
+    factory: () => new ByReferenceStore(),
+    breaks: [SET_SHARED, GET_SHARED],
+  },
+  {
+    name: 'a store whose destroy does nothing',
+    factory: () => new DestroyDoesNothingStore(),
+    breaks: [DESTROY, READ_BEFORE_DESTROY, CONCURRENT],
+  },
+  {
+    name: 'a store that drops every second write',
+    factory: () => new DropsEverySecondWriteStore(),
+    breaks: [OVERWRITE, CONCURRENT],
+  },
+  {
+    name: 'a store that returns stale data after destroy',
+    factory: () => new StaleAfterDestroyStore(),
+    breaks: [READ_BEFORE_DESTROY, CONCURRENT],
+  },
 ];
 
 describe.each(STORES)('the store contract on $name', ({ factory, breaks, supports }) => {
@@ -91,7 +133,10 @@ describe('the lifecycle paths on a store whose destroy does nothing', () => {
 
   for (const path of destroyed) {
     it(`fails ${path.name}, saying the store still holds the session`, async () => {
-      const run = runLifecyclePath(path, { factory: () => new DestroyDoesNothingStore(), supports: resolveCapabilities({}) });
+      const run = runLifecyclePath(path, {
+        factory: () => new DestroyDoesNothingStore(),
+        supports: resolveCapabilities({}),
+      });
       await expect(run).rejects.toThrow(/the store should hold nothing under koa:sess:/);
     });
 

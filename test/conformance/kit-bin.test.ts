@@ -18,9 +18,14 @@ interface Run {
 
 function kit(...args: string[]): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', 'src/testing/bin.ts', ...args], { timeout: 120_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? Number((err as { code?: unknown }).code ?? -1) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', 'src/testing/bin.ts', ...args],
+      { timeout: 120_000 },
+      (err, stdout, stderr) => {
+        resolve({ code: err ? Number((err as { code?: unknown }).code ?? -1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -58,7 +63,9 @@ describe('koa-session-machine-kit', () => {
   it('a store whose indexRemove does nothing: the rules it breaks fail by name, the others pass, exit code 1', async () => {
     const run = await kit('--contract-only', `${FIXTURES}/stale-index-store.mjs`);
     expect(run.code).toBe(1);
-    const failed = checks(run.stdout).filter(([mark]) => mark === '✗').map(([, name]) => name);
+    const failed = checks(run.stdout)
+      .filter(([mark]) => mark === '✗')
+      .map(([, name]) => name);
     expect(failed).toEqual([
       'an index entry is listed after indexAdd, and gone after indexRemove',
       'indexAdd of a listed handle replaces its entry but keeps its createdAt',

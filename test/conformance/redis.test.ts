@@ -16,7 +16,12 @@ const supports = { ttl: true, touch: true, update: true, add: true, lock: true, 
 
 if (url) {
   // With a client of its own (ioredis 6, created by the store).
-  testStore({ name: 'RedisStore', factory: () => new RedisStore({ url }), teardown: (store) => store.close(), supports });
+  testStore({
+    name: 'RedisStore',
+    factory: () => new RedisStore({ url }),
+    teardown: (store) => store.close(),
+    supports,
+  });
   for (const kind of REDIS_CLIENT_KINDS) {
     testStore({
       name: `RedisStore on ${kind.name}`,

@@ -55,7 +55,7 @@ const routes: Record<string, (ctx: Context) => Promise<unknown>> = {
   '/concurrent': async (ctx) => {
     const [a, b] = await Promise.all([ctx.session, ctx.session]);
     const third = await ctx.session;
-    (a as Sess).n = ((a as Sess).n as number | undefined ?? 0) + 1;
+    (a as Sess).n = (((a as Sess).n as number | undefined) ?? 0) + 1;
     return {
       same: a === b && b === third,
       isObject: typeof a === 'object' && a !== null,

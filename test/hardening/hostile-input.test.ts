@@ -100,14 +100,14 @@ const utf8AsLatin1 = (s: string) => Buffer.from(s, 'utf8').toString('latin1');
 
 const PROTOTYPE_NAMES = [
   ...new Set([
-  ...Object.getOwnPropertyNames(Object.prototype),
-  ...Object.getOwnPropertyNames(Function.prototype),
-  'prototype',
-  '__proto__',
-  'constructor',
-  'toString',
-  'undefined',
-  'null',
+    ...Object.getOwnPropertyNames(Object.prototype),
+    ...Object.getOwnPropertyNames(Function.prototype),
+    'prototype',
+    '__proto__',
+    'constructor',
+    'toString',
+    'undefined',
+    'null',
   ]),
 ];
 
@@ -189,7 +189,10 @@ const notASession = fc.oneof(
   { arbitrary: hostileValues, weight: 3 },
   { arbitrary: fc.string(), weight: 1 },
   { arbitrary: fc.array(anything, { maxLength: 4 }), weight: 1 },
-  { arbitrary: fc.oneof(fc.integer(), fc.double(), fc.boolean(), fc.constant(null), fc.constant(undefined)), weight: 1 },
+  {
+    arbitrary: fc.oneof(fc.integer(), fc.double(), fc.boolean(), fc.constant(null), fc.constant(undefined)),
+    weight: 1,
+  },
   // The same, answered asynchronously.
   { arbitrary: anything.filter((v) => !isSession(v) && notFunction(v)).map((v) => Promise.resolve(v)), weight: 1 },
 );
@@ -239,45 +242,51 @@ function expectPrototypesUntouched(guard: ReturnType<typeof prototypeGuard>): vo
 }
 
 describe('§5.11 hostile input never crashes, never adopts the client sid, never pollutes', () => {
-  it(`any Cookie header (signed cookies): a fresh session, never the client's sid (${RUNS} runs)`, { timeout: 60_000 }, async () => {
-    const store = new RecordingStore();
-    const server = await start({ store });
-    const login = await rawGet(server.url, '/login', undefined);
-    const realSid = login.body.sid as string;
-    const realSig = login.setCookies.find((c) => c.name === 'koa.sid.sig')!.value;
-    const realSession = store.peek(PREFIX + realSid);
-    expect(realSession).toMatchObject({ user: 'ann' });
-    const guard = prototypeGuard();
+  it(
+    `any Cookie header (signed cookies): a fresh session, never the client's sid (${RUNS} runs)`,
+    { timeout: 60_000 },
+    async () => {
+      const store = new RecordingStore();
+      const server = await start({ store });
+      const login = await rawGet(server.url, '/login', undefined);
+      const realSid = login.body.sid as string;
+      const realSig = login.setCookies.find((c) => c.name === 'koa.sid.sig')!.value;
+      const realSession = store.peek(PREFIX + realSid);
+      expect(realSession).toMatchObject({ user: 'ann' });
+      const guard = prototypeGuard();
 
-    // Never the exact valid pair: any signature that does not contain the real one.
-    const sig = fc.option(fc.oneof(cookieText, sigLike), { nil: undefined }).filter((s) => s === undefined || !s.includes(realSig));
-    const sid = fc.oneof({ arbitrary: cookieText, weight: 4 }, { arbitrary: fc.constant(realSid), weight: 1 });
-    const header = fc.oneof(
-      fc.tuple(sid, sig).map(([v, s]) => (s === undefined ? `koa.sid=${v}` : `koa.sid=${v}; koa.sid.sig=${s}`)),
-      fc.tuple(sid, sig).map(([v, s]) => `koa.sid.sig=${s ?? ''}; other=1; koa.sid=${v}`),
-      fc.tuple(sid, sig).map(([v, s]) => `koa.sid=${v}; koa.sid=${realSid}; koa.sid.sig=${s ?? ''}`),
-      fc.tuple(cookieText, sid).map(([junk, v]) => `${junk}; koa.sid=${v}`),
-      cookieText,
-    );
+      // Never the exact valid pair: any signature that does not contain the real one.
+      const sig = fc
+        .option(fc.oneof(cookieText, sigLike), { nil: undefined })
+        .filter((s) => s === undefined || !s.includes(realSig));
+      const sid = fc.oneof({ arbitrary: cookieText, weight: 4 }, { arbitrary: fc.constant(realSid), weight: 1 });
+      const header = fc.oneof(
+        fc.tuple(sid, sig).map(([v, s]) => (s === undefined ? `koa.sid=${v}` : `koa.sid=${v}; koa.sid.sig=${s}`)),
+        fc.tuple(sid, sig).map(([v, s]) => `koa.sid.sig=${s ?? ''}; other=1; koa.sid=${v}`),
+        fc.tuple(sid, sig).map(([v, s]) => `koa.sid=${v}; koa.sid=${realSid}; koa.sid.sig=${s ?? ''}`),
+        fc.tuple(cookieText, sid).map(([junk, v]) => `${junk}; koa.sid=${v}`),
+        cookieText,
+      );
 
-    ran.cookieHeaderSigned = 0;
-    await fc.assert(
-      fc.asyncProperty(header, async (cookie) => {
-        ran.cookieHeaderSigned!++;
-        const sent = cookieValue(cookie, 'koa.sid');
-        const before = store.calls.length;
-        const reply = await rawGet(server.url, '/', cookie);
-        const sid = expectFresh(reply, [sent, realSid], server);
-        const calls = store.calls.slice(before);
-        const writes = calls.filter((c) => c.method !== 'get');
-        expect(writes.map((c) => `${c.method} ${c.key}`)).toEqual([`set ${PREFIX + sid}`]);
-        expect(store.peek(PREFIX + realSid)).toEqual(realSession);
-        expectPrototypesUntouched(guard);
-      }),
-      fcOptions,
-    );
-    expect(ran.cookieHeaderSigned).toBeGreaterThanOrEqual(RUNS);
-  });
+      ran.cookieHeaderSigned = 0;
+      await fc.assert(
+        fc.asyncProperty(header, async (cookie) => {
+          ran.cookieHeaderSigned!++;
+          const sent = cookieValue(cookie, 'koa.sid');
+          const before = store.calls.length;
+          const reply = await rawGet(server.url, '/', cookie);
+          const sid = expectFresh(reply, [sent, realSid], server);
+          const calls = store.calls.slice(before);
+          const writes = calls.filter((c) => c.method !== 'get');
+          expect(writes.map((c) => `${c.method} ${c.key}`)).toEqual([`set ${PREFIX + sid}`]);
+          expect(store.peek(PREFIX + realSid)).toEqual(realSession);
+          expectPrototypesUntouched(guard);
+        }),
+        fcOptions,
+      );
+      expect(ran.cookieHeaderSigned).toBeGreaterThanOrEqual(RUNS);
+    },
+  );
 
   it('a signature one character off the genuine one, at any position, is refused (the remembered signature is compared in full)', async () => {
     const store = new RecordingStore();
@@ -300,7 +309,12 @@ describe('§5.11 hostile input never crashes, never adopts the client sid, never
   });
 
   /** One request with `koa.sid=<value>` to an unsigned, prefix-less app; checks freshness and writes. */
-  async function unsignedRun(server: Served, value: string, written: () => string[], guard: ReturnType<typeof prototypeGuard>) {
+  async function unsignedRun(
+    server: Served,
+    value: string,
+    written: () => string[],
+    guard: ReturnType<typeof prototypeGuard>,
+  ) {
     const cookie = `koa.sid=${value}`;
     const before = written().length;
     const reply = await rawGet(server.url, '/', cookie);
@@ -315,85 +329,107 @@ describe('§5.11 hostile input never crashes, never adopts the client sid, never
   const unsignedSid = (names: string[]) =>
     fc.oneof({ arbitrary: fc.constantFrom(...names), weight: 3 }, { arbitrary: cookieText, weight: 2 });
 
-  it(`any sid with signed: false and prefix '' (prototype names included), default MemoryStore (${RUNS} runs)`, { timeout: 60_000 }, async () => {
-    const store = new RecordingStore();
-    const server = await start({ store, ...unsigned });
-    const guard = prototypeGuard();
-    ran.unsignedSidMemoryStore = 0;
-    await fc.assert(
-      fc.asyncProperty(unsignedSid(PROTOTYPE_NAMES), async (value) => {
-        ran.unsignedSidMemoryStore!++;
-        await unsignedRun(server, value, () => store.writtenKeys(), guard);
-      }),
-      fcOptions,
-    );
-    expect(ran.unsignedSidMemoryStore).toBeGreaterThanOrEqual(RUNS);
-  });
+  it(
+    `any sid with signed: false and prefix '' (prototype names included), default MemoryStore (${RUNS} runs)`,
+    { timeout: 60_000 },
+    async () => {
+      const store = new RecordingStore();
+      const server = await start({ store, ...unsigned });
+      const guard = prototypeGuard();
+      ran.unsignedSidMemoryStore = 0;
+      await fc.assert(
+        fc.asyncProperty(unsignedSid(PROTOTYPE_NAMES), async (value) => {
+          ran.unsignedSidMemoryStore!++;
+          await unsignedRun(server, value, () => store.writtenKeys(), guard);
+        }),
+        fcOptions,
+      );
+      expect(ran.unsignedSidMemoryStore).toBeGreaterThanOrEqual(RUNS);
+    },
+  );
 
-  it(`any sid with signed: false and prefix '', a naive object-backed store: '__proto__' is refused (${RUNS} runs)`, { timeout: 60_000 }, async () => {
-    const store = objectStore();
-    const server = await start({ store, ...unsigned });
-    const guard = prototypeGuard();
-    const names = PROTOTYPE_NAMES.filter((n) => !FUNCTION_NAMES.includes(n));
-    expect(names).toContain('__proto__');
-    ran.unsignedSidObjectStore = 0;
-    await fc.assert(
-      fc.asyncProperty(unsignedSid(names).filter((v) => !FUNCTION_NAMES.includes(cookieValue(`koa.sid=${v}`, 'koa.sid') ?? '')), async (value) => {
-        ran.unsignedSidObjectStore!++;
-        await unsignedRun(server, value, () => store.written, guard);
-        expect(Object.getPrototypeOf(store.sessions)).toBe(Object.prototype);
-        for (const key of Object.keys(store.sessions)) expect(key).toMatch(SID);
-      }),
-      fcOptions,
-    );
-    expect(ran.unsignedSidObjectStore).toBeGreaterThanOrEqual(RUNS);
-  });
+  it(
+    `any sid with signed: false and prefix '', a naive object-backed store: '__proto__' is refused (${RUNS} runs)`,
+    { timeout: 60_000 },
+    async () => {
+      const store = objectStore();
+      const server = await start({ store, ...unsigned });
+      const guard = prototypeGuard();
+      const names = PROTOTYPE_NAMES.filter((n) => !FUNCTION_NAMES.includes(n));
+      expect(names).toContain('__proto__');
+      ran.unsignedSidObjectStore = 0;
+      await fc.assert(
+        fc.asyncProperty(
+          unsignedSid(names).filter((v) => !FUNCTION_NAMES.includes(cookieValue(`koa.sid=${v}`, 'koa.sid') ?? '')),
+          async (value) => {
+            ran.unsignedSidObjectStore!++;
+            await unsignedRun(server, value, () => store.written, guard);
+            expect(Object.getPrototypeOf(store.sessions)).toBe(Object.prototype);
+            for (const key of Object.keys(store.sessions)) expect(key).toMatch(SID);
+          },
+        ),
+        fcOptions,
+      );
+      expect(ran.unsignedSidObjectStore).toBeGreaterThanOrEqual(RUNS);
+    },
+  );
 
   // Regression: with `signed: false`, `prefix: ''` and an object-backed store, a client could pick
   // keys such as `constructor` or `toString`: get answered a function of Object.prototype, which was
   // run as a thunk and hung the request (503) or threw (500). Keys that are members of
   // Object.prototype are never looked up now: they hold no session.
-  it.each(FUNCTION_NAMES)("koa.sid=%s with signed: false, prefix '' and a naive object-backed store: a fresh session", async (name) => {
-    const store = objectStore();
-    // A short store timeout keeps the hanging case bounded.
-    const server = await start({ store, ...unsigned, storeTimeout: 300 });
-    await unsignedRun(server, name, () => store.written, prototypeGuard());
-  });
+  it.each(FUNCTION_NAMES)(
+    "koa.sid=%s with signed: false, prefix '' and a naive object-backed store: a fresh session",
+    async (name) => {
+      const store = objectStore();
+      // A short store timeout keeps the hanging case bounded.
+      const server = await start({ store, ...unsigned, storeTimeout: 300 });
+      await unsignedRun(server, name, () => store.written, prototypeGuard());
+    },
+  );
 
-  it(`a store answering anything that is not a session: a fresh session under a new sid (${RUNS} runs)`, { timeout: 60_000 }, async () => {
-    const store = new ScriptedStore();
-    const server = await start({ store });
-    const login = await rawGet(server.url, '/login', undefined);
-    const sid = login.body.sid as string;
-    const cookie = login.setCookies
-      .filter((c) => !c.expired)
-      .map((c) => `${c.name}=${c.value}`)
-      .join('; ');
-    const guard = prototypeGuard();
+  it(
+    `a store answering anything that is not a session: a fresh session under a new sid (${RUNS} runs)`,
+    { timeout: 60_000 },
+    async () => {
+      const store = new ScriptedStore();
+      const server = await start({ store });
+      const login = await rawGet(server.url, '/login', undefined);
+      const sid = login.body.sid as string;
+      const cookie = login.setCookies
+        .filter((c) => !c.expired)
+        .map((c) => `${c.name}=${c.value}`)
+        .join('; ');
+      const guard = prototypeGuard();
 
-    ran.storeValues = 0;
-    await fc.assert(
-      fc.asyncProperty(notASession, async (value) => {
-        ran.storeValues!++;
-        store.answer = () => value;
-        const before = store.calls.length;
-        const reply = await rawGet(server.url, '/', cookie);
-        const fresh = expectFresh(reply, [sid], server);
-        const calls = store.calls.slice(before);
-        // A miss is followed by the look for a tombstone (was the sid retired moments ago?), then the new session.
-        expect(calls.map((c) => `${c.method} ${c.key}`)).toEqual([`get ${PREFIX + sid}`, `get ${PREFIX}retired:${sid}`, `set ${PREFIX + fresh}`]);
-        expectPrototypesUntouched(guard);
-      }),
-      fcOptions,
-    );
-    expect(ran.storeValues).toBeGreaterThanOrEqual(RUNS);
-  });
+      ran.storeValues = 0;
+      await fc.assert(
+        fc.asyncProperty(notASession, async (value) => {
+          ran.storeValues!++;
+          store.answer = () => value;
+          const before = store.calls.length;
+          const reply = await rawGet(server.url, '/', cookie);
+          const fresh = expectFresh(reply, [sid], server);
+          const calls = store.calls.slice(before);
+          // A miss is followed by the look for a tombstone (was the sid retired moments ago?), then the new session.
+          expect(calls.map((c) => `${c.method} ${c.key}`)).toEqual([
+            `get ${PREFIX + sid}`,
+            `get ${PREFIX}retired:${sid}`,
+            `set ${PREFIX + fresh}`,
+          ]);
+          expectPrototypesUntouched(guard);
+        }),
+        fcOptions,
+      );
+      expect(ran.storeValues).toBeGreaterThanOrEqual(RUNS);
+    },
+  );
 
   // Regression: built-in and class prototypes (Array.prototype, Date.prototype, ...) used to pass as
   // plain objects, so a store answering one made `ctx.session.visits = 1` write onto that prototype.
   // They are refused now: only ordinary objects are sessions.
   class StoreBacking {
-    note = 'an instance'
+    note = 'an instance';
   }
   const BUILT_INS: [string, object][] = [
     ['Array.prototype', Array.prototype],
@@ -447,55 +483,63 @@ describe('§5.11 hostile input never crashes, never adopts the client sid, never
     }
   });
 
-  it(`a store that JSON.parses corrupt or non-session JSON: a fresh session (${RUNS} runs)`, { timeout: 60_000 }, async () => {
-    const store = jsonStore();
-    // The store's SyntaxError goes to errorHandler (SPEC §4.9); this app treats it as "no session".
-    const getErrors: string[] = [];
-    const server = await start({ store, cookie: { signed: false }, errorHandler: (err, type) => void getErrors.push(`${type}: ${err.name}`) });
-    const guard = prototypeGuard();
-    const valid = JSON.stringify({ user: 'ann', cookie: { path: '/', maxAge: 1000, httpOnly: true } });
-    const raw = fc.oneof(
-      fc.string(),
-      fc.string({ unit: 'binary' }),
-      fc.json().filter((j) => !isSession(JSON.parse(j))),
-      fc.nat({ max: valid.length - 1 }).map((n) => valid.slice(0, n)),
-      fc.constantFrom(
-        '{"__proto__":{"polluted":"yes"},"user":"evil"}',
-        '{"constructor":{"prototype":{"polluted":"yes"}},"__proto__":{"user":"evil"}}',
-        '{"cookie":{"__proto__":{"polluted":"yes"}},"user":"evil"}',
-        '{"__proto__":null,"user":"evil"}',
-        '{"cookie":"x","user":"evil"}',
-        '{"cookie":[],"user":"evil"}',
-        '[{"user":"evil"}]',
-        '"{\\"user\\":\\"evil\\"}"',
-        '123',
-        'null',
-        'true',
-        '{"user":"evil"',
-        '{"user":"evil",}',
-        '',
-      ),
-    );
+  it(
+    `a store that JSON.parses corrupt or non-session JSON: a fresh session (${RUNS} runs)`,
+    { timeout: 60_000 },
+    async () => {
+      const store = jsonStore();
+      // The store's SyntaxError goes to errorHandler (SPEC §4.9); this app treats it as "no session".
+      const getErrors: string[] = [];
+      const server = await start({
+        store,
+        cookie: { signed: false },
+        errorHandler: (err, type) => void getErrors.push(`${type}: ${err.name}`),
+      });
+      const guard = prototypeGuard();
+      const valid = JSON.stringify({ user: 'ann', cookie: { path: '/', maxAge: 1000, httpOnly: true } });
+      const raw = fc.oneof(
+        fc.string(),
+        fc.string({ unit: 'binary' }),
+        fc.json().filter((j) => !isSession(JSON.parse(j))),
+        fc.nat({ max: valid.length - 1 }).map((n) => valid.slice(0, n)),
+        fc.constantFrom(
+          '{"__proto__":{"polluted":"yes"},"user":"evil"}',
+          '{"constructor":{"prototype":{"polluted":"yes"}},"__proto__":{"user":"evil"}}',
+          '{"cookie":{"__proto__":{"polluted":"yes"}},"user":"evil"}',
+          '{"__proto__":null,"user":"evil"}',
+          '{"cookie":"x","user":"evil"}',
+          '{"cookie":[],"user":"evil"}',
+          '[{"user":"evil"}]',
+          '"{\\"user\\":\\"evil\\"}"',
+          '123',
+          'null',
+          'true',
+          '{"user":"evil"',
+          '{"user":"evil",}',
+          '',
+        ),
+      );
 
-    ran.storeJson = 0;
-    await fc.assert(
-      fc.asyncProperty(raw, sidLike, async (json, sid) => {
-        ran.storeJson!++;
-        store.raw.set(PREFIX + sid, json);
-        const before = store.written.length;
-        const reply = await rawGet(server.url, '/', `koa.sid=${sid}`);
-        const fresh = expectFresh(reply, [sid], server);
-        expect(store.written.slice(before)).toEqual([PREFIX + fresh]);
-        expect(store.raw.get(PREFIX + sid)).toBe(json);
-        expectPrototypesUntouched(guard);
-      }),
-      fcOptions,
-    );
-    expect(ran.storeJson).toBeGreaterThanOrEqual(RUNS);
-    // Only reads failed (the corrupt JSON); no write ever did.
-    expect(getErrors.length).toBeGreaterThan(0);
-    expect(getErrors.filter((e) => !e.startsWith('get: '))).toEqual([]);
-  });
+      ran.storeJson = 0;
+      await fc.assert(
+        fc.asyncProperty(raw, sidLike, async (json, sid) => {
+          ran.storeJson!++;
+          store.raw.set(PREFIX + sid, json);
+          const before = store.written.length;
+          const reply = await rawGet(server.url, '/', `koa.sid=${sid}`);
+          const fresh = expectFresh(reply, [sid], server);
+          expect(store.written.slice(before)).toEqual([PREFIX + fresh]);
+          expect(store.raw.get(PREFIX + sid)).toBe(json);
+          expectPrototypesUntouched(guard);
+        }),
+        fcOptions,
+      );
+      expect(ran.storeJson).toBeGreaterThanOrEqual(RUNS);
+      // Only reads failed (the corrupt JSON); no write ever did.
+      expect(getErrors.length).toBeGreaterThan(0);
+      expect(getErrors.filter((e) => !e.startsWith('get: '))).toEqual([]);
+    },
+  );
 
   it('a store that throws on corrupt JSON, with the default errorHandler: a deliberate 500 naming the get error', async () => {
     const store = jsonStore();
@@ -507,69 +551,104 @@ describe('§5.11 hostile input never crashes, never adopts the client sid, never
     expect(store.written).toEqual([]);
   });
 
-  it(`stored sessions carrying own __proto__ / constructor / prototype keys deeper down: loaded as data, saved, nothing polluted (${RUNS} runs)`, { timeout: 60_000 }, async () => {
-    const store = new ScriptedStore();
-    const server = await start({ store, cookie: { signed: false } });
-    const guard = prototypeGuard();
-    const key = fc.constantFrom('__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', 'valueOf', 'user');
-    const json = fc.jsonValue({ maxDepth: 2 });
-    // A plain object (no own __proto__ at the top, as §5.11 refuses those) with hostile keys below.
-    const nested = fc.dictionary(key, fc.oneof(json, fc.dictionary(key, json, { maxKeys: 3 })), { maxKeys: 4 });
-    const session = fc
-      .tuple(fc.dictionary(fc.constantFrom('constructor', 'prototype', 'toString', 'valueOf', 'data'), nested, { maxKeys: 3 }), fc.boolean())
-      .map(([top, viaJson]) => {
-        const value = { ...top, user: 'stored' };
-        // Through JSON, own `__proto__` keys appear as JSON.parse makes them.
-        return viaJson ? JSON.parse(JSON.stringify(value).replace(/"toString":/g, '"__proto__":')) : value;
-      })
-      .filter((v) => isSession(v));
+  it(
+    `stored sessions carrying own __proto__ / constructor / prototype keys deeper down: loaded as data, saved, nothing polluted (${RUNS} runs)`,
+    { timeout: 60_000 },
+    async () => {
+      const store = new ScriptedStore();
+      const server = await start({ store, cookie: { signed: false } });
+      const guard = prototypeGuard();
+      const key = fc.constantFrom(
+        '__proto__',
+        'constructor',
+        'prototype',
+        'toString',
+        'hasOwnProperty',
+        'valueOf',
+        'user',
+      );
+      const json = fc.jsonValue({ maxDepth: 2 });
+      // A plain object (no own __proto__ at the top, as §5.11 refuses those) with hostile keys below.
+      const nested = fc.dictionary(key, fc.oneof(json, fc.dictionary(key, json, { maxKeys: 3 })), { maxKeys: 4 });
+      const session = fc
+        .tuple(
+          fc.dictionary(fc.constantFrom('constructor', 'prototype', 'toString', 'valueOf', 'data'), nested, {
+            maxKeys: 3,
+          }),
+          fc.boolean(),
+        )
+        .map(([top, viaJson]) => {
+          const value = { ...top, user: 'stored' };
+          // Through JSON, own `__proto__` keys appear as JSON.parse makes them.
+          return viaJson ? JSON.parse(JSON.stringify(value).replace(/"toString":/g, '"__proto__":')) : value;
+        })
+        .filter((v) => isSession(v));
 
-    ran.hostileKeys = 0;
-    await fc.assert(
-      fc.asyncProperty(session, sidLike, async (value, sid) => {
-        ran.hostileKeys!++;
-        store.answer = (k) => (k === PREFIX + sid ? structuredClone(value) : undefined);
-        const before = store.calls.length;
-        const reply = await rawGet(server.url, '/', `koa.sid=${sid}`);
-        expect(reply.status).toBe(200);
-        expect(reply.body.protoOk).toBe(true);
-        expect(reply.body.sid).toBe(sid); // a session the store knows is the client's own
-        expect(reply.body.keys).toContain('user');
-        const writes = store.calls.slice(before).filter((c) => c.method === 'set');
-        expect(writes.map((c) => c.key)).toEqual([PREFIX + sid]);
-        expect(store.inner.get(PREFIX + sid)).toMatchObject({ user: 'stored', visits: 1 });
-        expect(server.errors).toEqual([]);
-        expectPrototypesUntouched(guard);
-      }),
-      fcOptions,
-    );
-    expect(ran.hostileKeys).toBeGreaterThanOrEqual(RUNS);
-  });
+      ran.hostileKeys = 0;
+      await fc.assert(
+        fc.asyncProperty(session, sidLike, async (value, sid) => {
+          ran.hostileKeys!++;
+          store.answer = (k) => (k === PREFIX + sid ? structuredClone(value) : undefined);
+          const before = store.calls.length;
+          const reply = await rawGet(server.url, '/', `koa.sid=${sid}`);
+          expect(reply.status).toBe(200);
+          expect(reply.body.protoOk).toBe(true);
+          expect(reply.body.sid).toBe(sid); // a session the store knows is the client's own
+          expect(reply.body.keys).toContain('user');
+          const writes = store.calls.slice(before).filter((c) => c.method === 'set');
+          expect(writes.map((c) => c.key)).toEqual([PREFIX + sid]);
+          expect(store.inner.get(PREFIX + sid)).toMatchObject({ user: 'stored', visits: 1 });
+          expect(server.errors).toEqual([]);
+          expectPrototypesUntouched(guard);
+        }),
+        fcOptions,
+      );
+      expect(ran.hostileKeys).toBeGreaterThanOrEqual(RUNS);
+    },
+  );
 
-  it(`stored sessions whose cookie options are garbage: still a 200, never a crash after the store was written (${RUNS} runs)`, { timeout: 60_000 }, async () => {
-    // Regression: a stored session's own cookie options (untrusted store data, SPEC §5.11) such as
-    // `sameSite: 'bogus'` or `expires: {}` used to make the cookie write throw after the store was
-    // written: a 500 on every saving request. Only valid options of a session are used now.
-    const store = new ScriptedStore();
-    const server = await start({ store, cookie: { signed: false } });
-    const guard = prototypeGuard();
-    const optionName = fc.constantFrom('maxAge', 'expires', 'sameSite', 'priority', 'secure', 'httpOnly', 'partitioned', 'overwrite', 'domain', 'path');
-    // JSON values only: what any JSON-backed store (Redis, a database) can hand back.
-    const optionValue = fc.oneof(fc.jsonValue({ maxDepth: 1 }), fc.constantFrom('bogus', 'yes', 5, '2020-01-01', -1, 1e308));
-    const cookie = fc.dictionary(optionName, optionValue, { minKeys: 1, maxKeys: 4 });
+  it(
+    `stored sessions whose cookie options are garbage: still a 200, never a crash after the store was written (${RUNS} runs)`,
+    { timeout: 60_000 },
+    async () => {
+      // Regression: a stored session's own cookie options (untrusted store data, SPEC §5.11) such as
+      // `sameSite: 'bogus'` or `expires: {}` used to make the cookie write throw after the store was
+      // written: a 500 on every saving request. Only valid options of a session are used now.
+      const store = new ScriptedStore();
+      const server = await start({ store, cookie: { signed: false } });
+      const guard = prototypeGuard();
+      const optionName = fc.constantFrom(
+        'maxAge',
+        'expires',
+        'sameSite',
+        'priority',
+        'secure',
+        'httpOnly',
+        'partitioned',
+        'overwrite',
+        'domain',
+        'path',
+      );
+      // JSON values only: what any JSON-backed store (Redis, a database) can hand back.
+      const optionValue = fc.oneof(
+        fc.jsonValue({ maxDepth: 1 }),
+        fc.constantFrom('bogus', 'yes', 5, '2020-01-01', -1, 1e308),
+      );
+      const cookie = fc.dictionary(optionName, optionValue, { minKeys: 1, maxKeys: 4 });
 
-    ran.cookieOptions = 0;
-    await fc.assert(
-      fc.asyncProperty(cookie, sidLike, async (options, sid) => {
-        ran.cookieOptions!++;
-        store.answer = (k) => (k === PREFIX + sid ? { user: 'stored', cookie: { ...options } } : undefined);
-        server.errors.length = 0;
-        const reply = await rawGet(server.url, '/', `koa.sid=${sid}`);
-        expect(server.errors.map((e) => e.message)).toEqual([]);
-        expect(reply.status).toBe(200);
-        expectPrototypesUntouched(guard);
-      }),
-      fcOptions,
-    );
-  });
+      ran.cookieOptions = 0;
+      await fc.assert(
+        fc.asyncProperty(cookie, sidLike, async (options, sid) => {
+          ran.cookieOptions!++;
+          store.answer = (k) => (k === PREFIX + sid ? { user: 'stored', cookie: { ...options } } : undefined);
+          server.errors.length = 0;
+          const reply = await rawGet(server.url, '/', `koa.sid=${sid}`);
+          expect(server.errors.map((e) => e.message)).toEqual([]);
+          expect(reply.status).toBe(200);
+          expectPrototypesUntouched(guard);
+        }),
+        fcOptions,
+      );
+    },
+  );
 });

@@ -15,7 +15,17 @@ import Koa from 'koa';
 import { afterEach, describe, expect, it } from 'vitest';
 import session from '../../src/index.js';
 import { Client, listen } from '../helpers/http.js';
-import { closeServers, deferred, type Deferred, KOAS, PREFIX, RecordingStore, serve, sessionCookies, sessionKeys } from '../helpers/stores.js';
+import {
+  closeServers,
+  deferred,
+  type Deferred,
+  KOAS,
+  PREFIX,
+  RecordingStore,
+  serve,
+  sessionCookies,
+  sessionKeys,
+} from '../helpers/stores.js';
 
 afterEach(closeServers);
 
@@ -80,36 +90,44 @@ describe.each(KOAS)('§5.6 a logout sticks ($name)', ({ Koa }) => {
   }
 
   describe.each(variants)('A $a (rolling: $rolling)', (variant) => {
-    it.each(['/logout', '/regenerate'])('B %s while A runs: A writes nothing back and sends no cookie', async (bPath) => {
-      const { store, server, arm } = await start(variant.rolling, variant);
-      const browser = server.client();
-      await browser.get('/login');
-      const oldSid = browser.cookie('koa.sid')!;
-      const cookie = browser.cookieHeader('/');
-      expect(store.peek(PREFIX + oldSid)).toMatchObject({ user: 'ann' });
+    it.each(['/logout', '/regenerate'])(
+      'B %s while A runs: A writes nothing back and sends no cookie',
+      async (bPath) => {
+        const { store, server, arm } = await start(variant.rolling, variant);
+        const browser = server.client();
+        await browser.get('/login');
+        const oldSid = browser.cookie('koa.sid')!;
+        const cookie = browser.cookieHeader('/');
+        expect(store.peek(PREFIX + oldSid)).toMatchObject({ user: 'ann' });
 
-      const slow = arm();
-      const a = browser.get('/slow', { cookie });
-      await slow.loaded.promise;
-      const b = await browser.get(bPath, { cookie });
-      expect(b.status).toBe(200);
-      expect(store.peek(PREFIX + oldSid)).toBeUndefined();
-      const writesBeforeA = store.writtenKeys().length;
+        const slow = arm();
+        const a = browser.get('/slow', { cookie });
+        await slow.loaded.promise;
+        const b = await browser.get(bPath, { cookie });
+        expect(b.status).toBe(200);
+        expect(store.peek(PREFIX + oldSid)).toBeUndefined();
+        const writesBeforeA = store.writtenKeys().length;
 
-      slow.release.resolve();
-      const replyA = await a;
-      expect(replyA.status).toBe(200);
-      expect(sessionCookies(replyA), 'A sends no session cookie').toEqual([]);
-      expect(store.peek(PREFIX + oldSid), 'the old session stays destroyed').toBeUndefined();
-      // Whatever A tried, nothing under the old sid exists; with regenerate, only B's new session does.
-      expect(store.sessionCount).toBe(bPath === '/regenerate' ? 1 : 0);
-      expect(store.writtenKeys().slice(writesBeforeA).every((k) => k === PREFIX + oldSid)).toBe(true);
+        slow.release.resolve();
+        const replyA = await a;
+        expect(replyA.status).toBe(200);
+        expect(sessionCookies(replyA), 'A sends no session cookie').toEqual([]);
+        expect(store.peek(PREFIX + oldSid), 'the old session stays destroyed').toBeUndefined();
+        // Whatever A tried, nothing under the old sid exists; with regenerate, only B's new session does.
+        expect(store.sessionCount).toBe(bPath === '/regenerate' ? 1 : 0);
+        expect(
+          store
+            .writtenKeys()
+            .slice(writesBeforeA)
+            .every((k) => k === PREFIX + oldSid),
+        ).toBe(true);
 
-      // The old cookie no longer opens a session.
-      const after = await server.client().get('/read', { cookie });
-      expect(after.body).toEqual({ user: null });
-      expect(server.errors).toEqual([]);
-    });
+        // The old cookie no longer opens a session.
+        const after = await server.client().get('/read', { cookie });
+        expect(after.body).toEqual({ user: null });
+        expect(server.errors).toEqual([]);
+      },
+    );
   });
 
   it('control: without a concurrent logout, the slow request does save (the interleaving is real)', async () => {

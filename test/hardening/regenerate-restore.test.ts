@@ -19,7 +19,7 @@ describe.each([
   { mode: 'default', defer: false },
   { mode: 'defer', defer: true },
 ])('§5.5 regenerate then restore identical data saves it under the new sid ($mode)', ({ defer }) => {
-  const get = async (ctx: Context) => ((defer ? await ctx.session : ctx.session) as Sess);
+  const get = async (ctx: Context) => (defer ? await ctx.session : ctx.session) as Sess;
 
   async function start() {
     const store = new RecordingStore();
@@ -57,21 +57,24 @@ describe.each([
     return { store, server };
   }
 
-  it.each(['/assign', '/replace', '/save-now'])('%s: old entry gone, data under the new sid, read back', async (path) => {
-    const { store, server } = await start();
-    const client = server.client();
-    await client.get('/login');
-    const oldSid = client.cookie('koa.sid')!;
-    const reply = await client.get(path);
-    expect(reply.status).toBe(200);
-    const newSid = client.cookie('koa.sid');
-    expect(newSid).toBeDefined();
-    expect(newSid).not.toBe(oldSid);
-    expect(reply.body.sid).toBe(newSid);
-    expect(cookieOf(reply, 'koa.sid')?.expired).toBe(false);
-    expect(store.peek(PREFIX + oldSid)).toBeUndefined();
-    expect(store.peek(PREFIX + newSid)).toMatchObject({ user: 'ann', cart: ['apple', 'pear'] });
-    const next = await client.get('/read');
-    expect(next.body).toEqual({ user: 'ann', cart: ['apple', 'pear'], sid: newSid });
-  });
+  it.each(['/assign', '/replace', '/save-now'])(
+    '%s: old entry gone, data under the new sid, read back',
+    async (path) => {
+      const { store, server } = await start();
+      const client = server.client();
+      await client.get('/login');
+      const oldSid = client.cookie('koa.sid')!;
+      const reply = await client.get(path);
+      expect(reply.status).toBe(200);
+      const newSid = client.cookie('koa.sid');
+      expect(newSid).toBeDefined();
+      expect(newSid).not.toBe(oldSid);
+      expect(reply.body.sid).toBe(newSid);
+      expect(cookieOf(reply, 'koa.sid')?.expired).toBe(false);
+      expect(store.peek(PREFIX + oldSid)).toBeUndefined();
+      expect(store.peek(PREFIX + newSid)).toMatchObject({ user: 'ann', cart: ['apple', 'pear'] });
+      const next = await client.get('/read');
+      expect(next.body).toEqual({ user: 'ann', cart: ['apple', 'pear'], sid: newSid });
+    },
+  );
 });

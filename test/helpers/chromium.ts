@@ -11,7 +11,8 @@ const CHROMIUM = '/usr/bin/chromium';
 export const chromiumAvailable = existsSync(CHROMIUM);
 if (!chromiumAvailable) {
   const message = `${CHROMIUM} not found: the browser test is SKIPPED (apt-get install chromium)`;
-  if (process.env.KSM_REQUIRE_BROWSER === '1') throw new Error(`${message}; KSM_REQUIRE_BROWSER=1 makes this a failure`);
+  if (process.env.KSM_REQUIRE_BROWSER === '1')
+    throw new Error(`${message}; KSM_REQUIRE_BROWSER=1 makes this a failure`);
   console.warn(`\n!!!!!!!!\n!!! ${message}\n!!!!!!!!\n`);
 }
 

@@ -9,7 +9,11 @@ import { createInterface } from 'node:readline';
 import { expect } from 'vitest';
 import { Client } from './http.js';
 
-export async function runExample<T>(file: string, env: Record<string, string>, use: (client: Client) => Promise<T>): Promise<{ line: string; result: T }> {
+export async function runExample<T>(
+  file: string,
+  env: Record<string, string>,
+  use: (client: Client) => Promise<T>,
+): Promise<{ line: string; result: T }> {
   const child = spawn(process.execPath, ['--import', 'tsx', file], {
     env: { ...process.env, PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],

@@ -67,7 +67,13 @@ export class Client {
     const headers: Record<string, string> = { ...options.headers };
     const cookie = options.cookie ?? this.cookieHeader(path);
     if (cookie) headers.cookie = cookie;
-    const res = await fetch(this.base + path, { method: options.method ?? 'GET', headers, body: options.body, redirect: 'manual', signal: options.signal });
+    const res = await fetch(this.base + path, {
+      method: options.method ?? 'GET',
+      headers,
+      body: options.body,
+      redirect: 'manual',
+      signal: options.signal,
+    });
     const text = await res.text();
     let body: unknown;
     try {

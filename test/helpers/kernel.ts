@@ -41,5 +41,9 @@ export async function frozen(redis: RedisServer): Promise<void> {
 
 /** Resolves once bytes sent to the server on `port` wait there unread (a frozen server's commands on the wire). */
 export async function commandsArrived(port: number): Promise<void> {
-  await waitUntil(async () => unreadBytes(port) > 0, 5_000, () => `nothing arrived unread on port ${port}`);
+  await waitUntil(
+    async () => unreadBytes(port) > 0,
+    5_000,
+    () => `nothing arrived unread on port ${port}`,
+  );
 }

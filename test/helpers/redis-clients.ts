@@ -61,11 +61,11 @@ function ioredisKind(name: string, Client: new (url: string, options: object) =>
     name,
     // What the store gives the clients it creates: one retry per command, auto-pipelining.
     make: (url, { retryDelay } = {}) =>
-      (new Client(url, {
+      new Client(url, {
         maxRetriesPerRequest: 1,
         enableAutoPipelining: true,
         ...(retryDelay === undefined ? {} : { retryStrategy: () => retryDelay }),
-      }) satisfies RedisClient) as unknown as TestClient,
+      }) satisfies RedisClient as unknown as TestClient,
     isReady: (client) => of(client).status === 'ready',
     isClosed: (client) => of(client).status === 'end',
     command: (client, [command, ...args]) => of(client).call(command!, ...args),
@@ -90,7 +90,10 @@ function nodeRedisKind<C extends NodeRedis & RedisClient>(
   return {
     name,
     make: (url, { retryDelay } = {}) => {
-      const client = createClient({ url, ...(retryDelay === undefined ? {} : { socket: { reconnectStrategy: retryDelay } }) });
+      const client = createClient({
+        url,
+        ...(retryDelay === undefined ? {} : { socket: { reconnectStrategy: retryDelay } }),
+      });
       // Its failures are the client's 'error' events, which the store (or the test) listens to.
       client.connect().catch(() => undefined);
       return client as unknown as TestClient;
@@ -99,7 +102,10 @@ function nodeRedisKind<C extends NodeRedis & RedisClient>(
     isClosed: (client) => !of(client).isOpen,
     command: (client, args) => of(client).sendCommand(args),
     discard: (client) => {
-      if (of(client).isOpen) of(client).disconnect().catch(() => undefined);
+      if (of(client).isOpen)
+        of(client)
+          .disconnect()
+          .catch(() => undefined);
     },
   };
 }

@@ -90,7 +90,11 @@ export function nodeClient(port: number): Redis {
 }
 
 /** Polls `check` every 50 ms until it returns true; throws `describe()` when `timeoutMs` passes. */
-export async function waitUntil(check: () => Promise<boolean>, timeoutMs: number, describe: () => string): Promise<void> {
+export async function waitUntil(
+  check: () => Promise<boolean>,
+  timeoutMs: number,
+  describe: () => string,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (await check().catch(() => false)) return;
@@ -129,9 +133,26 @@ export async function startRedisCluster(masters = 3): Promise<RedisCluster> {
       nodes.push(
         await spawnRedisNode(
           (port, dir) => [
-            '--port', String(port), '--bind', '127.0.0.1', '--dir', dir,
-            '--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '2000',
-            '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--loglevel', 'warning',
+            '--port',
+            String(port),
+            '--bind',
+            '127.0.0.1',
+            '--dir',
+            dir,
+            '--cluster-enabled',
+            'yes',
+            '--cluster-config-file',
+            'nodes.conf',
+            '--cluster-node-timeout',
+            '2000',
+            '--save',
+            '',
+            '--appendonly',
+            'no',
+            '--daemonize',
+            'no',
+            '--loglevel',
+            'warning',
           ],
           `cluster${i}`,
         ),
@@ -169,7 +190,11 @@ export async function startRedisCluster(masters = 3): Promise<RedisCluster> {
       keySlot,
       async ownerOf(key) {
         const slot = await keySlot(key);
-        const ranges = (await node(ports[0]!).cluster('SLOTS')) as unknown as [number, number, [string, number, ...unknown[]]][];
+        const ranges = (await node(ports[0]!).cluster('SLOTS')) as unknown as [
+          number,
+          number,
+          [string, number, ...unknown[]],
+        ][];
         const range = ranges.find(([from, to]) => slot >= from && slot <= to);
         if (!range) throw new Error(`no node serves slot ${slot}`);
         return Number(range[2][1]);

@@ -67,7 +67,12 @@ const INFO_PERIOD_IN_FAILOVER = 1000;
  */
 export function failoverBound(t: SentinelTiming): number {
   const attempt =
-    Math.min(t.pingPeriod, t.downAfter) + t.downAfter + t.askPeriod + INFO_PERIOD_IN_FAILOVER + t.publishPeriod + 6 * TIMER_PERIOD;
+    Math.min(t.pingPeriod, t.downAfter) +
+    t.downAfter +
+    t.askPeriod +
+    INFO_PERIOD_IN_FAILOVER +
+    t.publishPeriod +
+    6 * TIMER_PERIOD;
   return attempt + MAX_DESYNC + 2 * t.failoverTimeout;
 }
 
@@ -83,8 +88,19 @@ export interface SentinelEvent {
 
 /** The events of a failover worth a line in a timeline (+sdown and -sdown only of a master). */
 const TIMELINE = new Set([
-  '+sdown', '-sdown', '+odown', '-odown', '+try-failover', '+elected-leader', '+promoted-slave', '+failover-end',
-  '+failover-end-for-timeout', '+switch-master', '+tilt', '-tilt', '+convert-to-slave',
+  '+sdown',
+  '-sdown',
+  '+odown',
+  '-odown',
+  '+try-failover',
+  '+elected-leader',
+  '+promoted-slave',
+  '+failover-end',
+  '+failover-end-for-timeout',
+  '+switch-master',
+  '+tilt',
+  '-tilt',
+  '+convert-to-slave',
 ]);
 
 export interface SentinelSet {
@@ -117,8 +133,21 @@ export interface SentinelSet {
 }
 
 const serverArgs = (port: number, dir: string, extra: string[] = []) => [
-  '--port', String(port), '--bind', '127.0.0.1', '--dir', dir,
-  '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--loglevel', 'warning', ...extra,
+  '--port',
+  String(port),
+  '--bind',
+  '127.0.0.1',
+  '--dir',
+  dir,
+  '--save',
+  '',
+  '--appendonly',
+  'no',
+  '--daemonize',
+  'no',
+  '--loglevel',
+  'warning',
+  ...extra,
 ];
 
 /** A flat [name, value, name, value, …] reply as a map. */
@@ -204,7 +233,11 @@ export async function startSentinelSet(options: SentinelSetOptions = {}): Promis
         waitUntil(
           async () => {
             const info = fieldsOf(await node(port).call('SENTINEL', 'MASTER', MASTER_NAME));
-            return info.get('num-slaves') === '1' && info.get('num-other-sentinels') === '2' && info.get('flags') === 'master';
+            return (
+              info.get('num-slaves') === '1' &&
+              info.get('num-other-sentinels') === '2' &&
+              info.get('flags') === 'master'
+            );
           },
           timing.infoPeriod + 2 * timing.publishPeriod,
           () => `sentinel :${port} never saw the replica and both other sentinels`,
@@ -272,7 +305,9 @@ export async function startSentinelSet(options: SentinelSetOptions = {}): Promis
         switched = switchedTo(from);
       }
       const answers = await Promise.all(
-        sentinelPorts.map(async (port) => Number(((await node(port).call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', MASTER_NAME)) as string[])[1])),
+        sentinelPorts.map(async (port) =>
+          Number(((await node(port).call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', MASTER_NAME)) as string[])[1]),
+        ),
       );
       if (answers.some((port) => port !== switched.port)) {
         throw new Error(`the sentinels announced :${switched.port} but answer ${answers.join(', ')}`);
@@ -298,7 +333,11 @@ export async function startSentinelSet(options: SentinelSetOptions = {}): Promis
         clients.get(port)?.disconnect();
         clients.delete(port);
         victim.process.kill('SIGKILL');
-        await new Promise((resolve) => (victim.process.exitCode !== null || victim.process.signalCode !== null ? resolve(0) : victim.process.once('exit', resolve)));
+        await new Promise((resolve) =>
+          victim.process.exitCode !== null || victim.process.signalCode !== null
+            ? resolve(0)
+            : victim.process.once('exit', resolve),
+        );
       },
       dispose,
     };

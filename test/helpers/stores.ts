@@ -45,7 +45,11 @@ export interface ServeSetup {
 const open = new Set<Listening>();
 
 /** A real Koa server on 127.0.0.1: `[...before, session(options), handler]`, `app.keys = KEYS`. */
-export async function serve(options: SessionOptions | undefined, handler: Handler, setup: ServeSetup = {}): Promise<Served> {
+export async function serve(
+  options: SessionOptions | undefined,
+  handler: Handler,
+  setup: ServeSetup = {},
+): Promise<Served> {
   const KoaCtor = setup.Koa ?? Koa;
   const app = new KoaCtor();
   app.keys = KEYS;
@@ -164,7 +168,9 @@ export class RecordingStore {
 
   /** The keys of the calls that write or refresh an entry (set, update, touch). */
   writtenKeys(): string[] {
-    return this.calls.filter((c) => c.method === 'set' || c.method === 'update' || c.method === 'touch').map((c) => c.key);
+    return this.calls
+      .filter((c) => c.method === 'set' || c.method === 'update' || c.method === 'touch')
+      .map((c) => c.key);
   }
 
   of(method: StoreCall['method']): StoreCall[] {
@@ -342,7 +348,8 @@ export function prototypeGuard(): { changes(): string[] } {
           const was = descriptors.get(key);
           const now = Object.getOwnPropertyDescriptor(proto, key)!;
           if (!was) out.push(`${name}: new key ${String(key)}`);
-          else if (was.value !== now.value || was.get !== now.get || was.set !== now.set) out.push(`${name}: ${String(key)} changed`);
+          else if (was.value !== now.value || was.get !== now.get || was.set !== now.set)
+            out.push(`${name}: ${String(key)} changed`);
         }
       }
       return out;

@@ -22,7 +22,12 @@ describeEachStore('koa-csrf', (store: () => TestStore) => {
       afterAll(() => server.close());
       afterEach(() => {
         // koa-csrf refuses with ctx.throw(403), which Koa reports; nothing else may be reported.
-        expect(served.errors.splice(0).filter((e) => e.status !== 403).map((e) => e.stack)).toEqual([]);
+        expect(
+          served.errors
+            .splice(0)
+            .filter((e) => e.status !== 403)
+            .map((e) => e.stack),
+        ).toEqual([]);
       });
 
       /** A browser that loaded the form: its client and the token the form carries. */
@@ -65,7 +70,10 @@ describeEachStore('koa-csrf', (store: () => TestStore) => {
 
       it('a POST with a bad token gets 403', async () => {
         const { client, token } = await loadForm();
-        const reply = await client.request('/transfer', formPost({ _csrf: `${token.slice(0, -1)}${token.endsWith('A') ? 'B' : 'A'}` }));
+        const reply = await client.request(
+          '/transfer',
+          formPost({ _csrf: `${token.slice(0, -1)}${token.endsWith('A') ? 'B' : 'A'}` }),
+        );
         expect(reply.status).toBe(403);
       });
 

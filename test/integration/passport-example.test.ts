@@ -24,11 +24,17 @@ async function logInAndOut(client: Client) {
   };
   steps.push((await home()).text.includes('Not logged in') ? 'anonymous' : 'not anonymous');
 
-  const wrong = await client.request('/login', formPost({ username: 'alice', password: 'guess', _csrf: csrfOf(await client.get('/login')) }));
+  const wrong = await client.request(
+    '/login',
+    formPost({ username: 'alice', password: 'guess', _csrf: csrfOf(await client.get('/login')) }),
+  );
   expect(wrong.headers.get('location')).toBe('/login');
   const sidBefore = client.cookie('koa.sid');
 
-  const login = await client.request('/login', formPost({ username: 'alice', password: 'wonderland', _csrf: csrfOf(await client.get('/login')) }));
+  const login = await client.request(
+    '/login',
+    formPost({ username: 'alice', password: 'wonderland', _csrf: csrfOf(await client.get('/login')) }),
+  );
   expect(login.status).toBe(302);
   expect(login.headers.get('location')).toBe('/');
   expect(client.cookie('koa.sid')).not.toBe(sidBefore);

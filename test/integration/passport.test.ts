@@ -133,7 +133,10 @@ describeEachStore('koa-passport', (store: () => TestStore) => {
       });
 
       it('a koa-csrf token of the anonymous session is refused after login; with keepSessionInfo it passes', async () => {
-        for (const [path, status] of [['/login', 403], ['/login/keep', 200]] as const) {
+        for (const [path, status] of [
+          ['/login', 403],
+          ['/login/keep', 200],
+        ] as const) {
           const client = new Client(server.url);
           const token = (await client.get('/form')).body.csrf as string;
           expect((await client.request('/form', formPost({ _csrf: token }))).status).toBe(200);

@@ -14,7 +14,12 @@ import { getShortestPaths, getSimplePaths } from 'xstate/graph';
 import { describe, expect, it } from 'vitest';
 import { compileMachine } from '../../src/machines/compile.js';
 import { actorRunnerFactory, tableRunnerFactory } from '../../src/machines/runner.js';
-import { SESSION_EFFECTS, sessionMachine, type SessionEvent, type SessionState } from '../../src/machines/session.machine.js';
+import {
+  SESSION_EFFECTS,
+  sessionMachine,
+  type SessionEvent,
+  type SessionState,
+} from '../../src/machines/session.machine.js';
 import { SESSION_EVENTS, SESSION_INPUTS } from './events.js';
 
 const compiled = compileMachine(sessionMachine);

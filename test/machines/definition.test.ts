@@ -42,13 +42,25 @@ describe('reading the session machine', () => {
   });
 
   it('names the transition XState takes, from the object getTransitionData returns', () => {
-    const actor = createActor(sessionMachine, { input: { rolling: false, allowEmpty: false, serialize: false } }).start();
+    const actor = createActor(sessionMachine, {
+      input: { rolling: false, allowEmpty: false, serialize: false },
+    }).start();
     actor.send({ type: 'LOAD', sid: 'present' });
     const snapshot = actor.getSnapshot();
     const [taken] = sessionMachine.getTransitionData(snapshot, { type: 'LOADED', usable: false, expired: false });
-    expect(definition.transitionOf(taken)).toMatchObject({ source: 'loading', trigger: { kind: 'event', type: 'LOADED' }, index: 2, target: 'checkingTombstone' });
+    expect(definition.transitionOf(taken)).toMatchObject({
+      source: 'loading',
+      trigger: { kind: 'event', type: 'LOADED' },
+      index: 2,
+      target: 'checkingTombstone',
+    });
     const [expired] = sessionMachine.getTransitionData(snapshot, { type: 'LOADED', usable: true, expired: true });
-    expect(definition.transitionOf(expired)).toMatchObject({ source: 'loading', index: 0, target: 'expiring', actions: [named('reportLifetimeEnded')] });
+    expect(definition.transitionOf(expired)).toMatchObject({
+      source: 'loading',
+      index: 0,
+      target: 'expiring',
+      actions: [named('reportLifetimeEnded')],
+    });
     expect(definition.transitionOf({})).toBeUndefined();
   });
 });
@@ -60,7 +72,10 @@ describe('reading the connection machine', () => {
     expect(definition.states.get('starting')!.always.map((t) => t.target)).toEqual(['connected', 'reconnecting']);
     const reconnecting = definition.states.get('reconnecting')!;
     expect([...reconnecting.after.keys()]).toEqual(['reconnectTimeout']);
-    expect(reconnecting.after.get('reconnectTimeout')![0]).toMatchObject({ target: 'unavailable', trigger: { kind: 'after' } });
+    expect(reconnecting.after.get('reconnectTimeout')![0]).toMatchObject({
+      target: 'unavailable',
+      trigger: { kind: 'after' },
+    });
     expect([...reconnecting.on.keys()]).toEqual(['CONNECT', 'CLOSE']);
     expect(reconnecting.entry).toEqual([]);
     expect(reconnecting.exit).toEqual([]);
@@ -103,7 +118,10 @@ describe('what the reader refuses', () => {
 
 describe('what the table refuses (read, but not reproducible by compile.ts)', () => {
   it('an inline guard, an inline assign, a delayed transition', () => {
-    const inlineGuard = setup({}).createMachine({ initial: 'a', states: { a: { on: { GO: { guard: () => true, target: 'b' } } }, b: {} } });
+    const inlineGuard = setup({}).createMachine({
+      initial: 'a',
+      states: { a: { on: { GO: { guard: () => true, target: 'b' } } }, b: {} },
+    });
     expect(readDefinition(inlineGuard).states.get('a')!.on.get('GO')![0]!.guard).toEqual({ kind: 'inline' });
     expect(() => compileMachine(inlineGuard)).toThrow(/an inline guard in "a"/);
 

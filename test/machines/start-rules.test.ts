@@ -23,7 +23,8 @@ describe('startsOnFirstUse', () => {
   it('allowEmpty and an app genSid start it with the request; defer always on first use', () => {
     expect(startsOnFirstUse(input({ allowEmpty: true }), 'absent')).toBe(false);
     expect(startsOnFirstUse(input({ ownGenSid: true }), 'absent')).toBe(false);
-    for (const sid of ['absent', 'present', 'forged'] as const) expect(startsOnFirstUse(input({ defer: true }), sid)).toBe(true);
+    for (const sid of ['absent', 'present', 'forged'] as const)
+      expect(startsOnFirstUse(input({ defer: true }), sid)).toBe(true);
   });
 });
 

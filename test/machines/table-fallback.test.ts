@@ -31,7 +31,8 @@ function app(): Koa {
 
 beforeAll(async () => {
   // The COMMIT transitions of `loaded`, which every request that loads a session takes.
-  for (const t of sessionMachine.root.states.loaded!.transitions.get('COMMIT')!) delete (t as { reenter?: boolean }).reenter;
+  for (const t of sessionMachine.root.states.loaded!.transitions.get('COMMIT')!)
+    delete (t as { reenter?: boolean }).reenter;
   // Two apps in one process: still one warning.
   servers = [await listen(app()), await listen(app())];
 });

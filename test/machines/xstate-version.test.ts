@@ -15,7 +15,9 @@ const modules = dir ? join(dir, 'node_modules') : join(import.meta.dirname, '../
 describe('the xstate under test', () => {
   it(`is the one in ${dir ? 'KSM_XSTATE_DIR' : "the project's node_modules"}`, async () => {
     const resolved = await import('xstate/package.json', { with: { type: 'json' } });
-    const expected = (await import(join(modules, 'xstate/package.json'), { with: { type: 'json' } })) as typeof resolved;
+    const expected = (await import(join(modules, 'xstate/package.json'), {
+      with: { type: 'json' },
+    })) as typeof resolved;
     console.log(`machine tests run on xstate ${resolved.default.version} from ${modules}`);
     // One module per resolved file: the same object only when `xstate` resolved into that directory.
     expect(resolved.default).toBe(expected.default);

@@ -103,7 +103,10 @@ describe.each(KOA_VERSIONS)('context API on $name', ({ Koa }) => {
     const c = cookieOf(before, 'koa.sid')!;
     expect(c.attributes.samesite).toBe('strict');
     expect(cookieOf(before, 'koa.sid.sig')).toBeDefined();
-    expect(store.get(PREFIX + before.body.sid)).toEqual({ user: 'ann', cookie: expect.objectContaining({ maxAge: 120_000 }) });
+    expect(store.get(PREFIX + before.body.sid)).toEqual({
+      user: 'ann',
+      cookie: expect.objectContaining({ maxAge: 120_000 }),
+    });
     expect((await client.get('/')).body).toEqual({ user: 'ann', count: null, sid: before.body.sid });
   });
 

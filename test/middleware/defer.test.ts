@@ -4,7 +4,15 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { StoredSession } from '../../src/index.js';
-import { closeAll, cookieOf, KOA_VERSIONS, plainPromiseStore, RecordingStore, startApp, type Handler } from '../helpers/apps.js';
+import {
+  closeAll,
+  cookieOf,
+  KOA_VERSIONS,
+  plainPromiseStore,
+  RecordingStore,
+  startApp,
+  type Handler,
+} from '../helpers/apps.js';
 
 afterEach(closeAll);
 

@@ -35,26 +35,71 @@ const anyString = fc.oneof(fc.string(), fc.string({ unit: codeUnit }));
 
 /** What `app.keys` may hold: strings (any text) and Buffers (any bytes), mixed. */
 type Key = string | Buffer;
-const key: fc.Arbitrary<Key> = fc.oneof(anyString, fc.uint8Array({ maxLength: 80 }).map((b) => Buffer.from(b)));
+const key: fc.Arbitrary<Key> = fc.oneof(
+  anyString,
+  fc.uint8Array({ maxLength: 80 }).map((b) => Buffer.from(b)),
+);
 const keyList = fc.array(key, { minLength: 1, maxLength: 5 });
 
 /** Keygrip's own types say strings; it takes whatever createHmac takes, Buffers included. */
 const keygrip = (keys: readonly Key[]) => new Keygrip(keys as string[]);
 
 /** The characters Koa's cookies module accepts in a cookie name (field-content, without `;` and `=`). */
-const nameChar = fc.oneof(
-  fc.constantFrom('\t', ' ', ':', '.', '$', '^', '*', '+', '?', '(', ')', '[', ']', '{', '}', '|', '\\', '-', ',', '#', '"'),
-  fc.integer({ min: 0x21, max: 0x7e }).map((c) => String.fromCharCode(c)),
-  fc.integer({ min: 0x80, max: 0xff }).map((c) => String.fromCharCode(c)),
-).filter((c) => c !== ';' && c !== '=');
+const nameChar = fc
+  .oneof(
+    fc.constantFrom(
+      '\t',
+      ' ',
+      ':',
+      '.',
+      '$',
+      '^',
+      '*',
+      '+',
+      '?',
+      '(',
+      ')',
+      '[',
+      ']',
+      '{',
+      '}',
+      '|',
+      '\\',
+      '-',
+      ',',
+      '#',
+      '"',
+    ),
+    fc.integer({ min: 0x21, max: 0x7e }).map((c) => String.fromCharCode(c)),
+    fc.integer({ min: 0x80, max: 0xff }).map((c) => String.fromCharCode(c)),
+  )
+  .filter((c) => c !== ';' && c !== '=');
 const cookieName = fc.oneof(
-  fc.constantFrom('koa.sid', 'koa:sess', 'koss:test_sid', 'a.b$', 'sid(1)', '[x]', 'a|b', '^c', 'd\\e', '*', '?q', '{n}', 'a+b', ' sp '),
+  fc.constantFrom(
+    'koa.sid',
+    'koa:sess',
+    'koss:test_sid',
+    'a.b$',
+    'sid(1)',
+    '[x]',
+    'a|b',
+    '^c',
+    'd\\e',
+    '*',
+    '?q',
+    '{n}',
+    'a+b',
+    ' sp ',
+  ),
   fc.string({ unit: nameChar, minLength: 1, maxLength: 12 }),
 );
 
 /** RFC 6265 cookie-octets: the values the middleware writes (sids, base64url signatures). */
 const cookieValue = fc.string({
-  unit: fc.integer({ min: 0x21, max: 0x7e }).map((c) => String.fromCharCode(c)).filter((c) => !'",;\\'.includes(c)),
+  unit: fc
+    .integer({ min: 0x21, max: 0x7e })
+    .map((c) => String.fromCharCode(c))
+    .filter((c) => !'",;\\'.includes(c)),
   minLength: 1,
   maxLength: 40,
 });
@@ -72,7 +117,12 @@ const domain = fc
 const cookieOptions: fc.Arbitrary<SessionCookie> = fc.record(
   {
     path: fc.oneof(fc.constantFrom('/', '/app', ''), fc.stringMatching(/^\/[ -:=-~]{0,12}$/)),
-    maxAge: fc.oneof(fc.constant(null), fc.constant(0), fc.integer({ min: 1, max: 1e12 }), fc.double({ min: 0, max: 1e12, noNaN: true })),
+    maxAge: fc.oneof(
+      fc.constant(null),
+      fc.constant(0),
+      fc.integer({ min: 1, max: 1e12 }),
+      fc.double({ min: 0, max: 1e12, noNaN: true }),
+    ),
     expires: fc.date({ min: new Date(-8.64e14), max: new Date(8.64e14) }),
     domain,
     priority: fc.constantFrom('low', 'medium', 'high', 'Low', 'MEDIUM', 'High'),
@@ -153,7 +203,11 @@ describe('the cookie signature is the one Keygrip makes', () => {
   it('finds the same key index as Keygrip for a signature by each key, and for forged ones', () => {
     const forgery = fc.oneof(
       anyString,
-      fc.string({ unit: fc.constantFrom(...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'), minLength: 27, maxLength: 27 }),
+      fc.string({
+        unit: fc.constantFrom(...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'),
+        minLength: 27,
+        maxLength: 27,
+      }),
     );
     fc.assert(
       fc.property(keyList, anyString, forgery, fc.nat(), (keys, data, forged, at) => {
@@ -162,7 +216,12 @@ describe('the cookie signature is the one Keygrip makes', () => {
         // A genuine signature off by one character, and with base64's padding put back.
         const genuine = claims[0]!;
         const i = at % genuine.length;
-        claims.push(genuine.slice(0, i) + (genuine[i] === 'A' ? 'B' : 'A') + genuine.slice(i + 1), `${genuine}=`, forged, '');
+        claims.push(
+          genuine.slice(0, i) + (genuine[i] === 'A' ? 'B' : 'A') + genuine.slice(i + 1),
+          `${genuine}=`,
+          forged,
+          '',
+        );
         for (const claim of claims) {
           const expected = reference.index(data, claim);
           expect(signatureIndex(keys, data, claim)).toBe(expected);
@@ -230,7 +289,10 @@ describe("Set-Cookie lines are the ones Koa's cookies writes", () => {
   });
 
   it('configuredAttributes(): the line stays right as the clock moves, forwards and back, across seconds', () => {
-    const clockSteps = fc.array(fc.tuple(fc.integer({ min: -2500, max: 2500 }), fc.boolean()), { minLength: 1, maxLength: 15 });
+    const clockSteps = fc.array(fc.tuple(fc.integer({ min: -2500, max: 2500 }), fc.boolean()), {
+      minLength: 1,
+      maxLength: 15,
+    });
     fc.assert(
       fc.property(cookieName, cookieValue, cookieOptions, moment, clockSteps, (name, value, options, start, steps) => {
         const configured = configuredAttributes(options);
@@ -239,7 +301,9 @@ describe("Set-Cookie lines are the ones Koa's cookies writes", () => {
           now = Math.max(0, now + move);
           vi.setSystemTime(now);
           const requestSecure = requestSecureFor(options, secure);
-          const expected = viaCookies(name, value, { ...options, signed: false, overwrite: false }, requestSecure, ['k']);
+          const expected = viaCookies(name, value, { ...options, signed: false, overwrite: false }, requestSecure, [
+            'k',
+          ]);
           expect([`${name}=${value}${configured(requestSecure)}`]).toEqual(expected);
         }
       }),
@@ -254,7 +318,14 @@ describe("Set-Cookie lines are the ones Koa's cookies writes", () => {
       fc.constantFrom(`${name}=old; path=/`, `other=1`),
       fc.array(
         fc.oneof(
-          fc.constantFrom(`${name}=old; path=/`, `${name}.sig=oldsig; path=/`, `${name}x=1`, `x${name}=2`, `${name}.sigx=3`, `other=4; httponly`),
+          fc.constantFrom(
+            `${name}=old; path=/`,
+            `${name}.sig=oldsig; path=/`,
+            `${name}x=1`,
+            `x${name}=2`,
+            `${name}.sigx=3`,
+            `other=4; httponly`,
+          ),
           cookieValue.map((v) => `${v}=${v}`),
         ),
         { maxLength: 6 },
@@ -308,7 +379,14 @@ describe("Set-Cookie lines are the ones Koa's cookies writes", () => {
       fc.property(input, ({ name, earlier, options, signed, keys, secure, now }) => {
         vi.setSystemTime(now);
         const requestSecure = requestSecureFor(options, secure);
-        const written = viaCookies(name, '', { ...options, signed, overwrite: true }, requestSecure, keys, earlier) as string[];
+        const written = viaCookies(
+          name,
+          '',
+          { ...options, signed, overwrite: true },
+          requestSecure,
+          keys,
+          earlier,
+        ) as string[];
         // Koa's cookies signs the empty value (`<name>.sig=<HMAC of "<name>=">`); the middleware sends
         // an empty `.sig`. Both lines expire in 1970, so the browser drops either at once and never
         // sends the value back: only that value is left out of the comparison.
@@ -319,7 +397,12 @@ describe("Set-Cookie lines are the ones Koa's cookies writes", () => {
 
         const { res } = exchange();
         setEarlier(res, earlier);
-        const pairs: [string, string][] = signed ? [[name, ''], [`${name}.sig`, '']] : [[name, '']];
+        const pairs: [string, string][] = signed
+          ? [
+              [name, ''],
+              [`${name}.sig`, ''],
+            ]
+          : [[name, '']];
         writeCookies(res, pairs, attributes(options, requestSecure, true, now), true);
         expect(res.getHeader('Set-Cookie')).toEqual(expected);
       }),
@@ -342,19 +425,35 @@ describe('the sid reader returns what Cookies#get returns', () => {
     `"${name}"`,
     name.toUpperCase(),
   ];
-  const headerChar = fc.oneof(fc.constantFrom(';', '=', '"', ' ', '\t', ',', '\\'), fc.string({ maxLength: 1, minLength: 1 }), nameChar);
+  const headerChar = fc.oneof(
+    fc.constantFrom(';', '=', '"', ' ', '\t', ',', '\\'),
+    fc.string({ maxLength: 1, minLength: 1 }),
+    nameChar,
+  );
   const freeText = fc.string({ unit: headerChar, maxLength: 30 });
 
   const input = cookieName.chain((name) => {
     const pair = fc
-      .tuple(fc.constantFrom(...lookalikes(name)), fc.constantFrom('=', '= ', ' =', '=='), fc.oneof(freeText, cookieValue, cookieValue.map((v) => `"${v}"`), fc.constantFrom('"', '""', '"x', 'x"', '')))
+      .tuple(
+        fc.constantFrom(...lookalikes(name)),
+        fc.constantFrom('=', '= ', ' =', '=='),
+        fc.oneof(
+          freeText,
+          cookieValue,
+          cookieValue.map((v) => `"${v}"`),
+          fc.constantFrom('"', '""', '"x', 'x"', ''),
+        ),
+      )
       .map(([n, eq, v]) => `${n}${eq}${v}`);
     const separator = fc.constantFrom(';', '; ', ';  ', ' ;', ';;', ', ');
     const header = fc
       .array(fc.tuple(fc.oneof(pair, pair, freeText), separator), { maxLength: 6 })
       .map((parts) => parts.map(([p, s]) => p + s).join(''))
       .chain((built) => fc.constantFrom(built, built.replace(/[; ]+$/, '')));
-    return fc.record({ name: fc.constant(name), header: fc.oneof({ weight: 4, arbitrary: header }, { weight: 1, arbitrary: freeText }) });
+    return fc.record({
+      name: fc.constant(name),
+      header: fc.oneof({ weight: 4, arbitrary: header }, { weight: 1, arbitrary: freeText }),
+    });
   });
 
   it('for any Cookie header: quotes, spaces, ";" and "=" anywhere, duplicate names, names with regular-expression characters', () => {
@@ -382,7 +481,11 @@ describe('the sid reader returns what Cookies#get returns', () => {
     const { req, res } = exchange(header);
     const cookies = new Cookies(req, res);
     const ctx = { req } as unknown as Context;
-    for (const [name, value] of [['koa:sess', 's1'], ['koss:test_sid', 's2'], ['a.b$', 's3']] as const) {
+    for (const [name, value] of [
+      ['koa:sess', 's1'],
+      ['koss:test_sid', 's2'],
+      ['a.b$', 's3'],
+    ] as const) {
       expect(cookies.get(name)).toBe(value);
       expect(cookieReader(name)(ctx)).toBe(value);
     }

@@ -18,7 +18,9 @@ afterEach(() => {
 function cookiesAccepts(name: string): boolean {
   const res = { getHeader: () => undefined, setHeader: () => undefined };
   try {
-    new Cookies({ headers: {}, connection: {} } as never, res as never, { secure: false }).set(name, 'v', { signed: false });
+    new Cookies({ headers: {}, connection: {} } as never, res as never, { secure: false }).set(name, 'v', {
+      signed: false,
+    });
     return true;
   } catch {
     return false;
@@ -36,11 +38,15 @@ describe('cookie names', () => {
 
   it.each(KOAS)('koa:sess and koss:test_sid carry a session over HTTP ($name)', async ({ Koa }) => {
     for (const key of ['koa:sess', 'koss:test_sid']) {
-      const served = await serve({ key }, (ctx) => {
-        const s = ctx.session!;
-        s.n = ((s.n as number) ?? 0) + 1;
-        ctx.body = { n: s.n };
-      }, { Koa });
+      const served = await serve(
+        { key },
+        (ctx) => {
+          const s = ctx.session!;
+          s.n = ((s.n as number) ?? 0) + 1;
+          ctx.body = { n: s.n };
+        },
+        { Koa },
+      );
       const browser = served.client();
       await browser.get('/');
       expect(browser.cookie(key)).toBeDefined();
@@ -53,17 +59,24 @@ describe('cookie names', () => {
 describe.each(KOAS)('key rotation ($name)', ({ Koa }) => {
   it('a cookie signed with an older key is accepted and its .sig re-signed with the newest key in the same response', async () => {
     const store = new MemoryStore();
-    const served = await serve({ store }, (ctx) => {
-      const s = ctx.session!;
-      if (ctx.path === '/inc') s.n = ((s.n as number) ?? 0) + 1;
-      ctx.body = { n: s.n ?? null };
-    }, { Koa });
+    const served = await serve(
+      { store },
+      (ctx) => {
+        const s = ctx.session!;
+        if (ctx.path === '/inc') s.n = ((s.n as number) ?? 0) + 1;
+        ctx.body = { n: s.n ?? null };
+      },
+      { Koa },
+    );
     served.app.keys = ['k1'];
     const browser = served.client();
     await browser.get('/inc');
     const sid = browser.cookie('koa.sid')!;
 
-    for (const keys of [['k2', 'k1'], ['k3', 'k2']]) {
+    for (const keys of [
+      ['k2', 'k1'],
+      ['k3', 'k2'],
+    ]) {
       served.app.keys = keys;
       // A read-only request: nothing changed, yet the signature comes back signed with keys[0].
       const read = await browser.get('/read');
@@ -81,10 +94,14 @@ describe.each(KOAS)('key rotation ($name)', ({ Koa }) => {
   });
 
   it('a cookie signed with the newest key gets no extra Set-Cookie', async () => {
-    const served = await serve({}, (ctx) => {
-      ctx.session!.n = 1;
-      ctx.body = 'ok';
-    }, { Koa });
+    const served = await serve(
+      {},
+      (ctx) => {
+        ctx.session!.n = 1;
+        ctx.body = 'ok';
+      },
+      { Koa },
+    );
     const browser = served.client();
     await browser.get('/');
     const again = await browser.get('/');
@@ -93,9 +110,13 @@ describe.each(KOAS)('key rotation ($name)', ({ Koa }) => {
 
   it('an older-key cookie whose sid the store does not know is reset, not re-signed', async () => {
     const store = new MemoryStore();
-    const served = await serve({ store }, (ctx) => {
-      ctx.body = { n: ctx.session!.n ?? null };
-    }, { Koa });
+    const served = await serve(
+      { store },
+      (ctx) => {
+        ctx.body = { n: ctx.session!.n ?? null };
+      },
+      { Koa },
+    );
     served.app.keys = ['new', 'old'];
     const sig = new Keygrip(['old']).sign('koa.sid=unknown-sid');
     const reply = await served.client().get('/', { cookie: `koa.sid=unknown-sid; koa.sid.sig=${sig}` });
@@ -109,11 +130,15 @@ describe.each(KOAS)('key rotation ($name)', ({ Koa }) => {
 describe.each(KOAS)('regenerateSession() resolves to the new session ($name)', ({ Koa }) => {
   it.each([false, true])('defer: %s', async (defer) => {
     const store = new MemoryStore();
-    const served = await serve({ store, defer }, async (ctx) => {
-      const s = await ctx.regenerateSession();
-      s!.user = 'ann';
-      ctx.body = { sid: ctx.sessionId, same: s === (await ctx.session) };
-    }, { Koa });
+    const served = await serve(
+      { store, defer },
+      async (ctx) => {
+        const s = await ctx.regenerateSession();
+        s!.user = 'ann';
+        ctx.body = { sid: ctx.sessionId, same: s === (await ctx.session) };
+      },
+      { Koa },
+    );
     const reply = await served.client().get('/');
     expect(reply.status).toBe(200);
     expect(reply.body.same).toBe(true);

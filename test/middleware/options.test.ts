@@ -108,7 +108,7 @@ describe.each(KOA_VERSIONS)('options on $name', ({ Koa }) => {
       ]);
     });
 
-    it("keeps an empty prefix: the store key is the sid itself", async () => {
+    it('keeps an empty prefix: the store key is the sid itself', async () => {
       const store = new RecordingStore();
       const t = await startApp(Koa, { store, prefix: '' }, counter);
       const client = t.client();
@@ -192,7 +192,8 @@ describe.each(KOA_VERSIONS)('options on $name', ({ Koa }) => {
         ctx.body = { count: sess.count };
       });
       const client = t.client();
-      const expiresOf = (reply: Awaited<ReturnType<typeof client.get>>) => cookieOf(reply, 'koa.sid')!.attributes.expires as string;
+      const expiresOf = (reply: Awaited<ReturnType<typeof client.get>>) =>
+        cookieOf(reply, 'koa.sid')!.attributes.expires as string;
       // Only Date is faked: the HTTP round trips keep their real timers.
       vi.useFakeTimers({ toFake: ['Date'] });
       try {
@@ -279,24 +280,27 @@ describe.each(KOA_VERSIONS)('options on $name', ({ Koa }) => {
       expect(left).toBeLessThanOrEqual(60_000 + 1000);
     });
 
-    it.each(['session' as const, null])('maxAge: %j gives a browser-session cookie without Expires or Max-Age', async (maxAge) => {
-      const store = new RecordingStore();
-      const t = await startApp(Koa, { store, cookie: { maxAge } }, counter);
-      const client = t.client();
-      const reply = await client.get('/');
-      expect(reply.status).toBe(200);
-      for (const name of ['koa.sid', 'koa.sid.sig']) {
-        const c = cookieOf(reply, name)!;
-        expect(c.value).not.toBe('');
-        expect(c.attributes.expires).toBeUndefined();
-        expect(c.attributes['max-age']).toBeUndefined();
-      }
-      expect(store.inner.get(`koa:sess:${reply.body.sid}`)).toMatchObject({ count: 1 });
-      // The store entry still expires (SPEC §5.9).
-      const ttl = store.of('set')[0]!.ttl;
-      expect(Number.isFinite(ttl) && ttl! > 0).toBe(true);
-      expect((await client.get('/')).body.count).toBe(2);
-    });
+    it.each(['session' as const, null])(
+      'maxAge: %j gives a browser-session cookie without Expires or Max-Age',
+      async (maxAge) => {
+        const store = new RecordingStore();
+        const t = await startApp(Koa, { store, cookie: { maxAge } }, counter);
+        const client = t.client();
+        const reply = await client.get('/');
+        expect(reply.status).toBe(200);
+        for (const name of ['koa.sid', 'koa.sid.sig']) {
+          const c = cookieOf(reply, name)!;
+          expect(c.value).not.toBe('');
+          expect(c.attributes.expires).toBeUndefined();
+          expect(c.attributes['max-age']).toBeUndefined();
+        }
+        expect(store.inner.get(`koa:sess:${reply.body.sid}`)).toMatchObject({ count: 1 });
+        // The store entry still expires (SPEC §5.9).
+        const ttl = store.of('set')[0]!.ttl;
+        expect(Number.isFinite(ttl) && ttl! > 0).toBe(true);
+        expect((await client.get('/')).body.count).toBe(2);
+      },
+    );
 
     it("accepts connect's spelling cookie.maxage", async () => {
       const store = plainSyncStore();
@@ -379,7 +383,9 @@ describe.each(KOA_VERSIONS)('options on $name', ({ Koa }) => {
       store.reset();
       const reply = await client.get('/read');
       expect(cookieOf(reply, 'koa.sid')?.value).toBe(sid);
-      expect(store.writes().map((c) => [c.method, c.key, c.session?.user])).toEqual([['set', `koa:sess:${sid}`, 'ann']]);
+      expect(store.writes().map((c) => [c.method, c.key, c.session?.user])).toEqual([
+        ['set', `koa:sess:${sid}`, 'ann'],
+      ]);
     });
 
     it('does not save a new, empty session', async () => {
@@ -548,7 +554,11 @@ describe.each(KOA_VERSIONS)('options on $name', ({ Koa }) => {
     it("sees a set failure with type 'set'; returning answers normally and saves nothing", async () => {
       const store = failingStore({ set: true });
       const calls: string[] = [];
-      const t = await startApp(Koa, { store, errorHandler: (err, type) => void calls.push(`${type}:${err.message}`) }, counter);
+      const t = await startApp(
+        Koa,
+        { store, errorHandler: (err, type) => void calls.push(`${type}:${err.message}`) },
+        counter,
+      );
       const reply = await t.client().get('/');
       expect(reply.status).toBe(200);
       expect(reply.body.count).toBe(1);
@@ -601,7 +611,7 @@ describe.each(KOA_VERSIONS)('options on $name', ({ Koa }) => {
           store,
           valid: (ctx, sess) => {
             seen.push([ctx.path, sess.count]);
-            return ctx.get('user-agent') !== 'other' ;
+            return ctx.get('user-agent') !== 'other';
           },
         },
         counter,
@@ -669,14 +679,19 @@ describe.each(KOA_VERSIONS)('options on $name', ({ Koa }) => {
           this.set('x-session-reset', '1');
         },
       };
-      const t = await startApp(Koa, { store, sessionIdStore }, (ctx) => {
-        if (ctx.path === '/logout') {
-          ctx.session = null;
-          ctx.body = 'bye';
-          return;
-        }
-        return counter(ctx, async () => undefined);
-      }, { keys: null });
+      const t = await startApp(
+        Koa,
+        { store, sessionIdStore },
+        (ctx) => {
+          if (ctx.path === '/logout') {
+            ctx.session = null;
+            ctx.body = 'bye';
+            return;
+          }
+          return counter(ctx, async () => undefined);
+        },
+        { keys: null },
+      );
       const client = t.client();
       const first = await client.get('/');
       const sid = first.headers.get('x-session-id')!;
@@ -711,7 +726,8 @@ describe('option validation (at creation)', () => {
   const bad: [string, unknown][] = [
     ['options', 'not an object'],
     ['key', ''],
-    ['key', 'has;semicolon'], ['key', 'has=equals'],
+    ['key', 'has;semicolon'],
+    ['key', 'has=equals'],
     ['key', 42],
     ['prefix', 7],
     ['ttl', -1],

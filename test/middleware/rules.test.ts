@@ -513,7 +513,11 @@ describe.each(KOA_VERSIONS)('rules on $name', ({ Koa }) => {
       const failure = new Error('disk full');
       store.set = () => Promise.reject(failure);
       const seen: unknown[] = [];
-      const swallowing = await startApp(Koa, { store, errorHandler: (err, type) => void seen.push([err, type]) }, routes);
+      const swallowing = await startApp(
+        Koa,
+        { store, errorHandler: (err, type) => void seen.push([err, type]) },
+        routes,
+      );
       const ok = await swallowing.client().get('/inc');
       expect(ok.status).toBe(200);
       expect(seen).toEqual([[failure, 'set']]);

@@ -35,22 +35,26 @@ describe.each(KOAS)('SameSite ($name)', ({ Koa }) => {
   it('a POST-back route that leaves the session alone hands over to a GET that has the login', async () => {
     const store = new MemoryStore();
     const pending = new Map<string, string>();
-    const served = await serve({ store }, (ctx) => {
-      if (ctx.path === '/login') {
-        ctx.session!.userId = 'ann';
-        ctx.body = 'in';
-      } else if (ctx.path === '/payment/return' && ctx.method === 'POST') {
-        // Cross-site: no session cookie arrives here, and the route does not touch ctx.session.
-        pending.set('order-1', 'paid');
-        ctx.status = 303;
-        ctx.redirect('/payment/done?order=order-1');
-      } else if (ctx.path === '/payment/done') {
-        const s = ctx.session!;
-        if (s.userId !== 'ann') ctx.throw(401, 'not logged in');
-        s.lastOrder = `${String(ctx.query.order)}:${pending.get(String(ctx.query.order))}`;
-        ctx.body = `Paid for ${String(s.userId)}`;
-      }
-    }, { Koa });
+    const served = await serve(
+      { store },
+      (ctx) => {
+        if (ctx.path === '/login') {
+          ctx.session!.userId = 'ann';
+          ctx.body = 'in';
+        } else if (ctx.path === '/payment/return' && ctx.method === 'POST') {
+          // Cross-site: no session cookie arrives here, and the route does not touch ctx.session.
+          pending.set('order-1', 'paid');
+          ctx.status = 303;
+          ctx.redirect('/payment/done?order=order-1');
+        } else if (ctx.path === '/payment/done') {
+          const s = ctx.session!;
+          if (s.userId !== 'ann') ctx.throw(401, 'not logged in');
+          s.lastOrder = `${String(ctx.query.order)}:${pending.get(String(ctx.query.order))}`;
+          ctx.body = `Paid for ${String(s.userId)}`;
+        }
+      },
+      { Koa },
+    );
     const browser = served.client();
     await browser.get('/login');
     const sid = browser.cookie('koa.sid');
@@ -69,11 +73,15 @@ describe.each(KOAS)('SameSite ($name)', ({ Koa }) => {
   });
 
   it('a POST-back route that writes the session would replace the login cookie (why the guide says not to)', async () => {
-    const served = await serve({}, (ctx) => {
-      if (ctx.path === '/login') ctx.session!.userId = 'ann';
-      else ctx.session!.paid = true;
-      ctx.body = 'ok';
-    }, { Koa });
+    const served = await serve(
+      {},
+      (ctx) => {
+        if (ctx.path === '/login') ctx.session!.userId = 'ann';
+        else ctx.session!.paid = true;
+        ctx.body = 'ok';
+      },
+      { Koa },
+    );
     const browser = served.client();
     await browser.get('/login');
     const sid = browser.cookie('koa.sid');

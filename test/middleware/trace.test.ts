@@ -46,9 +46,15 @@ describe('DEBUG=koa-session-machine', () => {
     await browser.get('/read', { cookie: 'koa.sid=forged; koa.sid.sig=nope' });
     expect(lines).toHaveLength(5);
     expect(lines[0]).toMatch(/koa-session-machine GET \/none: session not used/);
-    expect(lines[1]).toMatch(/GET \/inc no cookie: fresh → creating → saved: changed\. Written to the store; the cookie was sent\./);
-    expect(lines[2]).toMatch(/GET \/read cookie: loading → loaded → unchanged: nothing changed\. Nothing to write: no store call, no cookie\./);
-    expect(lines[3]).toMatch(/GET \/logout cookie: loading → loaded → removed → destroying → destroyed: .*Deleted from the store; the cookie was expired\./);
+    expect(lines[1]).toMatch(
+      /GET \/inc no cookie: fresh → creating → saved: changed\. Written to the store; the cookie was sent\./,
+    );
+    expect(lines[2]).toMatch(
+      /GET \/read cookie: loading → loaded → unchanged: nothing changed\. Nothing to write: no store call, no cookie\./,
+    );
+    expect(lines[3]).toMatch(
+      /GET \/logout cookie: loading → loaded → removed → destroying → destroyed: .*Deleted from the store; the cookie was expired\./,
+    );
     expect(lines[4]).toMatch(/GET \/read bad cookie: fresh → unchanged: nothing changed\./);
   });
 

@@ -29,7 +29,15 @@ describe('unknown option names', () => {
 
   it('every documented option is known: no warning', () => {
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
-    session({ key: 'k', prefix: 'p:', rolling: false, defer: false, allowEmpty: false, maxSize: 1000, storeTimeout: 100 });
+    session({
+      key: 'k',
+      prefix: 'p:',
+      rolling: false,
+      defer: false,
+      allowEmpty: false,
+      maxSize: 1000,
+      storeTimeout: 100,
+    });
     expect(warn).not.toHaveBeenCalled();
   });
 

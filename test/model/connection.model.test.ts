@@ -75,7 +75,9 @@ function generate(): ConnectionPath[] {
         steps.push({
           event: step.event,
           state: String(step.state.value),
-          transition: before ? transitionTaken(connectionMachine, before, step.event)! : initialTransition(connectionMachine, step.state)!,
+          transition: before
+            ? transitionTaken(connectionMachine, before, step.event)!
+            : initialTransition(connectionMachine, step.state)!,
         });
       });
       return steps;
@@ -193,8 +195,8 @@ async function run(path: ConnectionPath): Promise<void> {
       } else if (step.event.type === 'CLOSE') {
         store.closed = true;
         store.emit('close');
-      }
-      else if (step.event.type === AFTER) await until(() => observer.connection.length > i, 'the reconnect timeout elapsed');
+      } else if (step.event.type === AFTER)
+        await until(() => observer.connection.length > i, 'the reconnect timeout elapsed');
       else throw new Error(`no driver for ${step.event.type}`);
     }
     expect(observer.connection, where).toEqual(
@@ -219,7 +221,10 @@ async function run(path: ConnectionPath): Promise<void> {
       // It reaches its first store call (a read with a cookie, the write of a new session without)
       // and stays there.
       await until(
-        () => [...observer.sessions].some(([actor, state]) => !before.has(actor) && (state === 'loading' || state === 'creating')),
+        () =>
+          [...observer.sessions].some(
+            ([actor, state]) => !before.has(actor) && (state === 'loading' || state === 'creating'),
+          ),
         'the request reached its store call',
       );
       await new Promise((resolve) => setImmediate(resolve));

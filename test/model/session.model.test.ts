@@ -92,7 +92,10 @@ describe('the bound covers the machine', () => {
   it(`generates ${paths.length} paths`, () => {
     expect(paths.length).toBeGreaterThan(0);
     expect(new Set(paths.map((p) => p.name)).size).toBe(paths.length);
-    for (const path of paths) expect(path.steps.at(-1)!.state, path.name).toMatch(/^(unchanged|saved|touched|destroyed|superseded|unsaved|failed)$/);
+    for (const path of paths)
+      expect(path.steps.at(-1)!.state, path.name).toMatch(
+        /^(unchanged|saved|touched|destroyed|superseded|unsaved|failed)$/,
+      );
   });
 
   it('every transition of the definition (state, event, candidate, from the machine definition) is taken by a generated path', () => {

@@ -158,7 +158,10 @@ async function redisServer(options: Parameters<typeof startRedisServer>[0] = {})
 }
 
 function watchedStore(redis: RedisServer, ioredis: object = {}): WatchedStore {
-  const store = new WatchedStore({ url: redis.url, redis: { maxRetriesPerRequest: 1, retryStrategy: () => 50, ...ioredis } });
+  const store = new WatchedStore({
+    url: redis.url,
+    redis: { maxRetriesPerRequest: 1, retryStrategy: () => 50, ...ioredis },
+  });
   cleanups.push(() => store.close());
   return store;
 }
@@ -253,65 +256,72 @@ async function stored(redis: RedisServer, sid: string): Promise<{ n?: number } |
 }
 
 describe.skipIf(!redisUrl)('a redis-server killed with commands on the wire', () => {
-  it.each(CLIENT_KINDS)('$name: restarted on its AOF within reconnectTimeout: no 500, the requests answer 200 after one repeat, and Redis holds every counted 200', async (kind) => {
-    const redis = await redisServer({ persist: true });
-    const store = await kind.store(redis);
-    const app = await counterApp({ store, reconnectTimeout: 10_000, storeTimeout: 5_000 });
-    const browsers = [1, 2, 3, 4].map(() => new Client(app.url));
-    const replies = new Map<Client, Reply[]>(browsers.map((b) => [b, []]));
-    const request = async (browser: Client, path: string) => {
-      const reply = await browser.get(path);
-      replies.get(browser)!.push(reply);
-      return reply;
-    };
-    for (const browser of browsers) {
-      await request(browser, '/');
-      await request(browser, '/');
-    }
+  it.each(CLIENT_KINDS)(
+    '$name: restarted on its AOF within reconnectTimeout: no 500, the requests answer 200 after one repeat, and Redis holds every counted 200',
+    async (kind) => {
+      const redis = await redisServer({ persist: true });
+      const store = await kind.store(redis);
+      const app = await counterApp({ store, reconnectTimeout: 10_000, storeTimeout: 5_000 });
+      const browsers = [1, 2, 3, 4].map(() => new Client(app.url));
+      const replies = new Map<Client, Reply[]>(browsers.map((b) => [b, []]));
+      const request = async (browser: Client, path: string) => {
+        const reply = await browser.get(path);
+        replies.get(browser)!.push(reply);
+        return reply;
+      };
+      for (const browser of browsers) {
+        await request(browser, '/');
+        await request(browser, '/');
+      }
 
-    // Reads on the wire: each request's GET reaches the frozen server, which is then killed.
-    await frozen(redis);
-    const getsBefore = store.count('get');
-    const reads = browsers.map((b) => request(b, '/'));
-    await when(store.changes, () => store.count('get') === getsBefore + browsers.length);
-    await commandsArrived(redis.port);
-    await kill(redis);
-    await when(store.changes, () => store.failures.length === browsers.length);
-    await redis.restart();
-    expect((await Promise.all(reads)).map((r) => r.status)).toEqual([200, 200, 200, 200]);
+      // Reads on the wire: each request's GET reaches the frozen server, which is then killed.
+      await frozen(redis);
+      const getsBefore = store.count('get');
+      const reads = browsers.map((b) => request(b, '/'));
+      await when(store.changes, () => store.count('get') === getsBefore + browsers.length);
+      await commandsArrived(redis.port);
+      await kill(redis);
+      await when(store.changes, () => store.failures.length === browsers.length);
+      await redis.restart();
+      expect((await Promise.all(reads)).map((r) => r.status)).toEqual([200, 200, 200, 200]);
 
-    // Writes on the wire: the handlers wait while the server is frozen, then each request's
-    // SET XX reaches it, and it is killed.
-    const writes = browsers.map((b) => request(b, '/slow'));
-    await when(app.changes, () => app.waiting() === browsers.length);
-    await frozen(redis);
-    const updatesBefore = store.count('update');
-    app.release();
-    await when(store.changes, () => store.count('update') === updatesBefore + browsers.length);
-    await commandsArrived(redis.port);
-    await kill(redis);
-    await when(store.changes, () => store.failures.length === 2 * browsers.length);
-    await redis.restart();
-    expect((await Promise.all(writes)).map((r) => r.status)).toEqual([200, 200, 200, 200]);
+      // Writes on the wire: the handlers wait while the server is frozen, then each request's
+      // SET XX reaches it, and it is killed.
+      const writes = browsers.map((b) => request(b, '/slow'));
+      await when(app.changes, () => app.waiting() === browsers.length);
+      await frozen(redis);
+      const updatesBefore = store.count('update');
+      app.release();
+      await when(store.changes, () => store.count('update') === updatesBefore + browsers.length);
+      await commandsArrived(redis.port);
+      await kill(redis);
+      await when(store.changes, () => store.failures.length === 2 * browsers.length);
+      await redis.restart();
+      expect((await Promise.all(writes)).map((r) => r.status)).toEqual([200, 200, 200, 200]);
 
-    expect(store.failures.map(failureOf)).toEqual(Array(2 * browsers.length).fill(kind.failure));
-    expect(app.handled).toEqual([]);
-    for (const browser of browsers) {
-      const seen = replies.get(browser)!;
-      const oks = seen.filter((r) => r.status === 200).length;
-      expect(seen.map((r) => r.status)).toEqual([200, 200, 200, 200]);
-      // Nothing acknowledged was lost, nothing was counted twice: Redis holds one increment per 200.
-      expect(seen.at(-1)!.body).toEqual({ n: oks });
-      expect((await stored(redis, browser.cookie('koa.sid')!))?.n).toBe(oks);
-    }
-  }, 60_000);
+      expect(store.failures.map(failureOf)).toEqual(Array(2 * browsers.length).fill(kind.failure));
+      expect(app.handled).toEqual([]);
+      for (const browser of browsers) {
+        const seen = replies.get(browser)!;
+        const oks = seen.filter((r) => r.status === 200).length;
+        expect(seen.map((r) => r.status)).toEqual([200, 200, 200, 200]);
+        // Nothing acknowledged was lost, nothing was counted twice: Redis holds one increment per 200.
+        expect(seen.at(-1)!.body).toEqual({ n: oks });
+        expect((await stored(redis, browser.cookie('koa.sid')!))?.n).toBe(oks);
+      }
+    },
+    60_000,
+  );
 
   it('a write that ran in Redis before its connection was cut (its reply lost): repeated once the store is back, 200, counted once', async () => {
     const redis = await redisServer();
     const proxy = new Proxy(redis.port);
     await proxy.listen();
     cleanups.push(() => proxy.cut());
-    const store = new WatchedStore({ url: `redis://127.0.0.1:${proxy.port}`, redis: { maxRetriesPerRequest: 1, retryStrategy: () => 50 } });
+    const store = new WatchedStore({
+      url: `redis://127.0.0.1:${proxy.port}`,
+      redis: { maxRetriesPerRequest: 1, retryStrategy: () => 50 },
+    });
     cleanups.push(() => store.close());
     const app = await counterApp({ store, reconnectTimeout: 10_000, storeTimeout: 5_000 });
     const browser = new Client(app.url);
@@ -344,10 +354,19 @@ describe.skipIf(!redisUrl)('a redis-server killed with commands on the wire', ()
     const proxy = new Proxy(redis.port);
     await proxy.listen();
     cleanups.push(() => proxy.cut());
-    const store = new WatchedStore({ url: `redis://127.0.0.1:${proxy.port}`, redis: { maxRetriesPerRequest: 1, retryStrategy: () => 50 } });
+    const store = new WatchedStore({
+      url: `redis://127.0.0.1:${proxy.port}`,
+      redis: { maxRetriesPerRequest: 1, retryStrategy: () => 50 },
+    });
     cleanups.push(() => store.close());
     // The lost lock's lease outlasts the wait for a lock: waiting it out would end in a 503.
-    const app = await counterApp({ store, concurrency: 'serialize', lockLease: 20_000, lockTimeout: 1_000, reconnectTimeout: 10_000 });
+    const app = await counterApp({
+      store,
+      concurrency: 'serialize',
+      lockLease: 20_000,
+      lockTimeout: 1_000,
+      reconnectTimeout: 10_000,
+    });
     const browser = new Client(app.url);
     await browser.get('/');
     const sid = browser.cookie('koa.sid')!;
@@ -415,7 +434,8 @@ describe.skipIf(!redisUrl)('a redis-server killed with commands on the wire', ()
     expect([read!.status, read!.body]).toEqual([200, { n: 1 }]);
     expect([write!.status, write!.setCookies]).toEqual([200, []]);
     expect(app.degraded).toHaveLength(2);
-    for (const reason of app.degraded) expect(reason).toMatch(/failed on the store's connection \(MaxRetriesPerRequestError/);
+    for (const reason of app.degraded)
+      expect(reason).toMatch(/failed on the store's connection \(MaxRetriesPerRequestError/);
     expect(app.handled).toEqual([]);
   }, 30_000);
 });
@@ -423,38 +443,55 @@ describe.skipIf(!redisUrl)('a redis-server killed with commands on the wire', ()
 describe.skipIf(!redisUrl)('a restarted redis-server still loading its dataset', () => {
   it.each([
     // Without ioredis' ready check (which waits for the load), commands meet the LOADING replies.
-    { name: 'ioredis without its ready check', store: (redis: RedisServer) => watchedStore(redis, { enableReadyCheck: false }) },
+    {
+      name: 'ioredis without its ready check',
+      store: (redis: RedisServer) => watchedStore(redis, { enableReadyCheck: false }),
+    },
     // node-redis has no ready check: it is ready as soon as it is connected.
-    { name: 'node-redis 5', store: (redis: RedisServer) => CLIENT_KINDS.find((k) => k.name === 'node-redis 5')!.store(redis) },
-  ])('$name: LOADING on a connection that stays up: the request waits, repeats the read, and is answered 200', async (kind) => {
-    // Each key loads slowly, and the server answers between keys: LOADING lasts about a second.
-    const redis = await redisServer({
-      args: ['--enable-debug-command', 'yes', '--key-load-delay', '100', '--loading-process-events-interval-bytes', '1024'],
-    });
-    const store = await kind.store(redis);
-    const app = await counterApp({ store, reconnectTimeout: 3_000, storeTimeout: 3_000 });
-    const browser = new Client(app.url);
-    await browser.get('/');
-    const control = new Redis(redis.url);
-    await control.call('DEBUG', 'POPULATE', '5000');
-    await control.save();
-    control.disconnect();
+    {
+      name: 'node-redis 5',
+      store: (redis: RedisServer) => CLIENT_KINDS.find((k) => k.name === 'node-redis 5')!.store(redis),
+    },
+  ])(
+    '$name: LOADING on a connection that stays up: the request waits, repeats the read, and is answered 200',
+    async (kind) => {
+      // Each key loads slowly, and the server answers between keys: LOADING lasts about a second.
+      const redis = await redisServer({
+        args: [
+          '--enable-debug-command',
+          'yes',
+          '--key-load-delay',
+          '100',
+          '--loading-process-events-interval-bytes',
+          '1024',
+        ],
+      });
+      const store = await kind.store(redis);
+      const app = await counterApp({ store, reconnectTimeout: 3_000, storeTimeout: 3_000 });
+      const browser = new Client(app.url);
+      await browser.get('/');
+      const control = new Redis(redis.url);
+      await control.call('DEBUG', 'POPULATE', '5000');
+      await control.save();
+      control.disconnect();
 
-    await redis.stop();
-    // Not events.once, which would reject on the errors the store forwards while Redis is down.
-    const back = new Promise((resolve) => store.once('connect', resolve));
-    await redis.restart();
-    await back;
-    const reply = await browser.get('/');
+      await redis.stop();
+      // Not events.once, which would reject on the errors the store forwards while Redis is down.
+      const back = new Promise((resolve) => store.once('connect', resolve));
+      await redis.restart();
+      await back;
+      const reply = await browser.get('/');
 
-    expect(reply.status).toBe(200);
-    expect(reply.body).toEqual({ n: 2 });
-    // Repeated, with a growing pause, for as long as the server answers LOADING (bounded by reconnectTimeout).
-    const failures = store.failures.map((e) => e.message.split(' ')[0]);
-    expect(failures.length).toBeGreaterThanOrEqual(1);
-    expect(new Set(failures)).toEqual(new Set(['LOADING']));
-    expect(app.handled).toEqual([]);
-  }, 30_000);
+      expect(reply.status).toBe(200);
+      expect(reply.body).toEqual({ n: 2 });
+      // Repeated, with a growing pause, for as long as the server answers LOADING (bounded by reconnectTimeout).
+      const failures = store.failures.map((e) => e.message.split(' ')[0]);
+      expect(failures.length).toBeGreaterThanOrEqual(1);
+      expect(new Set(failures)).toEqual(new Set(['LOADING']));
+      expect(app.handled).toEqual([]);
+    },
+    30_000,
+  );
 });
 
 describe.skipIf(!redisUrl)('errors about the data still go to errorHandler', () => {

@@ -66,7 +66,6 @@ async function degradingServer() {
   return { store, notices, url: listening.url };
 }
 
-
 describe('§4.12 requests wait for a disconnected store, then fail fast until it is back', () => {
   it('a request made during a disconnect waits and succeeds when the store reconnects', async () => {
     const store = new ControlledStore();

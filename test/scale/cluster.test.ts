@@ -34,7 +34,14 @@ async function onOwner(key: string) {
   const owner = await cluster.ownerOf(key);
   const raw = await cluster.node(owner).get(key);
   const others = await Promise.all(
-    cluster.ports.filter((p) => p !== owner).map((p) => cluster.node(p).get(key).then(String, (err: Error) => err.message)),
+    cluster.ports
+      .filter((p) => p !== owner)
+      .map((p) =>
+        cluster
+          .node(p)
+          .get(key)
+          .then(String, (err: Error) => err.message),
+      ),
   );
   return { owner, value: raw === null ? null : (JSON.parse(raw) as { n?: number }), others };
 }
@@ -54,7 +61,8 @@ describe.skipIf(!available)('RedisStore on a Redis Cluster of three masters, two
     const slot1 = await cluster.keySlot(key1);
     const stored1 = await onOwner(key1);
     expect(stored1.value).toMatchObject({ n: 1 });
-    for (const answer of stored1.others) expect(answer).toMatch(new RegExp(`^MOVED ${slot1} 127\\.0\\.0\\.1:${stored1.owner}$`));
+    for (const answer of stored1.others)
+      expect(answer).toMatch(new RegExp(`^MOVED ${slot1} 127\\.0\\.0\\.1:${stored1.owner}$`));
 
     // Read and modified through the other process.
     const viaB = new Client(b.url);
@@ -132,7 +140,11 @@ describe.skipIf(!available)('RedisStore on a Redis Cluster of three masters, two
     // The lock a request holds is really on the session's master, under that key.
     const owner = await cluster.ownerOf(key);
     const holding = new Client(b.url).get('/hold?ms=1500', { cookie });
-    await waitUntil(async () => (await cluster.node(owner).get(lockKey)) !== null, 1400, () => `no ${lockKey} on :${owner}`);
+    await waitUntil(
+      async () => (await cluster.node(owner).get(lockKey)) !== null,
+      1400,
+      () => `no ${lockKey} on :${owner}`,
+    );
     expect((await holding).status).toBe(200);
 
     const started = Date.now();
@@ -146,8 +158,14 @@ describe.skipIf(!available)('RedisStore on a Redis Cluster of three masters, two
     expect((await new Client(b.url).get('/read', { cookie })).body.n).toBe(50);
     expect((await onOwner(key)).value).toMatchObject({ n: 50 });
     // Each lock was released (not awaited by the response: allow it a moment).
-    await waitUntil(async () => (await cluster.node(owner).exists(lockKey)) === 0, 2000, () => `${lockKey} left behind`);
-    console.log(`cluster serialize: 50 concurrent increments over two processes ended at 50 in ${took} ms (slot ${slot}, master :${owner})`);
+    await waitUntil(
+      async () => (await cluster.node(owner).exists(lockKey)) === 0,
+      2000,
+      () => `${lockKey} left behind`,
+    );
+    console.log(
+      `cluster serialize: 50 concurrent increments over two processes ended at 50 in ${took} ms (slot ${slot}, master :${owner})`,
+    );
   }, 60_000);
 
   it('without the option the same 50 increments lose updates (the test above can fail)', async () => {

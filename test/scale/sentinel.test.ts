@@ -85,7 +85,10 @@ interface Setup {
  * A Sentinel set and two app processes on it (asking `sentinels`, by default the set's own), with
  * ten sessions written before anything fails, alternating processes, with counts 1..10.
  */
-async function setUp(reconnectTimeout: number, { sentinels, env }: { sentinels?: number[]; env?: Record<string, string> } = {}): Promise<Setup> {
+async function setUp(
+  reconnectTimeout: number,
+  { sentinels, env }: { sentinels?: number[]; env?: Record<string, string> } = {},
+): Promise<Setup> {
   set ??= await startSentinelSet(SENTINEL_SETTINGS);
   const appEnv = {
     SENTINELS: (sentinels ?? set.sentinelPorts).join(','),
@@ -113,7 +116,10 @@ async function setUp(reconnectTimeout: number, { sentinels, env }: { sentinels?:
 
 /** When the detector's abort ended the process's client (test/scale/fixtures/app-process.ts), at or after `since`. */
 function abortsOf(app: AppProcess, since: number): number[] {
-  return app.stderr.filter((line) => line.startsWith('ksm-detector-abort ')).map((line) => Number(line.split(' ')[1]) - since).filter((at) => at >= 0);
+  return app.stderr
+    .filter((line) => line.startsWith('ksm-detector-abort '))
+    .map((line) => Number(line.split(' ')[1]) - since)
+    .filter((at) => at >= 0);
 }
 
 /** When the process got back to a master (its store's last event is `connected`), if at or after `since`. */
@@ -183,7 +189,9 @@ async function stream({ apps, sessions, streamCookie }: Setup, trigger: () => Pr
   }
   answers.sort((x, y) => x.sent - y.sent);
   // Each process's connection events after the trigger, in ms after it.
-  const events = apps.map((app) => app.events.filter((e) => e.at >= t0).map((e) => ({ state: e.state, at: e.at - t0 })));
+  const events = apps.map((app) =>
+    app.events.filter((e) => e.at >= t0).map((e) => ({ state: e.state, at: e.at - t0 })),
+  );
   return {
     answers,
     events,
@@ -203,7 +211,8 @@ function timeline(label: string, setup: Setup, run: Run) {
   const first503 = answers.find((a) => a.status === 503);
   const last503 = [...answers].reverse().find((a) => a.status === 503);
   const firstOkAfter = last503 ? answers.find((a) => a.status === 200 && a.sent > last503.sent) : undefined;
-  const longest = (status: number) => Math.max(0, ...answers.filter((a) => a.status === status).map((a) => a.answered - a.sent));
+  const longest = (status: number) =>
+    Math.max(0, ...answers.filter((a) => a.status === status).map((a) => a.answered - a.sent));
   const back = events.map((list) => backAt(list, 0));
   const count = (status: number) => answers.filter((a) => a.status === status).length;
   console.log(
@@ -222,7 +231,8 @@ function timeline(label: string, setup: Setup, run: Run) {
         `${answers.length - count(200) - count(503)} other; longest answer: 200 in ${longest(200)} ms, 503 in ${longest(503)} ms`,
     ].join('\n'),
   );
-  if (process.env.KSM_DEBUG) console.log(answers.map((a) => `${a.sent}->${a.answered} ${a.status} ${a.path}`).join('\n'));
+  if (process.env.KSM_DEBUG)
+    console.log(answers.map((a) => `${a.sent}->${a.answered} ${a.status} ${a.path}`).join('\n'));
   return { first503, firstOkAfter };
 }
 
@@ -244,11 +254,16 @@ function expectBoundedAnswers(setup: Setup, run: Run) {
   const late = answers.filter((a) => {
     // The disconnect the request could have waited on: the last one before its answer.
     const disconnect = events[a.app]!.filter((e) => e.state === 'reconnecting' && e.at <= a.answered).at(-1)?.at;
-    const waitUntil = Math.max(a.sent + STORE_TIMEOUT, (disconnect ?? Number.NEGATIVE_INFINITY) + setup.reconnectTimeout);
+    const waitUntil = Math.max(
+      a.sent + STORE_TIMEOUT,
+      (disconnect ?? Number.NEGATIVE_INFINITY) + setup.reconnectTimeout,
+    );
     return a.answered > waitUntil + 2 * STORE_TIMEOUT + SLACK;
   });
   expect(late).toEqual([]);
-  expect(Math.max(...answers.map((a) => a.answered - a.sent))).toBeLessThan(setup.reconnectTimeout + 3 * STORE_TIMEOUT + SLACK);
+  expect(Math.max(...answers.map((a) => a.answered - a.sent))).toBeLessThan(
+    setup.reconnectTimeout + 3 * STORE_TIMEOUT + SLACK,
+  );
   expect(answers.filter((a) => a.status === 200 && a.expected !== undefined && a.n !== a.expected)).toEqual([]);
   expect(answers.slice(-RECOVERED_RUN).map((a) => a.status)).toEqual(Array(RECOVERED_RUN).fill(200));
 }
@@ -256,106 +271,141 @@ function expectBoundedAnswers(setup: Setup, run: Run) {
 /** The sessions written before the failover, read through both processes. */
 async function expectSessionsKept({ apps, sessions }: Setup) {
   for (const app of apps) {
-    const counts = await Promise.all(sessions.map(async (s) => (await new Client(app.url).get('/read', { cookie: s.cookie })).body.n));
+    const counts = await Promise.all(
+      sessions.map(async (s) => (await new Client(app.url).get('/read', { cookie: s.cookie })).body.n),
+    );
     expect(counts).toEqual(sessions.map((s) => s.n));
   }
 }
 
 describe.skipIf(!available)('RedisStore on Sentinel (master, replica, three sentinels), two app processes', () => {
-  it('master killed (SIGKILL), reconnectTimeout 500 ms: requests get 503 within the bound, then the promoted replica serves every session', { timeout: TEST_TIMEOUT }, async () => {
-    const setup = await setUp(500);
-    const run = await stream(setup, () => set!.killMaster());
-    const { first503, firstOkAfter } = timeline('SIGKILL of the master', setup, run);
-    expect(run.newMaster).toBe(set!.replica.port);
-    expectFollowed(run);
-    expectBoundedAnswers(setup, run);
-    // No sentinel can call the master down before down-after-milliseconds (1 s) from its first
-    // unanswered ping, sent after the master died; the processes give up waiting after
-    // reconnectTimeout (500 ms): requests in between get 503, and 200 once the processes follow.
-    expect(first503).toBeDefined();
-    expect(firstOkAfter).toBeDefined();
-    await expectSessionsKept(setup);
-    const after = await new Client(setup.apps[1]!.url).get('/inc', { cookie: setup.streamCookie });
-    expect(after.status).toBe(200);
-    expect(after.body.n).toBeGreaterThan(0);
-  });
+  it(
+    'master killed (SIGKILL), reconnectTimeout 500 ms: requests get 503 within the bound, then the promoted replica serves every session',
+    { timeout: TEST_TIMEOUT },
+    async () => {
+      const setup = await setUp(500);
+      const run = await stream(setup, () => set!.killMaster());
+      const { first503, firstOkAfter } = timeline('SIGKILL of the master', setup, run);
+      expect(run.newMaster).toBe(set!.replica.port);
+      expectFollowed(run);
+      expectBoundedAnswers(setup, run);
+      // No sentinel can call the master down before down-after-milliseconds (1 s) from its first
+      // unanswered ping, sent after the master died; the processes give up waiting after
+      // reconnectTimeout (500 ms): requests in between get 503, and 200 once the processes follow.
+      expect(first503).toBeDefined();
+      expect(firstOkAfter).toBeDefined();
+      await expectSessionsKept(setup);
+      const after = await new Client(setup.apps[1]!.url).get('/inc', { cookie: setup.streamCookie });
+      expect(after.status).toBe(200);
+      expect(after.body.n).toBeGreaterThan(0);
+    },
+  );
 
-  it('master killed (SIGKILL), reconnectTimeout 3000 ms: requests wait for the new master within the bound, no 500', { timeout: TEST_TIMEOUT }, async () => {
-    const setup = await setUp(3000);
-    const run = await stream(setup, () => set!.killMaster());
-    timeline('SIGKILL of the master', setup, run);
-    expect(run.newMaster).toBe(set!.replica.port);
-    expectFollowed(run);
-    expectBoundedAnswers(setup, run);
-    await expectSessionsKept(setup);
-  });
+  it(
+    'master killed (SIGKILL), reconnectTimeout 3000 ms: requests wait for the new master within the bound, no 500',
+    { timeout: TEST_TIMEOUT },
+    async () => {
+      const setup = await setUp(3000);
+      const run = await stream(setup, () => set!.killMaster());
+      timeline('SIGKILL of the master', setup, run);
+      expect(run.newMaster).toBe(set!.replica.port);
+      expectFollowed(run);
+      expectBoundedAnswers(setup, run);
+      await expectSessionsKept(setup);
+    },
+  );
 
-  it('SENTINEL FAILOVER (a planned switch-over): the processes follow at once, no 500, no hang, every session kept', { timeout: TEST_TIMEOUT }, async () => {
-    const setup = await setUp(3000);
-    const run = await stream(setup, async () => {
-      await set!.node(set!.sentinelPorts[0]!).call('SENTINEL', 'FAILOVER', MASTER_NAME);
-    });
-    timeline('SENTINEL FAILOVER', setup, run);
-    expect(run.newMaster).toBe(set!.replica.port);
-    // With ioredis' failoverDetector the processes follow +switch-master (FOLLOW_BOUND). Without
-    // it they would follow only when Sentinel demotes the old master, which it does once that has
-    // claimed to be a master for 4 × publish-period after the switch (and everything written to it
-    // meanwhile is lost): this test can tell the two apart only while FOLLOW_BOUND is shorter.
-    expect(FOLLOW_BOUND).toBeLessThan(4 * set!.timing.publishPeriod);
-    expectFollowed(run);
-    expectBoundedAnswers(setup, run);
-    await expectSessionsKept(setup);
-    // Written between the promotion and the switch-over, the stream's last counts may have gone to
-    // the old master and been dropped when it resynced: Redis replication is asynchronous. Reported.
-    const counted = run.answers.filter((a) => a.path === '/inc' && a.status === 200).map((a) => a.n!);
-    const after = (await new Client(setup.apps[0]!.url).get('/read', { cookie: setup.streamCookie })).body.n;
-    console.log(`  stream session: highest count answered ${Math.max(...counted)}, count on the new master afterwards ${after}`);
-  });
+  it(
+    'SENTINEL FAILOVER (a planned switch-over): the processes follow at once, no 500, no hang, every session kept',
+    { timeout: TEST_TIMEOUT },
+    async () => {
+      const setup = await setUp(3000);
+      const run = await stream(setup, async () => {
+        await set!.node(set!.sentinelPorts[0]!).call('SENTINEL', 'FAILOVER', MASTER_NAME);
+      });
+      timeline('SENTINEL FAILOVER', setup, run);
+      expect(run.newMaster).toBe(set!.replica.port);
+      // With ioredis' failoverDetector the processes follow +switch-master (FOLLOW_BOUND). Without
+      // it they would follow only when Sentinel demotes the old master, which it does once that has
+      // claimed to be a master for 4 × publish-period after the switch (and everything written to it
+      // meanwhile is lost): this test can tell the two apart only while FOLLOW_BOUND is shorter.
+      expect(FOLLOW_BOUND).toBeLessThan(4 * set!.timing.publishPeriod);
+      expectFollowed(run);
+      expectBoundedAnswers(setup, run);
+      await expectSessionsKept(setup);
+      // Written between the promotion and the switch-over, the stream's last counts may have gone to
+      // the old master and been dropped when it resynced: Redis replication is asynchronous. Reported.
+      const counted = run.answers.filter((a) => a.path === '/inc' && a.status === 200).map((a) => a.n!);
+      const after = (await new Client(setup.apps[0]!.url).get('/read', { cookie: setup.streamCookie })).body.n;
+      console.log(
+        `  stream session: highest count answered ${Math.max(...counted)}, count on the new master afterwards ${after}`,
+      );
+    },
+  );
 
   // A sentinel that is slow to answer (a loaded host) holds each process's first question after
   // the master's death, while the others fail over. ioredis' failover detector hears the switch
   // meanwhile and aborts that connect(), which ends the client for good unless something connects
   // it again (test/scale/fixtures/app-process.ts): this is the failover that, left to chance, one
   // process in a few loaded runs never recovered from.
-  it('a sentinel that answers late while the master is failed over: each process still gets back to the new master', { timeout: TEST_TIMEOUT }, async () => {
-    set = await startSentinelSet(SENTINEL_SETTINGS);
-    const held = (proxy = await startHoldingProxy(set.sentinelPorts[0]!));
-    // First in each process's list, so that each asks it first once the master is gone.
-    const setup = await setUp(500, { sentinels: [held.port, ...set.sentinelPorts.slice(1)], env: { DEBUG: 'ioredis:FailoverDetector' } });
-    const oldMaster = await set.masterPort();
-    held.hold();
-    const t0 = Date.now();
-    await set.killMaster();
-    await waitUntil(
-      async () => held.held >= setup.apps.length,
-      RETRY_MAX + SLACK,
-      () => `${held.held} of ${setup.apps.length} processes asked the slow sentinel after the master died`,
-    );
-    const heldAt = Date.now() - t0;
-    const switched = await set.waitForSwitch(oldMaster, set.failoverBound);
-    const detected = (app: AppProcess) => app.stderr.some((line) => line.includes('ioredis:FailoverDetector Failover detected'));
-    await waitUntil(
-      async () => setup.apps.every(detected),
-      FOLLOW_BOUND,
-      () => `the failover detector of ${setup.apps.filter((app) => !detected(app)).length} process(es) never heard +switch-master`,
-    );
-    const released = Date.now();
-    held.release();
-    const summary = () =>
-      `sentinel events: ${set!.timeline(t0)}; questions held from ${heldAt} ms, released at ${released - t0} ms; app events: ` +
-      setup.apps.map((app, i) => app.events.filter((e) => e.at >= t0).map((e) => `${'ab'[i]}:${e.state}@${e.at - t0}`).join(', ')).join('; ') +
-      `; clients ended by their failover detector's abort at ${setup.apps.flatMap((app, i) => abortsOf(app, t0).map((at) => `${'ab'[i]}@${at}`)).join(', ') || 'never'}`;
-    await waitUntil(
-      async () => setup.apps.every((app) => backAt(app.events, released) !== undefined),
-      FOLLOW_BOUND,
-      () => `a process did not get back to the new master within ${FOLLOW_BOUND} ms of the slow sentinel's answer: ${summary()}`,
-    );
-    console.log(`sentinel that answers late (t = 0 at the SIGKILL of the master): ${summary()}`);
-    // The questions were held before the first sentinel switched (no sooner than
-    // down-after-milliseconds after the death), so each detector fired while its client waited.
-    const firstSwitch = Math.min(...set.events.filter((e) => e.type === '+switch-master' && e.at >= t0).map((e) => e.at));
-    expect(heldAt).toBeLessThan(firstSwitch - t0);
-    expect(switched.port).toBe(set.replica.port);
-    await expectSessionsKept(setup);
-  });
+  it(
+    'a sentinel that answers late while the master is failed over: each process still gets back to the new master',
+    { timeout: TEST_TIMEOUT },
+    async () => {
+      set = await startSentinelSet(SENTINEL_SETTINGS);
+      const held = (proxy = await startHoldingProxy(set.sentinelPorts[0]!));
+      // First in each process's list, so that each asks it first once the master is gone.
+      const setup = await setUp(500, {
+        sentinels: [held.port, ...set.sentinelPorts.slice(1)],
+        env: { DEBUG: 'ioredis:FailoverDetector' },
+      });
+      const oldMaster = await set.masterPort();
+      held.hold();
+      const t0 = Date.now();
+      await set.killMaster();
+      await waitUntil(
+        async () => held.held >= setup.apps.length,
+        RETRY_MAX + SLACK,
+        () => `${held.held} of ${setup.apps.length} processes asked the slow sentinel after the master died`,
+      );
+      const heldAt = Date.now() - t0;
+      const switched = await set.waitForSwitch(oldMaster, set.failoverBound);
+      const detected = (app: AppProcess) =>
+        app.stderr.some((line) => line.includes('ioredis:FailoverDetector Failover detected'));
+      await waitUntil(
+        async () => setup.apps.every(detected),
+        FOLLOW_BOUND,
+        () =>
+          `the failover detector of ${setup.apps.filter((app) => !detected(app)).length} process(es) never heard +switch-master`,
+      );
+      const released = Date.now();
+      held.release();
+      const summary = () =>
+        `sentinel events: ${set!.timeline(t0)}; questions held from ${heldAt} ms, released at ${released - t0} ms; app events: ` +
+        setup.apps
+          .map((app, i) =>
+            app.events
+              .filter((e) => e.at >= t0)
+              .map((e) => `${'ab'[i]}:${e.state}@${e.at - t0}`)
+              .join(', '),
+          )
+          .join('; ') +
+        `; clients ended by their failover detector's abort at ${setup.apps.flatMap((app, i) => abortsOf(app, t0).map((at) => `${'ab'[i]}@${at}`)).join(', ') || 'never'}`;
+      await waitUntil(
+        async () => setup.apps.every((app) => backAt(app.events, released) !== undefined),
+        FOLLOW_BOUND,
+        () =>
+          `a process did not get back to the new master within ${FOLLOW_BOUND} ms of the slow sentinel's answer: ${summary()}`,
+      );
+      console.log(`sentinel that answers late (t = 0 at the SIGKILL of the master): ${summary()}`);
+      // The questions were held before the first sentinel switched (no sooner than
+      // down-after-milliseconds after the death), so each detector fired while its client waited.
+      const firstSwitch = Math.min(
+        ...set.events.filter((e) => e.type === '+switch-master' && e.at >= t0).map((e) => e.at),
+      );
+      expect(heldAt).toBeLessThan(firstSwitch - t0);
+      expect(switched.port).toBe(set.replica.port);
+      await expectSessionsKept(setup);
+    },
+  );
 });

@@ -22,7 +22,12 @@ const KINDS = storeKinds(12);
  * /visit puts a cart in the session; /login regenerates it and stores the user (a login);
  * /logout removes it; /touch changes whatever session it has; /relogin regenerates and logs in.
  */
-const app = async (ctx: { path: string; session: Record<string, unknown> | null; regenerateSession(): Promise<unknown>; body: unknown }) => {
+const app = async (ctx: {
+  path: string;
+  session: Record<string, unknown> | null;
+  regenerateSession(): Promise<unknown>;
+  body: unknown;
+}) => {
   if (ctx.path === '/login' || ctx.path === '/relogin') {
     await ctx.regenerateSession();
     ctx.session!.user = 'ann';

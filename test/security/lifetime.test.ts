@@ -18,7 +18,12 @@ const KINDS = storeKinds(11);
 const HOUR = 60 * 60 * 1000;
 const DAY = 24 * HOUR;
 
-const app = async (ctx: { path: string; session: Record<string, unknown> | null; regenerateSession(): Promise<unknown>; body: unknown }) => {
+const app = async (ctx: {
+  path: string;
+  session: Record<string, unknown> | null;
+  regenerateSession(): Promise<unknown>;
+  body: unknown;
+}) => {
   if (ctx.path === '/login') await ctx.regenerateSession();
   const s = ctx.session!;
   if (ctx.path === '/inc' || ctx.path === '/login') s.n = ((s.n as number) ?? 0) + 1;
@@ -30,7 +35,10 @@ describe.each(KINDS)('maxLifetime ($name)', (kind) => {
 
   async function start(options: SessionOptions = {}) {
     const notices: SessionNotice[] = [];
-    const served = await serve({ store: made.store, maxLifetime: DAY, rolling: true, onEvent: (n) => void notices.push(n), ...options }, app as never);
+    const served = await serve(
+      { store: made.store, maxLifetime: DAY, rolling: true, onEvent: (n) => void notices.push(n), ...options },
+      app as never,
+    );
     return { served, notices, browser: served.client() };
   }
 

@@ -12,7 +12,9 @@ describe('seal', () => {
   it('derives the key exactly as hkdfSync(sha256, sid, salt, key, 32) does', () => {
     fc.assert(
       fc.property(fc.string({ unit: 'binary' }), fc.string({ unit: 'binary' }), (sid, key) => {
-        const expected = Buffer.from(hkdfSync('sha256', Buffer.from(sid), Buffer.from('koa-session-machine/seal/v1'), Buffer.from(key), 32));
+        const expected = Buffer.from(
+          hkdfSync('sha256', Buffer.from(sid), Buffer.from('koa-session-machine/seal/v1'), Buffer.from(key), 32),
+        );
         expect(sealKey(sid, key).equals(expected)).toBe(true);
       }),
       { numRuns: 300 },
@@ -43,7 +45,17 @@ describe('seal', () => {
       }),
       { numRuns: 300 },
     );
-    for (const garbage of [undefined, null, 42, {}, '', 'v1.', 'v1.AAAA', 'v2.' + sealed.slice(3), sealed.slice(0, 20)]) {
+    for (const garbage of [
+      undefined,
+      null,
+      42,
+      {},
+      '',
+      'v1.',
+      'v1.AAAA',
+      'v2.' + sealed.slice(3),
+      sealed.slice(0, 20),
+    ]) {
       expect(unseal('the-sid', 'koa:sess:key', garbage)).toBeUndefined();
     }
   });

@@ -82,8 +82,15 @@ async function compare(steps: [string, 'get' | 'post'][], rolling = false) {
     await (method === 'post' ? owned.post(path) : owned.get(path));
     const without = plainStore.take();
     const withOwner = ownedStore.take();
-    expect(withOwner.filter((c) => !INDEX_CALLS.has(c)), `${method} ${path}: the calls besides the index`).toEqual(without);
-    added.push(withOwner.map((c, i) => (INDEX_CALLS.has(c) ? `${c} ${i === 0 ? 'first' : `after ${withOwner[i - 1]}`}` : '')).filter(Boolean));
+    expect(
+      withOwner.filter((c) => !INDEX_CALLS.has(c)),
+      `${method} ${path}: the calls besides the index`,
+    ).toEqual(without);
+    added.push(
+      withOwner
+        .map((c, i) => (INDEX_CALLS.has(c) ? `${c} ${i === 0 ? 'first' : `after ${withOwner[i - 1]}`}` : ''))
+        .filter(Boolean),
+    );
   }
   return added;
 }
@@ -115,7 +122,13 @@ describe('the store calls of each request', () => {
   });
 
   it('a session without an owner costs nothing more', async () => {
-    expect(await compare([['/count', 'get'], ['/count', 'get'], ['/logout', 'post']])).toEqual([[], [], []]);
+    expect(
+      await compare([
+        ['/count', 'get'],
+        ['/count', 'get'],
+        ['/logout', 'post'],
+      ]),
+    ).toEqual([[], [], []]);
   });
 
   it("with owner: another process's first read of a session refreshes its entry, its later reads do not", async () => {
@@ -135,12 +148,22 @@ describe('the store calls of each request', () => {
   });
 
   it('with owner and rolling: a read refreshes the ttl as before, and makes no index call', async () => {
-    expect(await compare([['/login/alice', 'post'], ['/me', 'get'], ['/me', 'get']], true)).toEqual([['indexAdd first'], [], []]);
+    expect(
+      await compare(
+        [
+          ['/login/alice', 'post'],
+          ['/me', 'get'],
+          ['/me', 'get'],
+        ],
+        true,
+      ),
+    ).toEqual([['indexAdd first'], [], []]);
   });
 });
 
 const hasRedis = Boolean(redisServerBinary());
-if (!hasRedis) console.warn('\n!!!!!!!!\n!!! redis-server is not on PATH: the Redis command counts are SKIPPED\n!!!!!!!!\n');
+if (!hasRedis)
+  console.warn('\n!!!!!!!!\n!!! redis-server is not on PATH: the Redis command counts are SKIPPED\n!!!!!!!!\n');
 
 describe.skipIf(!hasRedis)('the Redis commands of each request, counted by a redis-server of its own', () => {
   let server: RedisServer;
@@ -167,7 +190,21 @@ describe.skipIf(!hasRedis)('the Redis commands of each request, counted by a red
     }
     return counts;
   }
-  const SCRIPT_AND_OURS = new Set(['info', 'config', 'hset', 'hsetnx', 'hdel', 'hmget', 'zadd', 'zrem', 'zrange', 'zrangebyscore', 'zremrangebyscore', 'pexpireat', 'persist']);
+  const SCRIPT_AND_OURS = new Set([
+    'info',
+    'config',
+    'hset',
+    'hsetnx',
+    'hdel',
+    'hmget',
+    'zadd',
+    'zrem',
+    'zrange',
+    'zrangebyscore',
+    'zremrangebyscore',
+    'pexpireat',
+    'persist',
+  ]);
 
   it('a login, five reads, three writes and a logout: with owner, one EVAL more per write and per destroy, none per read', async () => {
     const stores = [new RedisStore({ url: server.url }), new RedisStore({ url: server.url })];

@@ -167,7 +167,9 @@ describeEachIndexedStore('managing sessions', ({ store: storeOf, redis }) => {
     expect((await a1.post(`/switch/${carol}`)).status).toBe(200);
     expect(a1.cookie('koa.sid')).toBe(sids.a1);
     expect((await app.middleware.sessions.list(alice)).map((s) => s.agent)).toEqual(['alice laptop']);
-    expect((await listOf(a1)).map((s) => [s.handle, s.agent, s.current])).toEqual([[handleOfSid(sids.a1), 'alice phone', true]]);
+    expect((await listOf(a1)).map((s) => [s.handle, s.agent, s.current])).toEqual([
+      [handleOfSid(sids.a1), 'alice phone', true],
+    ]);
     expect((await app.middleware.sessions.list(carol)).map((s) => s.handle)).toEqual([handleOfSid(sids.a1)]);
 
     // Logout (ctx.session = null): the session and its entry are gone.
@@ -224,11 +226,13 @@ describeEachIndexedStore('managing sessions', ({ store: storeOf, redis }) => {
       const [entry] = await hashed.middleware.sessions.list(alice);
       expect(entry!.handle).not.toBe(handleOfSid(sid));
       const ownerKey = ownerKeyOf(PREFIX, alice);
-      const raw = JSON.stringify(redis ? await redis(['HGETALL', `{${ownerKey}}:entries`]) : await store.indexList(ownerKey));
+      const raw = JSON.stringify(
+        redis ? await redis(['HGETALL', `{${ownerKey}}:entries`]) : await store.indexList(ownerKey),
+      );
       expect(raw).toContain(entry!.handle);
       expect(raw).not.toContain(sid);
       expect(raw).not.toContain(PREFIX + sid);
-      expect((await hashed.middleware.sessions.revokeAll(alice))).toBe(1);
+      expect(await hashed.middleware.sessions.revokeAll(alice)).toBe(1);
       expect((await browser.get('/me')).status).toBe(401);
     } finally {
       await hashed.server.close();
@@ -241,7 +245,12 @@ describeEachIndexedStore('managing sessions', ({ store: storeOf, redis }) => {
     const ownerKey = ownerKeyOf(PREFIX, alice);
     const now = Date.now();
     const far = now + 3_600_000;
-    await store.indexAdd(ownerKey, 'crashed-long-ago', { key: `${PREFIX}gone-1`, createdAt: now - 600_000, lastSeenAt: now - 600_000 }, far);
+    await store.indexAdd(
+      ownerKey,
+      'crashed-long-ago',
+      { key: `${PREFIX}gone-1`, createdAt: now - 600_000, lastSeenAt: now - 600_000 },
+      far,
+    );
     // A create whose session write is still on its way: hidden, but kept.
     await store.indexAdd(ownerKey, 'being-written', { key: `${PREFIX}gone-2`, createdAt: now, lastSeenAt: now }, far);
     expect(await store.indexList(ownerKey)).toHaveLength(4);
@@ -259,7 +268,9 @@ describe('the owner option and the sessions API, refused or empty where they can
     try {
       const reply = await app.browser('x').get('/no-owner-option');
       expect(reply.body.error).toMatch(/ctx\.sessions needs the "owner" option/);
-      await expect(app.middleware.sessions.list('alice')).rejects.toThrow(/middleware\.sessions needs the "owner" option/);
+      await expect(app.middleware.sessions.list('alice')).rejects.toThrow(
+        /middleware\.sessions needs the "owner" option/,
+      );
     } finally {
       await app.server.close();
     }
@@ -271,7 +282,11 @@ describe('the owner option and the sessions API, refused or empty where they can
     expect(() => session({ store: plain, owner: (s) => s.user as string })).toThrow(
       /option "owner" needs a store that keeps an index of sessions per owner, and this store has no indexAdd\(\), indexRemove\(\), indexList\(\)/,
     );
-    expect(() => session({ store: new MemoryStore(), describe: () => ({}) })).toThrow(/"describe" needs the option "owner"/);
-    expect(() => session({ store: new MemoryStore(), owner: 'user' as never })).toThrow(/option "owner" must be a function/);
+    expect(() => session({ store: new MemoryStore(), describe: () => ({}) })).toThrow(
+      /"describe" needs the option "owner"/,
+    );
+    expect(() => session({ store: new MemoryStore(), owner: 'user' as never })).toThrow(
+      /option "owner" must be a function/,
+    );
   });
 });

@@ -40,7 +40,19 @@ async function server(args?: string[]): Promise<RedisServer> {
 /** A redis-server with arguments of its own (a replica, a cluster node). */
 async function node(label: string, args: string[]): Promise<RedisNode> {
   const started = await spawnRedisNode(
-    (port, dir) => ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', ...args],
+    (port, dir) => [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      dir,
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      ...args,
+    ],
     label,
   );
   cleanups.push(() => disposeNode(started));
@@ -122,13 +134,22 @@ async function unreachable(): Promise<RedisServer> {
 /** The waiting client's CLIENT LIST line shows the command Redis read but has not run yet. */
 async function commandRead(control: Redis, command: string, count: number): Promise<void> {
   await waitUntil(
-    async () => ((await control.client('LIST')) as string).split('\n').filter((l) => l.includes(` cmd=${command} `)).length >= count,
+    async () =>
+      ((await control.client('LIST')) as string).split('\n').filter((l) => l.includes(` cmd=${command} `)).length >=
+      count,
     5_000,
     () => `Redis never read ${count} × ${command}`,
   );
 }
 
-const clusterArgs = ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-require-full-coverage', 'no'];
+const clusterArgs = [
+  '--cluster-enabled',
+  'yes',
+  '--cluster-config-file',
+  'nodes.conf',
+  '--cluster-require-full-coverage',
+  'no',
+];
 
 describe.skipIf(!redisUrl)('connection failures, each produced by a real redis-server', () => {
   describe('ioredis', () => {
@@ -358,7 +379,14 @@ describe.skipIf(!redisUrl)('connection failures, each produced by a real redis-s
   describe('replies of a server that cannot serve now', () => {
     it('LOADING: a restarted server still loading its dataset (ioredis without ready check, node-redis 5)', async () => {
       // Each key loads slowly, and the server answers between keys: it says LOADING for seconds.
-      const redis = await server(['--enable-debug-command', 'yes', '--key-load-delay', '100', '--loading-process-events-interval-bytes', '1024']);
+      const redis = await server([
+        '--enable-debug-command',
+        'yes',
+        '--key-load-delay',
+        '100',
+        '--loading-process-events-interval-bytes',
+        '1024',
+      ]);
       const control = new Redis(redis.url);
       await control.call('DEBUG', 'POPULATE', '20000');
       await control.save();
@@ -388,7 +416,13 @@ describe.skipIf(!redisUrl)('connection failures, each produced by a real redis-s
 
     it('MASTERDOWN: a replica cut off from its master that must not serve stale data', async () => {
       const nobody = await freePort();
-      const replica = await node('stale-replica', ['--replicaof', '127.0.0.1', String(nobody), '--replica-serve-stale-data', 'no']);
+      const replica = await node('stale-replica', [
+        '--replicaof',
+        '127.0.0.1',
+        String(nobody),
+        '--replica-serve-stale-data',
+        'no',
+      ]);
       const io = track(new Redis(replica.port, '127.0.0.1'));
       const err = await rejection(io.get('k'));
       expect((err as Error).message).toMatch(/^MASTERDOWN /);
@@ -412,7 +446,9 @@ describe.skipIf(!redisUrl)('connection failures, each produced by a real redis-s
       await source.cluster('MEET', '127.0.0.1', b.port);
       const targetId = String(await target.cluster('MYID'));
       await waitUntil(
-        async () => String(await source.cluster('NODES')).includes(targetId) && /cluster_state:ok/.test(String(await source.cluster('INFO'))),
+        async () =>
+          String(await source.cluster('NODES')).includes(targetId) &&
+          /cluster_state:ok/.test(String(await source.cluster('INFO'))),
         15_000,
         () => 'the two nodes never met',
       );
@@ -440,7 +476,15 @@ describe('errors about the data are not connection failures', () => {
   });
 
   it('plain errors, and values that are not errors', () => {
-    for (const value of [new Error('boom'), new TypeError('x is not a function'), 'ECONNRESET', null, undefined, 42, {}]) {
+    for (const value of [
+      new Error('boom'),
+      new TypeError('x is not a function'),
+      'ECONNRESET',
+      null,
+      undefined,
+      42,
+      {},
+    ]) {
       expect(isConnectionFailure(value)).toBe(false);
     }
   });
@@ -454,6 +498,8 @@ describe('ioredis Cluster giving up after its redirections', () => {
     expect(isConnectionFailure(gaveUp('Error: Connection is closed.'))).toBe(true);
     expect(isConnectionFailure(gaveUp('ReplyError: MOVED 14456 127.0.0.1:34423'))).toBe(true);
     expect(isConnectionFailure(gaveUp('ReplyError: CLUSTERDOWN The cluster is down'))).toBe(true);
-    expect(isConnectionFailure(new Error('ReplyError: MOVED 14456 127.0.0.1:34423 Too many Cluster redirections.'))).toBe(false);
+    expect(
+      isConnectionFailure(new Error('ReplyError: MOVED 14456 127.0.0.1:34423 Too many Cluster redirections.')),
+    ).toBe(false);
   });
 });

@@ -47,7 +47,9 @@ function counterApp(store: ReturnType<typeof redisStore>, sids: Set<string>): Ko
 }
 
 describe.skipIf(!url)(
-  url ? 'koa-redis 4 as the store, on a real redis-server' : '!!! koa-redis store: SKIPPED, redis-server is not on PATH !!!',
+  url
+    ? 'koa-redis 4 as the store, on a real redis-server'
+    : '!!! koa-redis store: SKIPPED, redis-server is not on PATH !!!',
   () => {
     let raw: Redis;
     let store: ReturnType<typeof redisStore>;
@@ -154,7 +156,7 @@ describe.skipIf(!url)(
       const sidsNow = clients.map((c) => c.cookie('koa.sid'));
       expect(new Set(sidsNow).size).toBe(10);
     });
-  
+
     it('serves again after a Redis outage (koa-redis emits close on every lost connection)', async () => {
       const own = await startRedisServer();
       const ownStore = redisStore({ url: own.url });

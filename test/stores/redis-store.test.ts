@@ -72,7 +72,9 @@ describe('RedisStore options', () => {
     expect(make({ redis: 'localhost' })).toThrow(/redis must be an object/);
     expect(make({ client: {} })).toThrow(/client must be an ioredis Redis or Cluster/);
     // Neither kind: the message names both.
-    expect(make({ client: {} })).toThrow(/ioredis Redis or Cluster, or a node-redis client \(createClient\) or cluster \(createCluster\)/);
+    expect(make({ client: {} })).toThrow(
+      /ioredis Redis or Cluster, or a node-redis client \(createClient\) or cluster \(createCluster\)/,
+    );
     expect(make({ client: { get() {}, set() {} } })).toThrow(TypeError);
     expect(make({ client: { isOpen: true, isReady: true } })).toThrow(/node-redis client/);
   });
@@ -90,13 +92,16 @@ describe('RedisStore options', () => {
       expect.arrayContaining(['redis.ts', 'redis-lock.ts', 'redis-clients/ioredis.ts', 'redis-clients/node-redis.ts']),
     );
     const imports = sources.flatMap(([path, source]) =>
-      (source.match(/^import [^;]*'(ioredis|ioredis5|redis|redis4|@redis\/[^']+)';$/gm) ?? []).map((line) => `${path}: ${line}`),
+      (source.match(/^import [^;]*'(ioredis|ioredis5|redis|redis4|@redis\/[^']+)';$/gm) ?? []).map(
+        (line) => `${path}: ${line}`,
+      ),
     );
     // ioredis' option types are used; node-redis needs nothing from its package.
     expect(imports.length).toBeGreaterThan(0);
     for (const line of imports) expect(line).toMatch(/^[^:]+: import type /);
     // At run time ioredis is only required when the store creates its client.
-    const loads = /(?<!typeof )\b(?:createRequire\([^)]*\)|require|import)\('(?:ioredis|ioredis5|redis|redis4|@redis\/[^']+)'\)/g;
+    const loads =
+      /(?<!typeof )\b(?:createRequire\([^)]*\)|require|import)\('(?:ioredis|ioredis5|redis|redis4|@redis\/[^']+)'\)/g;
     const requires = sources.flatMap(([path, source]) => (source.match(loads) ?? []).map((r) => `${path}: ${r}`));
     expect(requires).toEqual(["redis-clients/ioredis.ts: createRequire(import.meta.url)('ioredis')"]);
   });
@@ -252,8 +257,7 @@ describe.skipIf(!url).each(REDIS_CLIENT_KINDS)('RedisStore on $name and a real r
       return s;
     };
     /** The server's count of socket reads so far. */
-    const readsOnServer = async (via: Redis) =>
-      Number(/total_reads_processed:(\d+)/.exec(await via.info('stats'))![1]);
+    const readsOnServer = async (via: Redis) => Number(/total_reads_processed:(\d+)/.exec(await via.info('stats'))![1]);
 
     it('reports an outage once as disconnect, and the return as connect', async () => {
       const s = await open();

@@ -82,7 +82,8 @@ export function writeCookies(
     headers = headers.filter((h) => !pairs.some(([name]) => h.startsWith(`${name}=`)));
   }
   for (const [name, value] of pairs) {
-    if (!COOKIE_VALUE.test(value)) throw new TypeError(`koa-session-machine: the cookie value for ${name} is not a valid cookie value`);
+    if (!COOKIE_VALUE.test(value))
+      throw new TypeError(`koa-session-machine: the cookie value for ${name} is not a valid cookie value`);
     headers.push(`${name}=${value}${attrs}`);
   }
   res.setHeader('Set-Cookie', headers);

@@ -25,7 +25,8 @@ export function connectionFor(client: unknown): RedisConnection {
   if (isNodeRedisClient(value)) return new NodeRedisClientConnection(value);
   if (isNodeRedisCluster(value)) {
     // A cluster tells nobody when it opens (node-redis 4 emits nothing): it must be opened first.
-    if (!value.isOpen) throw new TypeError('RedisStore: connect a node-redis cluster before passing it (await cluster.connect())');
+    if (!value.isOpen)
+      throw new TypeError('RedisStore: connect a node-redis cluster before passing it (await cluster.connect())');
     return new NodeRedisClusterConnection(value);
   }
   throw new TypeError(

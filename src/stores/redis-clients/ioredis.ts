@@ -87,20 +87,27 @@ export class IoredisConnection implements RedisConnection {
     const listeners: [string, Listener][] = [
       ['ready', () => events.connect()],
       ['connecting', () => (last = 'connecting')],
-      ['close', () => {
-        last = 'close';
-        events.disconnect();
-      }],
-      ['end', () => {
-        events.disconnect();
-        // ioredis (5 and 6) ends a Sentinel client for good when its failover detector hears
-        // +switch-master while the client, between two connections, waits for a sentinel to name
-        // the master: the detector's disconnect() makes that connect() reject, and the client goes
-        // from `connecting` straight to `end` without asking its retryStrategy. Nobody closed it:
-        // connect again. (test/scale/sentinel.test.ts, "a sentinel that answers late", makes the
-        // race happen every time.)
-        if (sentinel && last === 'connecting' && client.manuallyClosing !== true) client.connect?.().catch(() => undefined);
-      }],
+      [
+        'close',
+        () => {
+          last = 'close';
+          events.disconnect();
+        },
+      ],
+      [
+        'end',
+        () => {
+          events.disconnect();
+          // ioredis (5 and 6) ends a Sentinel client for good when its failover detector hears
+          // +switch-master while the client, between two connections, waits for a sentinel to name
+          // the master: the detector's disconnect() makes that connect() reject, and the client goes
+          // from `connecting` straight to `end` without asking its retryStrategy. Nobody closed it:
+          // connect again. (test/scale/sentinel.test.ts, "a sentinel that answers late", makes the
+          // race happen every time.)
+          if (sentinel && last === 'connecting' && client.manuallyClosing !== true)
+            client.connect?.().catch(() => undefined);
+        },
+      ],
       ['error', (err: unknown) => events.error(err)],
     ];
     for (const [event, listener] of listeners) this.client.on(event, listener);
@@ -120,7 +127,10 @@ export class IoredisConnection implements RedisConnection {
     if (client.status === 'ready') {
       // Commands of this tick wait in the auto-pipeline until the next; QUIT would overtake them.
       await new Promise((resolve) => setImmediate(resolve));
-      quit = client.quit().then(() => true, () => false);
+      quit = client.quit().then(
+        () => true,
+        () => false,
+      );
     }
     if (!quit || !(await within(quit, QUIT_TIMEOUT))) client.disconnect();
     // Between two attempts there is no socket, and ioredis only cancels the next attempt: it never

@@ -55,7 +55,9 @@ export function isNodeRedisClient(value: Record<string, unknown>): value is Reco
   return isNodeRedisCommon(value) && typeof value.isReady === 'boolean';
 }
 
-export function isNodeRedisCluster(value: Record<string, unknown>): value is Record<string, unknown> & NodeRedisCluster {
+export function isNodeRedisCluster(
+  value: Record<string, unknown>,
+): value is Record<string, unknown> & NodeRedisCluster {
   return isNodeRedisCommon(value) && value.isReady === undefined && Array.isArray(value.masters);
 }
 
@@ -97,7 +99,11 @@ abstract class NodeRedisConnection<C extends NodeRedisCommon> implements RedisCo
     if (!client.isOpen) return;
     // 5 destroys at once; 4's `disconnect` also drains its pool of isolated clients first.
     if (client.destroy) client.destroy();
-    else await within(client.disconnect().catch(() => undefined), END_TIMEOUT);
+    else
+      await within(
+        client.disconnect().catch(() => undefined),
+        END_TIMEOUT,
+      );
   }
 }
 
@@ -153,8 +159,15 @@ export class NodeRedisClusterConnection extends NodeRedisConnection<NodeRedisClu
    */
   private rediscover(): void {
     const slots = (this.client as unknown as { _slots?: { rediscover?: (from: unknown) => Promise<unknown> } })._slots;
-    if (typeof slots?.rediscover !== 'function' || this.rediscovering || Date.now() - this.lastRediscovery < REDISCOVERY_PAUSE) return;
-    const live = this.client.masters.find((node) => (node.client as { isReady?: boolean } | undefined)?.isReady === true)?.client;
+    if (
+      typeof slots?.rediscover !== 'function' ||
+      this.rediscovering ||
+      Date.now() - this.lastRediscovery < REDISCOVERY_PAUSE
+    )
+      return;
+    const live = this.client.masters.find(
+      (node) => (node.client as { isReady?: boolean } | undefined)?.isReady === true,
+    )?.client;
     if (live === undefined) return;
     this.rediscovering = true;
     this.lastRediscovery = Date.now();

@@ -68,7 +68,9 @@ async function nodeRedisStore(topology: Topology): Promise<RedisStoreOptions> {
 }
 
 const topology = topologyFromEnv();
-const store = new RedisStore(process.env.CLIENT === 'node-redis' ? await nodeRedisStore(topology) : ioredisStore(topology));
+const store = new RedisStore(
+  process.env.CLIENT === 'node-redis' ? await nodeRedisStore(topology) : ioredisStore(topology),
+);
 const app = new Koa();
 app.keys = APP_KEYS;
 app.use(

@@ -13,6 +13,7 @@ const hosts = (list: string) => list.split(',').map((port) => ({ host: '127.0.0.
 export function topologyFromEnv(env: NodeJS.ProcessEnv = process.env): Topology {
   if (env.REDIS_URL) return { kind: 'standalone', url: env.REDIS_URL };
   if (env.CLUSTER_NODES) return { kind: 'cluster', nodes: hosts(env.CLUSTER_NODES) };
-  if (env.SENTINELS) return { kind: 'sentinel', sentinels: hosts(env.SENTINELS), name: env.SENTINEL_NAME ?? 'mymaster' };
+  if (env.SENTINELS)
+    return { kind: 'sentinel', sentinels: hosts(env.SENTINELS), name: env.SENTINEL_NAME ?? 'mymaster' };
   throw new Error('set REDIS_URL, CLUSTER_NODES or SENTINELS');
 }
