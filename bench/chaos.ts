@@ -1,6 +1,6 @@
 /**
  * The long form of the chaos suite (`npm run chaos`), issue 17 §2: each scenario of
- * test/chaos/scenarios.ts, for each variant on its own (its own Redis, its own fault, so that the
+ * test/outages/chaos/scenarios.ts, for each variant on its own (its own Redis, its own fault, so that the
  * request counts compare), 20 browsers for 12 s, the fault at 3 s and Redis back at 6 s, repeated.
  * Prints a table per scenario, writes every run to bench/results/chaos.json and the tables to
  * docs/reliability.md (between its `chaos:figures` markers), and exits 1 when a check of this
@@ -20,12 +20,12 @@ import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { list, positiveNumber } from './harness.js';
-import { CLIENT, LONG, SESSION } from '../test/chaos/config.js';
-import type { AppFigures } from '../test/chaos/figures.js';
-import { evidence, runLines, statusList } from '../test/chaos/report.js';
-import { runScenario, type RunResult } from '../test/chaos/run.js';
-import { scenariosById, type Scenario } from '../test/chaos/scenarios.js';
-import { variantsById, variantsOn, type Variant } from '../test/chaos/variants.js';
+import { CLIENT, LONG, SESSION } from '../test/outages/chaos/config.js';
+import type { AppFigures } from '../test/outages/chaos/figures.js';
+import { evidence, runLines, statusList } from '../test/outages/chaos/report.js';
+import { runScenario, type RunResult } from '../test/outages/chaos/run.js';
+import { scenariosById, type Scenario } from '../test/outages/chaos/scenarios.js';
+import { variantsById, variantsOn, type Variant } from '../test/outages/chaos/variants.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const RESULTS = join(ROOT, 'bench', 'results', 'chaos.json');

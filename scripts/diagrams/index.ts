@@ -2,7 +2,7 @@
  * Everything `npm run docs` writes, computed in memory: the SVG of each machine, and the Markdown
  * docs with their generated blocks (between `<!-- diagram:NAME:start -->` and
  * `<!-- diagram:NAME:end -->` markers) brought up to date. The prose around the blocks is
- * hand-written and kept as it is. test/docs/diagrams.test.ts compares this with the committed files.
+ * hand-written and kept as it is. test/lifecycle/diagrams.test.ts compares this with the committed files.
  */
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';

@@ -7,7 +7,7 @@
  * transitions, the guard functions, the assign actions and the effect names. Anything the table
  * cannot reproduce exactly (`always`, delayed or wildcard transitions, invokes, exit actions, inline
  * or built-in guards and actions) is refused here, at start-up, rather than run differently.
- * test/machines/compiled-agrees.test.ts proves the table and XState agree on every generated path.
+ * test/lifecycle/compiled-agrees.test.ts proves the table and XState agree on every generated path.
  */
 import type { AnyStateMachine, EventFromLogic, EventObject, StateValueFrom, TagsFrom } from 'xstate';
 import {

@@ -44,7 +44,7 @@ async function fiftyIncrements(options: SessionOptions): Promise<number> {
   return (await client.get('/read-after', { cookie })).body.n - 1;
 }
 
-describe('§6.1 no lost updates', () => {
+describe('no lost updates', () => {
   it("with concurrency: 'serialize', 50 concurrent increments of one session end at 50", async () => {
     expect(await fiftyIncrements({ concurrency: 'serialize' })).toBe(50);
   });

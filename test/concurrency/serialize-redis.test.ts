@@ -50,7 +50,7 @@ async function incrementsAcross(env: Record<string, string>): Promise<number> {
   return (await new Client(b.url).get('/inc', { cookie })).body.n - 1;
 }
 
-describe.skipIf(!redisUrl)('§6.1 no lost updates across processes (RedisStore lease lock, real redis-server)', () => {
+describe.skipIf(!redisUrl)('no lost updates across processes (RedisStore lease lock, real redis-server)', () => {
   it('50 concurrent increments through two processes end at 50', async () => {
     expect(await incrementsAcross({ LOCK_LEASE: '5000' })).toBe(50);
   }, 60_000);

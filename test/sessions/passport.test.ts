@@ -1,5 +1,5 @@
 /**
- * koa-passport 6 with `owner: (s) => s.passport?.user` (the app of test/integration, plus routes of
+ * koa-passport 6 with `owner: (s) => s.passport?.user` (the app of test/apps, plus routes of
  * `ctx.sessions`), on the MemoryStore, Redis and a Redis Cluster: passport's login (regenerate, then
  * save) puts the new session in the user's index and leaves the anonymous one out; revokeOthers
  * after a "password change" logs every other browser of the user out; passport's logout (save, then
@@ -11,8 +11,8 @@ import type { SessionInfo } from '../../src/index.js';
 import { handleOf } from '../../src/sessions/handle.js';
 import { Client, listen, type Listening } from '../helpers/http.js';
 import { cookieOf } from '../helpers/stores.js';
-import { formPost } from '../integration/fixtures/form.js';
-import { createPassportApp, PASSWORD, USER, type PassportApp } from '../integration/fixtures/passport-app.js';
+import { formPost } from '../apps/fixtures/form.js';
+import { createPassportApp, PASSWORD, USER, type PassportApp } from '../apps/fixtures/passport-app.js';
 import { describeEachIndexedStore } from './fixtures/stores.js';
 
 let suites = 0;

@@ -1,6 +1,6 @@
 /**
  * Reads one cookie from the request's Cookie header as Koa's cookies module does, without the
- * Cookies and Keygrip objects `ctx.cookies` builds on each request (test/middleware/differential.test.ts
+ * Cookies and Keygrip objects `ctx.cookies` builds on each request (test/cookie/differential.test.ts
  * pins it to `Cookies#get`).
  */
 import type { Context } from 'koa';

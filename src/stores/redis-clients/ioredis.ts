@@ -102,7 +102,7 @@ export class IoredisConnection implements RedisConnection {
           // +switch-master while the client, between two connections, waits for a sentinel to name
           // the master: the detector's disconnect() makes that connect() reject, and the client goes
           // from `connecting` straight to `end` without asking its retryStrategy. Nobody closed it:
-          // connect again. (test/scale/sentinel.test.ts, "a sentinel that answers late", makes the
+          // connect again. (test/topologies/sentinel.test.ts, "a sentinel that answers late", makes the
           // race happen every time.)
           if (sentinel && last === 'connecting' && client.manuallyClosing !== true)
             client.connect?.().catch(() => undefined);
