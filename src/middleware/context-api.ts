@@ -95,7 +95,8 @@ const api: PropertyDescriptorMap = {
   sessions: {
     configurable: true,
     get(this: WithSession) {
-      return requestSessions(sessionOf(this));
+      const s = sessionOf(this);
+      return requestSessions(s, s?.instance.index);
     },
   },
 };

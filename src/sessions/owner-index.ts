@@ -18,14 +18,13 @@
  * alive has its entry refreshed at least that often, so the entry never expires before it.
  */
 import type { Context } from 'koa';
-import type { ResolvedOptions } from '../middleware/options.js';
 import { settle, type StoreAdapter } from '../stores/adapter.js';
 import { isPlainObject } from '../stores/revive.js';
 import type { ListedOwnerIndexEntry, OwnerIndexEntry, SessionStore, StoredSession } from '../stores/types.js';
 import { andThen, both, type Awaitable } from '../stores/awaitable.js';
 import { handleOf, ownerKeyOf, ownerName } from './handle.js';
 import { RecentRefreshes } from './recent-refreshes.js';
-import type { SessionInfo } from './types.js';
+import type { OwnerIndexOptions, SessionInfo } from './types.js';
 
 /** How often a session in use refreshes its entry, at most. */
 export const REFRESH_INTERVAL = 60_000;
@@ -83,7 +82,7 @@ export class OwnerIndex implements SessionAccess {
 
   constructor(
     private readonly store: StoreAdapter,
-    options: ResolvedOptions,
+    options: OwnerIndexOptions,
   ) {
     const raw = store.store as Partial<IndexingStore>;
     const missing = INDEX_METHODS.filter((method) => typeof raw[method] !== 'function');

@@ -2,18 +2,19 @@
  * `ctx.sessions`: the sessions of the request's owner, who is `owner(ctx.session)` at the time of
  * the call (so a handler that has just logged a user in sees that user's sessions).
  */
-import type { RequestSession } from '../middleware/request-session.js';
 import type { OwnerIndex } from './owner-index.js';
-import type { RequestSessions, SessionInfo } from './types.js';
+import type { RequestSessions, SessionInfo, SessionOfRequest } from './types.js';
 
-/** The value of `ctx.sessions` for a request whose session is `s` (none: the middleware did not run). */
-export function requestSessions(s: RequestSession | undefined): RequestSessions {
+/**
+ * The value of `ctx.sessions` for a request whose session is `s` (none: the middleware did not
+ * run), with the owner index of its middleware (none: no `owner` option).
+ */
+export function requestSessions(s: SessionOfRequest | undefined, index: OwnerIndex | undefined): RequestSessions {
   if (s === undefined) {
     throw new TypeError(
       'koa-session-machine: ctx.sessions needs the session middleware on this request (it has not run, or the path is outside cookie.path)',
     );
   }
-  const index = s.instance.index;
   if (index === undefined) {
     throw new TypeError(
       'koa-session-machine: ctx.sessions needs the "owner" option, which says who a session belongs to, ' +
@@ -26,7 +27,7 @@ export function requestSessions(s: RequestSession | undefined): RequestSessions 
 class SessionsOfRequest implements RequestSessions {
   constructor(
     private readonly index: OwnerIndex,
-    private readonly s: RequestSession,
+    private readonly s: SessionOfRequest,
   ) {}
 
   async list(): Promise<SessionInfo[]> {

@@ -1,5 +1,6 @@
 /** The sessions API's types: what `ctx.sessions` and `middleware.sessions` give and take. */
-import type { SessionData } from '../stores/types.js';
+import type { Context } from 'koa';
+import type { SessionData, StoredSession } from '../stores/types.js';
 
 /** Who a session belongs to, as the `owner` option returns it. */
 export type SessionOwner = string | number;
@@ -42,4 +43,26 @@ export interface OwnerSessions {
   revoke(owner: SessionOwner, handle: string): Promise<boolean>;
   /** Ends every session of the owner; how many. */
   revokeAll(owner: SessionOwner): Promise<number>;
+}
+
+/**
+ * What the owner index needs of the middleware's options. A narrow view, so that this folder
+ * depends on the stores below it and never on the middleware above it.
+ */
+export interface OwnerIndexOptions {
+  owner?: OwnerOfSession;
+  describe?: (ctx: Context) => Record<string, unknown> | undefined;
+  prefix: string;
+  /** With `storeTimeout`, bounds how long a session write may land after its index entry. */
+  reconnectTimeout: number;
+  storeTimeout: number;
+}
+
+/** What `ctx.sessions` needs of the request's session (the middleware's RequestSession has it). */
+export interface SessionOfRequest {
+  /** The sid, once the session has one. */
+  readonly sid: string | undefined;
+  read(): StoredSession | null | undefined | Promise<StoredSession | null | undefined>;
+  /** `null`: the session is gone (`ctx.session = null`). */
+  write(value: null): void;
 }
