@@ -1,5 +1,5 @@
 /**
- * Which xstate the machine tests run on. CI runs test/lifecycle and test/model a second time with
+ * Which xstate the machine tests run on. CI runs test/lifecycle a second time with
  * KSM_XSTATE_DIR naming a directory where the newest xstate 5.x was installed (vitest.config.ts
  * resolves `xstate` and its subpaths from there): this prints the version of that run, and fails
  * when the modules under test would get another copy of xstate than the one it names.
