@@ -1,18 +1,16 @@
 /**
  * Configurations real koa-generic-session apps run, which must work unchanged: cookie names Koa's
  * cookies module accepts, key rotation through app.keys, `regenerateSession()` resolving to the new
- * session (with `defer` too), and the one-time warning about the default store in production.
+ * session (with `defer` too). The warning about the default store in production is tested with the
+ * MemoryStore (test/stores/memory-store.test.ts).
  */
 import Cookies from 'cookies';
 import Keygrip from 'keygrip';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import session, { MemoryStore } from '../../src/index.js';
 import { closeServers, cookieOf, KOAS, PREFIX, serve } from '../helpers/stores.js';
 
-afterEach(() => {
-  vi.restoreAllMocks();
-  return closeServers();
-});
+afterEach(closeServers);
 
 /** Whether Koa's cookies module accepts `name` (it throws a TypeError on a name it refuses). */
 function cookiesAccepts(name: string): boolean {
@@ -143,27 +141,5 @@ describe.each(KOAS)('regenerateSession() resolves to the new session ($name)', (
     expect(reply.status).toBe(200);
     expect(reply.body.same).toBe(true);
     expect(store.get(`${PREFIX}${reply.body.sid}`)).toMatchObject({ user: 'ann' });
-  });
-});
-
-describe('the default MemoryStore in production', () => {
-  const env = process.env.NODE_ENV;
-  afterEach(() => {
-    process.env.NODE_ENV = env;
-  });
-
-  it('warns once per process with NODE_ENV=production, and not for a store of the app’s or outside production', async () => {
-    vi.resetModules();
-    const fresh = (await import('../../src/index.js')).default;
-    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
-    process.env.NODE_ENV = 'development';
-    fresh();
-    process.env.NODE_ENV = 'production';
-    fresh({ store: new MemoryStore() });
-    expect(warn).not.toHaveBeenCalled();
-    fresh();
-    fresh();
-    expect(warn).toHaveBeenCalledTimes(1);
-    expect(String(warn.mock.calls[0]![0])).toMatch(/MemoryStore: in this process only, lost on restart/);
   });
 });
