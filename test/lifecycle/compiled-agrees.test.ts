@@ -1,8 +1,10 @@
 /**
  * The hot path runs the session machine through a table compiled from its definition
  * (src/machines/compile.ts). This proves the table and XState agree: on every simple path through
- * the machine (no state+context visited twice) and on a shortest path to every transition, for every combination of the options the machine
- * reads, after every step, the state, the context and the effects asked for are the same.
+ * the machine (no state+context visited twice), on a shortest path to every transition, and on every
+ * path the conformance kit generates (src/testing/session-paths.ts, the paths the middleware runs
+ * in session-paths.test.ts), for every combination of the options the machine reads, after every
+ * step, the state, the context and the effects asked for are the same.
  *
  * Why the bound covers the machine: events are the representative payloads of events.ts (every
  * guard outcome), the context is finite (two options and `ending`), so the serialized state
@@ -14,6 +16,7 @@ import { getShortestPaths, getSimplePaths } from 'xstate/graph';
 import { describe, expect, it } from 'vitest';
 import { compileMachine } from '../../src/machines/compile.js';
 import { actorRunnerFactory, tableRunnerFactory } from '../../src/machines/runner.js';
+import { lifecyclePathsFor } from '../../src/testing/index.js';
 import {
   SESSION_EFFECTS,
   sessionMachine,
@@ -29,9 +32,11 @@ type Snapshot = { value: unknown; context: unknown };
 const stateKey = (s: Snapshot) => JSON.stringify([s.value, s.context]);
 
 /**
- * Simple paths never repeat a state, so they miss the transitions that close a cycle (a
- * self-transition, `removed` → `loaded` again). Shortest paths to every (state, arriving
- * transition) pair take those too. Together: every transition, and long sequences of them.
+ * The event sequences to compare the table and XState on, for one input. Simple paths never repeat
+ * a state, so they miss the transitions that close a cycle (a self-transition, `removed` → `loaded`
+ * again). Shortest paths to every (state, arriving transition) pair take those too. Together: every
+ * transition, and long sequences of them. The kit's generated paths are added so that the paths the
+ * middleware is tested on are compared here too, each once.
  */
 function paths(input: (typeof SESSION_INPUTS)[number]) {
   const simple = getSimplePaths(sessionMachine, {
@@ -45,7 +50,12 @@ function paths(input: (typeof SESSION_INPUTS)[number]) {
     serializeState: (snapshot: Snapshot, event: unknown, previous?: Snapshot) =>
       `${stateKey(snapshot)} via ${JSON.stringify(event)} from ${previous ? stateKey(previous) : '-'}`,
   } as TraversalOptions);
-  return [...simple, ...perTransition];
+  // A graph path's first step is XState's init event, not one of the machine's.
+  const traversed = [...simple, ...perTransition].map((path) =>
+    path.steps.slice(1).map((step) => step.event as SessionEvent),
+  );
+  const generated = lifecyclePathsFor(input).map((path) => path.steps.map((step) => step.event as SessionEvent));
+  return { traversed, generated };
 }
 
 /** Every (state, event type, candidate index) of the definition. */
@@ -67,22 +77,22 @@ describe('the compiled table agrees with XState', () => {
   const covered = new Set<string>();
 
   for (const input of SESSION_INPUTS) {
-    it(`on every simple path with ${JSON.stringify(input)}`, () => {
-      const all = paths(input);
-      expect(all.length).toBeGreaterThan(100);
+    it(`with ${JSON.stringify(input)}: on every simple path, a shortest path to every transition and every generated path`, () => {
+      const { traversed, generated } = paths(input);
+      expect(traversed.length).toBeGreaterThan(100);
+      expect(generated.length).toBeGreaterThan(0);
       const table = tableRunnerFactory(compiled, input);
       const actor = actorRunnerFactory(sessionMachine, SESSION_EFFECTS, input);
-      for (const path of all) {
+      for (const events of [...traversed, ...generated]) {
         const fast = table();
         const real = actor();
         expect(fast.state).toBe(real.state);
-        for (const step of path.steps.slice(1)) {
-          const event = step.event as SessionEvent;
+        for (const event of events) {
           const index = candidateTaken(fast.state, fast.context, event);
           if (index >= 0) covered.add(`${fast.state} ${event.type} #${index}`);
           const fastEffects = fast.send(event);
           const realEffects = real.send(event);
-          const where = `${path.steps.map((s) => JSON.stringify(s.event)).join(' → ')}`;
+          const where = events.map((e) => JSON.stringify(e)).join(' → ');
           expect([fast.state, fast.context, fastEffects], where).toEqual([real.state, real.context, realEffects]);
         }
       }
