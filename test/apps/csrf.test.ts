@@ -5,13 +5,14 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Client, listen, type Listening } from '../helpers/http.js';
-import { KOAS, PREFIX } from '../helpers/stores.js';
+import { KOA_VERSIONS } from '../helpers/koa.js';
+import { PREFIX } from '../helpers/store-keys.js';
 import { createCsrfApp, type CsrfApp } from './fixtures/csrf-app.js';
-import { describeEachStore, type TestStore } from './fixtures/each-store.js';
+import { describeEachStore } from '../helpers/store-kinds.js';
 import { formPost } from './fixtures/form.js';
 
-describeEachStore('koa-csrf', (store: () => TestStore) => {
-  for (const { name, Koa } of KOAS) {
+describeEachStore('koa-csrf', 14, ({ store }) => {
+  for (const { name, Koa } of KOA_VERSIONS) {
     describe(name, () => {
       let served: CsrfApp;
       let server: Listening;

@@ -8,8 +8,10 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Client, listen, type Listening, type Reply } from '../helpers/http.js';
-import { cookieOf, KOAS, PREFIX } from '../helpers/stores.js';
-import { describeEachStore, type TestStore } from './fixtures/each-store.js';
+import { KOA_VERSIONS } from '../helpers/koa.js';
+import { cookieOf } from '../helpers/set-cookies.js';
+import { PREFIX } from '../helpers/store-keys.js';
+import { describeEachStore } from '../helpers/store-kinds.js';
 import { formPost } from './fixtures/form.js';
 import { createPassportApp, PASSWORD, USER, type PassportApp } from './fixtures/passport-app.js';
 
@@ -23,10 +25,10 @@ function sidSetBy(reply: Reply): string {
   return set!.value;
 }
 
-describeEachStore('koa-passport', (store: () => TestStore) => {
+describeEachStore('koa-passport', 15, ({ store }) => {
   const stored = async (sid: string) => (await store().get(PREFIX + sid)) as Record<string, unknown> | undefined;
 
-  for (const { name, Koa } of KOAS) {
+  for (const { name, Koa } of KOA_VERSIONS) {
     describe(name, () => {
       let served: PassportApp;
       let server: Listening;

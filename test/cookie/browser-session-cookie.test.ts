@@ -9,9 +9,13 @@
  * saved but the client never told.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { closeServers, cookieOf, PREFIX, RecordingStore, serve, sessionCookies } from '../helpers/stores.js';
+import Koa from 'koa';
+import { closeApps, startApp } from '../helpers/apps.js';
+import { cookieOf, sessionCookies } from '../helpers/set-cookies.js';
+import { PREFIX } from '../helpers/store-keys.js';
+import { RecordingStore } from '../helpers/recording-store.js';
 
-afterEach(closeServers);
+afterEach(closeApps);
 
 type Sess = Record<string, unknown>;
 
@@ -22,7 +26,7 @@ describe.each([
   describe.each([false, true])('rolling: %s', (rolling) => {
     async function start() {
       const store = new RecordingStore();
-      const server = await serve({ store, rolling, cookie: { maxAge } }, async (ctx) => {
+      const server = await startApp(Koa, { store, rolling, cookie: { maxAge } }, async (ctx) => {
         const s = ctx.session as Sess | null;
         if (ctx.path === '/inc') s!.count = ((s!.count as number | undefined) ?? 0) + 1;
         if (ctx.path === '/regenerate') {
@@ -74,7 +78,7 @@ describe.each([
 
     it('an explicit ttl option still wins', async () => {
       const store = new RecordingStore();
-      const server = await serve({ store, rolling, ttl: 12_345, cookie: { maxAge } }, (ctx) => {
+      const server = await startApp(Koa, { store, rolling, ttl: 12_345, cookie: { maxAge } }, (ctx) => {
         (ctx.session as Sess).x = 1;
         ctx.body = {};
       });

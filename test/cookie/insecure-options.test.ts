@@ -11,24 +11,28 @@
  * modern browser silently drops the cookie.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import Koa from 'koa';
 import session, { type SessionOptions } from '../../src/index.js';
 import type { Reply } from '../helpers/http.js';
-import { closeServers, cookieOf, KOAS, serve, sessionCookies } from '../helpers/stores.js';
+import { KOA_VERSIONS } from '../helpers/koa.js';
+import { closeApps, startApp } from '../helpers/apps.js';
+import { cookieOf, sessionCookies } from '../helpers/set-cookies.js';
 
-afterEach(closeServers);
+afterEach(closeApps);
 
 type Sess = Record<string, unknown>;
 
-describe.each(KOAS)('session cookie security ($name)', ({ Koa }) => {
+describe.each(KOA_VERSIONS)('session cookie security ($name)', ({ Koa }) => {
   async function start(options: SessionOptions = {}, proxy = false) {
-    const server = await serve(
+    const server = await startApp(
+      Koa,
       options,
       (ctx) => {
         if (ctx.path === '/logout') ctx.session = null;
         else (ctx.session as Sess).user = 'ann';
         ctx.body = { secure: ctx.secure };
       },
-      { Koa, proxy },
+      { proxy },
     );
     return server;
   }
@@ -119,7 +123,8 @@ describe('insecure cookie options are refused at creation', () => {
   });
 
   it('with secure: true they are accepted and sent', async () => {
-    const server = await serve(
+    const server = await startApp(
+      Koa,
       { cookie: { sameSite: 'none', partitioned: true, secure: true } },
       (ctx) => {
         (ctx.session as Sess).user = 'ann';

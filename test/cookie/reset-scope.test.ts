@@ -9,9 +9,13 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Reply, SetCookie } from '../helpers/http.js';
-import { closeServers, KOAS, PREFIX, RecordingStore, serve, sessionCookies } from '../helpers/stores.js';
+import { KOA_VERSIONS } from '../helpers/koa.js';
+import { closeApps, startApp } from '../helpers/apps.js';
+import { sessionCookies } from '../helpers/set-cookies.js';
+import { PREFIX } from '../helpers/store-keys.js';
+import { RecordingStore } from '../helpers/recording-store.js';
 
-afterEach(closeServers);
+afterEach(closeApps);
 
 const cookie = { path: '/app', domain: 'example.test' };
 
@@ -26,30 +30,26 @@ function expectScopedResets(reply: Reply): SetCookie[] {
   return resets;
 }
 
-describe.each(KOAS)('reset and destroy cookies use the configured path and domain ($name)', ({ Koa }) => {
+describe.each(KOA_VERSIONS)('reset and destroy cookies use the configured path and domain ($name)', ({ Koa }) => {
   async function start() {
     const store = new RecordingStore();
-    const server = await serve(
-      { store, cookie },
-      async (ctx) => {
-        switch (ctx.path) {
-          case '/app/login':
-            ctx.session!.user = 'ann';
-            break;
-          case '/app/logout':
-            ctx.session = null;
-            break;
-          case '/app/regenerate':
-            await ctx.regenerateSession();
-            break;
-          default:
-            ctx.body = { user: ctx.session?.user ?? null };
-            return;
-        }
-        ctx.body = { ok: true };
-      },
-      { Koa },
-    );
+    const server = await startApp(Koa, { store, cookie }, async (ctx) => {
+      switch (ctx.path) {
+        case '/app/login':
+          ctx.session!.user = 'ann';
+          break;
+        case '/app/logout':
+          ctx.session = null;
+          break;
+        case '/app/regenerate':
+          await ctx.regenerateSession();
+          break;
+        default:
+          ctx.body = { user: ctx.session?.user ?? null };
+          return;
+      }
+      ctx.body = { ok: true };
+    });
     return { store, server, client: server.client() };
   }
 

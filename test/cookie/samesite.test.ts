@@ -5,25 +5,28 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../src/index.js';
-import { closeServers, cookieOf, KOAS, PREFIX, serve } from '../helpers/stores.js';
+import { KOA_VERSIONS } from '../helpers/koa.js';
+import { closeApps, startApp } from '../helpers/apps.js';
+import { cookieOf } from '../helpers/set-cookies.js';
+import { PREFIX } from '../helpers/store-keys.js';
 
-afterEach(closeServers);
+afterEach(closeApps);
 
-describe.each(KOAS)('SameSite ($name)', ({ Koa }) => {
+describe.each(KOA_VERSIONS)('SameSite ($name)', ({ Koa }) => {
   const touch = (ctx: { session: { n?: unknown } | null; body: unknown }) => {
     ctx.session!.n = 1;
     ctx.body = 'ok';
   };
 
   it('is Lax by default', async () => {
-    const served = await serve({}, touch as never, { Koa });
+    const served = await startApp(Koa, {}, touch as never);
     const reply = await served.client().get('/');
     expect(cookieOf(reply, 'koa.sid')?.attributes.samesite).toBe('lax');
     expect(cookieOf(reply, 'koa.sid.sig')?.attributes.samesite).toBe('lax');
   });
 
   it("sameSite: false writes no SameSite attribute, as koa-generic-session's cookie", async () => {
-    const served = await serve({ cookie: { sameSite: false } }, touch as never, { Koa });
+    const served = await startApp(Koa, { cookie: { sameSite: false } }, touch as never);
     const reply = await served.client().get('/');
     for (const name of ['koa.sid', 'koa.sid.sig']) {
       const cookie = cookieOf(reply, name);
@@ -35,26 +38,22 @@ describe.each(KOAS)('SameSite ($name)', ({ Koa }) => {
   it('a POST-back route that leaves the session alone hands over to a GET that has the login', async () => {
     const store = new MemoryStore();
     const pending = new Map<string, string>();
-    const served = await serve(
-      { store },
-      (ctx) => {
-        if (ctx.path === '/login') {
-          ctx.session!.userId = 'ann';
-          ctx.body = 'in';
-        } else if (ctx.path === '/payment/return' && ctx.method === 'POST') {
-          // Cross-site: no session cookie arrives here, and the route does not touch ctx.session.
-          pending.set('order-1', 'paid');
-          ctx.status = 303;
-          ctx.redirect('/payment/done?order=order-1');
-        } else if (ctx.path === '/payment/done') {
-          const s = ctx.session!;
-          if (s.userId !== 'ann') ctx.throw(401, 'not logged in');
-          s.lastOrder = `${String(ctx.query.order)}:${pending.get(String(ctx.query.order))}`;
-          ctx.body = `Paid for ${String(s.userId)}`;
-        }
-      },
-      { Koa },
-    );
+    const served = await startApp(Koa, { store }, (ctx) => {
+      if (ctx.path === '/login') {
+        ctx.session!.userId = 'ann';
+        ctx.body = 'in';
+      } else if (ctx.path === '/payment/return' && ctx.method === 'POST') {
+        // Cross-site: no session cookie arrives here, and the route does not touch ctx.session.
+        pending.set('order-1', 'paid');
+        ctx.status = 303;
+        ctx.redirect('/payment/done?order=order-1');
+      } else if (ctx.path === '/payment/done') {
+        const s = ctx.session!;
+        if (s.userId !== 'ann') ctx.throw(401, 'not logged in');
+        s.lastOrder = `${String(ctx.query.order)}:${pending.get(String(ctx.query.order))}`;
+        ctx.body = `Paid for ${String(s.userId)}`;
+      }
+    });
     const browser = served.client();
     await browser.get('/login');
     const sid = browser.cookie('koa.sid');
@@ -73,15 +72,11 @@ describe.each(KOAS)('SameSite ($name)', ({ Koa }) => {
   });
 
   it('a POST-back route that writes the session would replace the login cookie (why the guide says not to)', async () => {
-    const served = await serve(
-      {},
-      (ctx) => {
-        if (ctx.path === '/login') ctx.session!.userId = 'ann';
-        else ctx.session!.paid = true;
-        ctx.body = 'ok';
-      },
-      { Koa },
-    );
+    const served = await startApp(Koa, {}, (ctx) => {
+      if (ctx.path === '/login') ctx.session!.userId = 'ann';
+      else ctx.session!.paid = true;
+      ctx.body = 'ok';
+    });
     const browser = served.client();
     await browser.get('/login');
     const sid = browser.cookie('koa.sid');

@@ -1,33 +1,23 @@
 /**
- * The stores the security tests run on, each with what a person with access to the store sees
- * (a dump of every key and raw value) and raw access to write or read an entry behind the
- * middleware's back: the MemoryStore, a koa-generic-session style store (get/set/destroy only), and
- * RedisStore on the run's real redis-server (in a database of its own per file, so that a dump shows
- * only that file's keys). Without redis-server the Redis kind is left out and a loud skipped test
- * says so.
+ * The stores a suite runs on, one `describe` each: the MemoryStore, RedisStore on the run's
+ * redis-server, and on request a koa-generic-session style store (get/set/destroy only). Each comes
+ * with what a person with access to the store sees (a dump of every key and raw value) and raw
+ * access to an entry behind the middleware's back. RedisStore works in a database of the test
+ * file's own, which it empties before and after: a dump shows only that file's keys, and no other
+ * file's are touched. Without redis-server the Redis kind is left out and a loud skipped test says
+ * so.
  */
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, inject, it } from 'vitest';
 import { MemoryStore, RedisStore, type SessionStore } from '../../src/index.js';
+import { plainPromiseStore } from './legacy-stores.js';
 
-/** A koa-generic-session style store: get/set/destroy, asynchronous, JSON in a Map anyone can dump. */
-export class GenericStore {
-  readonly data = new Map<string, { json: string; expiresAt: number }>();
-  async get(key: string) {
-    const entry = this.data.get(key);
-    if (entry === undefined || entry.expiresAt <= Date.now()) return undefined;
-    return JSON.parse(entry.json) as unknown;
-  }
-  async set(key: string, session: unknown, ttl?: number) {
-    this.data.set(key, { json: JSON.stringify(session), expiresAt: ttl === undefined ? Infinity : Date.now() + ttl });
-  }
-  async destroy(key: string) {
-    this.data.delete(key);
-  }
-}
+/** The stores of `describeEachStore`. */
+export type TestStore = MemoryStore | RedisStore;
 
-export interface MadeStore {
-  store: SessionStore;
+/** A suite's store: made before its tests, closed after them. */
+export interface SuiteStore<S = SessionStore> {
+  store(): S;
   /** Every key and raw stored value, as a dump of the store would show them. */
   dump(): Promise<[string, string][]>;
   /** The raw value under `key`, parsed, or undefined. */
@@ -36,16 +26,26 @@ export interface MadeStore {
   put(key: string, value: unknown, ttl: number): Promise<void>;
   /** The remaining ttl of `key` in ms, where the store can say (Redis), else undefined. */
   ttlOf(key: string): Promise<number | undefined>;
+  /** A command on the Redis behind the store; undefined for a store that is not in Redis. */
+  redis: ((args: string[]) => Promise<unknown>) | undefined;
+}
+
+type Made<S> = Omit<SuiteStore<S>, 'store' | 'redis'> & {
+  store: S;
+  redis?: (args: string[]) => Promise<unknown>;
   close(): Promise<void>;
-}
+};
 
-export interface StoreKind {
+export interface StoreKind<S = SessionStore> {
   name: string;
-  make(): Promise<MadeStore>;
+  /** Whether the store keeps its entries in Redis: its suite then has `redis`. */
+  inRedis: boolean;
+  make(): Promise<Made<S>>;
 }
 
-const memory: StoreKind = {
+const memory: StoreKind<MemoryStore> = {
   name: 'MemoryStore',
+  inRedis: false,
   async make() {
     const store = new MemoryStore();
     const entries = (store as unknown as { entries: Map<string, { json: string }> }).entries;
@@ -62,12 +62,13 @@ const memory: StoreKind = {
 
 const generic: StoreKind = {
   name: 'a koa-generic-session style store',
+  inRedis: false,
   async make() {
-    const store = new GenericStore();
+    const store = plainPromiseStore();
     return {
       store,
-      dump: async () => [...store.data].map(([k, e]) => [k, e.json]),
-      raw: (key) => store.get(key),
+      dump: async () => [...store.data],
+      raw: async (key) => (await store.get(key)) ?? undefined,
       put: (key, value, ttl) => store.set(key, value, ttl),
       ttlOf: async () => undefined,
       close: async () => undefined,
@@ -75,10 +76,11 @@ const generic: StoreKind = {
   },
 };
 
-/** RedisStore on the run's redis-server, in database `db` (one per test file). */
-function redis(url: string, db: number): StoreKind {
+/** RedisStore on the run's redis-server, in database `db`. */
+function redis(url: string, db: number): StoreKind<RedisStore> {
   return {
     name: 'RedisStore',
+    inRedis: true,
     async make() {
       const admin = new Redis(`${url}/${db}`);
       await admin.flushdb();
@@ -98,6 +100,7 @@ function redis(url: string, db: number): StoreKind {
           const ms = await admin.pttl(key);
           return ms < 0 ? undefined : ms;
         },
+        redis: ([command, ...args]) => admin.call(command!, ...args),
         close: async () => {
           await store.close();
           await admin.flushdb();
@@ -109,12 +112,14 @@ function redis(url: string, db: number): StoreKind {
 }
 
 /**
- * The kinds for one test file; `db` is its own Redis database (other test files use database 0).
- * `generic` adds the koa-generic-session style store.
+ * The kinds for one test file; `db` is its own Redis database (no other test file may use it;
+ * those without store kinds use database 0). `generic` adds the koa-generic-session style store.
  */
-export function storeKinds(db: number, { generic: withGeneric = false } = {}): StoreKind[] {
+export function storeKinds(db: number): StoreKind<TestStore>[];
+export function storeKinds(db: number, options: { generic: true }): StoreKind[];
+export function storeKinds(db: number, { generic: withGeneric = false } = {}): StoreKind<any>[] {
   const url = inject('redisUrl');
-  const kinds = withGeneric ? [memory, generic] : [memory];
+  const kinds: StoreKind<any>[] = withGeneric ? [memory, generic] : [memory];
   if (url) kinds.push(redis(url, db));
   else {
     describe('!!! RedisStore: SKIPPED, redis-server is not on PATH !!!', () => {
@@ -124,28 +129,28 @@ export function storeKinds(db: number, { generic: withGeneric = false } = {}): S
   return kinds;
 }
 
-/**
- * The store of `kind` for the tests of a `describe`: made before them, closed after them. The
- * object answers for the store made then.
- */
-export function useStoreKind(kind: StoreKind): MadeStore {
-  let made: MadeStore | undefined;
+/** The store of `kind` for the tests of a `describe`: made before them, closed after them. */
+export function useStoreKind<S>(kind: StoreKind<S>): SuiteStore<S> {
+  let made: Made<S> | undefined;
   beforeAll(async () => {
     made = await kind.make();
   });
   afterAll(() => made?.close());
-  const current = (): MadeStore => {
+  const current = (): Made<S> => {
     if (made === undefined) throw new Error(`the ${kind.name} of these tests is made in their beforeAll`);
     return made;
   };
   return {
-    get store() {
-      return current().store;
-    },
+    store: () => current().store,
     dump: () => current().dump(),
     raw: (key) => current().raw(key),
     put: (key, value, ttl) => current().put(key, value, ttl),
     ttlOf: (key) => current().ttlOf(key),
-    close: () => current().close(),
+    redis: kind.inRedis ? (args) => current().redis!(args) : undefined,
   };
+}
+
+/** Runs `suite` once per store kind, as `${title} on <kind>`; `db` as for `storeKinds`. */
+export function describeEachStore(title: string, db: number, suite: (store: SuiteStore<TestStore>) => void): void {
+  for (const kind of storeKinds(db)) describe(`${title} on ${kind.name}`, () => suite(useStoreKind(kind)));
 }

@@ -6,9 +6,10 @@ import { EventEmitter } from 'node:events';
 import { format } from 'node:util';
 import createDebug from 'debug';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import Koa from 'koa';
 import { MemoryStore } from '../../src/index.js';
 import { trace } from '../../src/middleware/trace.js';
-import { closeServers, serve } from '../helpers/stores.js';
+import { closeApps, startApp } from '../helpers/apps.js';
 
 let lines: string[] = [];
 const originalLog = trace.log;
@@ -20,7 +21,7 @@ beforeEach(() => {
 afterEach(async () => {
   createDebug.disable();
   trace.log = originalLog;
-  await closeServers();
+  await closeApps();
 });
 
 const counter = (ctx: { path: string; session: Record<string, unknown> | null; body: unknown }) => {
@@ -37,7 +38,7 @@ const counter = (ctx: { path: string; session: Record<string, unknown> | null; b
 describe('DEBUG=koa-session-machine', () => {
   it('writes one line per request: method, path, what the client sent, the states, and why', async () => {
     createDebug.enable('koa-session-machine');
-    const served = await serve({ store: new MemoryStore() }, counter as never);
+    const served = await startApp(Koa, { store: new MemoryStore() }, counter as never);
     const browser = served.client();
     await browser.get('/none');
     await browser.get('/inc');
@@ -67,7 +68,7 @@ describe('DEBUG=koa-session-machine', () => {
       set: (k: string, v: never, ttl?: number) => inner.set(k, v, ttl),
       destroy: (k: string) => inner.destroy(k),
     });
-    await serve({ store, reconnectTimeout: 60_000 }, counter as never);
+    await startApp(Koa, { store, reconnectTimeout: 60_000 }, counter as never);
     store.emit('disconnect');
     store.emit('connect');
     expect(lines.filter((l) => l.includes('store connection'))).toEqual([
@@ -79,7 +80,7 @@ describe('DEBUG=koa-session-machine', () => {
 
   it('writes nothing when the namespace is off', async () => {
     createDebug.enable('something-else');
-    const served = await serve({}, counter as never);
+    const served = await startApp(Koa, {}, counter as never);
     const browser = served.client();
     await browser.get('/inc');
     await browser.get('/read');

@@ -3,20 +3,14 @@
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import session, { MemoryStore, type SessionIdStore, type StoredSession } from '../../src/index.js';
-import {
-  closeAll,
-  cookieNames,
-  cookieOf,
-  counter,
-  KOA_VERSIONS,
-  plainPromiseStore,
-  plainSyncStore,
-  RecordingStore,
-  startApp,
-} from '../helpers/apps.js';
-import { sessionKeys } from '../helpers/stores.js';
+import { KOA_VERSIONS } from '../helpers/koa.js';
+import { closeApps, counter, startApp } from '../helpers/apps.js';
+import { cookieNames, cookieOf } from '../helpers/set-cookies.js';
+import { sessionKeys } from '../helpers/store-keys.js';
+import { RecordingStore } from '../helpers/recording-store.js';
+import { plainPromiseStore, plainSyncStore } from '../helpers/legacy-stores.js';
 
-afterEach(closeAll);
+afterEach(closeApps);
 
 const DAY = 24 * 60 * 60 * 1000;
 

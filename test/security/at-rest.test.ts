@@ -7,11 +7,14 @@
  */
 import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
+import Koa from 'koa';
 import session, { type StoredSession } from '../../src/index.js';
 import { storeKinds, useStoreKind } from '../helpers/store-kinds.js';
-import { closeServers, cookieOf, PREFIX, serve } from '../helpers/stores.js';
+import { closeApps, startApp } from '../helpers/apps.js';
+import { cookieOf } from '../helpers/set-cookies.js';
+import { PREFIX } from '../helpers/store-keys.js';
 
-afterEach(closeServers);
+afterEach(closeApps);
 
 const hashed = (sid: string) => PREFIX + createHash('sha256').update(sid).digest('base64url');
 const KINDS = storeKinds(13, { generic: true });
@@ -32,7 +35,7 @@ describe.each(KINDS)('at rest ($name)', (kind) => {
   const made = useStoreKind(kind);
 
   it('hashIds: no key and no value holds the sid; the session loads, and logout deletes it', async () => {
-    const served = await serve({ store: made.store, hashIds: true }, app as never);
+    const served = await startApp(Koa, { store: made.store(), hashIds: true }, app as never);
     const browser = served.client();
     await browser.get('/set');
     const sid = browser.cookie('koa.sid')!;
@@ -50,7 +53,7 @@ describe.each(KINDS)('at rest ($name)', (kind) => {
   });
 
   it('ctx.sessionStore still takes the sid', async () => {
-    const served = await serve({ store: made.store, hashIds: true }, async (ctx) => {
+    const served = await startApp(Koa, { store: made.store(), hashIds: true }, async (ctx) => {
       const sid = 'sid-given-to-the-store-api-0123456';
       await ctx.sessionStore.set(sid, { cookie: { maxAge: 60_000 }, x: 1 } as StoredSession);
       const back = await ctx.sessionStore.get(sid);
@@ -62,7 +65,7 @@ describe.each(KINDS)('at rest ($name)', (kind) => {
   });
 
   it('seal: a dump shows neither the sid nor the data, and cookie.maxAge is still there for the store', async () => {
-    const served = await serve({ store: made.store, hashIds: true, seal: true }, app as never);
+    const served = await startApp(Koa, { store: made.store(), hashIds: true, seal: true }, app as never);
     const browser = served.client();
     await browser.get('/set');
     const sid = browser.cookie('koa.sid')!;
@@ -77,8 +80,8 @@ describe.each(KINDS)('at rest ($name)', (kind) => {
   });
 
   it('seal: an entry changed, swapped or planted in clear in the store is no session: a fresh one, never a 500', async () => {
-    const store = made.store as { set(k: string, v: unknown, ttl?: number): unknown; get(k: string): unknown };
-    const served = await serve({ store: made.store, hashIds: true, seal: true }, app as never);
+    const store = made.store() as { set(k: string, v: unknown, ttl?: number): unknown; get(k: string): unknown };
+    const served = await startApp(Koa, { store: made.store(), hashIds: true, seal: true }, app as never);
     const ann = served.client();
     const bob = served.client();
     await ann.get('/set');
@@ -114,13 +117,13 @@ describe.each(KINDS)('at rest ($name)', (kind) => {
   });
 
   it('turning hashIds on logs no one out: the entry moves from the plain key to the hashed key', async () => {
-    const before = await serve({ store: made.store }, app as never);
+    const before = await startApp(Koa, { store: made.store() }, app as never);
     const browser = before.client();
     await browser.get('/inc');
     const sid = browser.cookie('koa.sid')!;
     expect((await made.dump()).map(([k]) => k)).toContain(PREFIX + sid);
 
-    const after = await serve({ store: made.store, hashIds: true, seal: true }, app as never);
+    const after = await startApp(Koa, { store: made.store(), hashIds: true, seal: true }, app as never);
     const moved = after.client();
     moved.jar.set('koa.sid', { value: sid, path: '/' });
     moved.jar.set('koa.sid.sig', browser.jar.get('koa.sid.sig')!);
@@ -135,11 +138,11 @@ describe.each(KINDS)('at rest ($name)', (kind) => {
   });
 
   it('a sid destroyed through ctx.sessionStore is gone under its plain key too (it cannot be moved back)', async () => {
-    const before = await serve({ store: made.store }, app as never);
+    const before = await startApp(Koa, { store: made.store() }, app as never);
     const browser = before.client();
     await browser.get('/inc');
     const sid = browser.cookie('koa.sid')!;
-    const after = await serve({ store: made.store, hashIds: true }, async (ctx) => {
+    const after = await startApp(Koa, { store: made.store(), hashIds: true }, async (ctx) => {
       await ctx.sessionStore.destroy(sid);
       ctx.body = 'ok';
     });

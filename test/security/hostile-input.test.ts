@@ -18,21 +18,16 @@
 import http from 'node:http';
 import fc from 'fast-check';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import Koa from 'koa';
 import { parseSetCookie, type SetCookie } from '../helpers/http.js';
-import {
-  closeServers,
-  jsonStore,
-  objectStore,
-  PREFIX,
-  prototypeGuard,
-  RecordingStore,
-  ScriptedStore,
-  serve,
-  type Served,
-} from '../helpers/stores.js';
+import { closeApps, startApp, type TestApp } from '../helpers/apps.js';
+import { PREFIX } from '../helpers/store-keys.js';
+import { RecordingStore } from '../helpers/recording-store.js';
+import { jsonStore, objectStore, ScriptedStore } from '../helpers/legacy-stores.js';
+import { prototypeGuard } from '../helpers/prototype-guard.js';
 import type { SessionOptions } from '../../src/index.js';
 
-afterEach(closeServers);
+afterEach(closeApps);
 
 type Sess = Record<string, unknown>;
 
@@ -206,8 +201,8 @@ const SID = /^[A-Za-z0-9_-]{32}$/;
  * The handler every property uses: reports whether the session is fresh (nothing but `cookie`) and
  * the sid, then changes the session so that it is saved and its cookie sent.
  */
-async function start(options: SessionOptions): Promise<Served> {
-  return serve(options, (ctx) => {
+async function start(options: SessionOptions): Promise<TestApp> {
+  return startApp(Koa, options, (ctx) => {
     const s = ctx.session as Sess;
     if (ctx.path === '/login') {
       s.user = 'ann';
@@ -222,7 +217,7 @@ async function start(options: SessionOptions): Promise<Served> {
 }
 
 /** The checks every reply of a "fresh session" property passes. */
-function expectFresh(reply: RawReply, refused: (string | undefined)[], server: Served): string {
+function expectFresh(reply: RawReply, refused: (string | undefined)[], server: TestApp): string {
   expect(reply.status).toBe(200);
   expect(reply.body.fresh, `loaded keys ${JSON.stringify(reply.body.keys)}`).toBe(true);
   expect(reply.body.protoOk).toBe(true);
@@ -310,7 +305,7 @@ describe('hostile input never crashes, never adopts the client sid, never pollut
 
   /** One request with `koa.sid=<value>` to an unsigned, prefix-less app; checks freshness and writes. */
   async function unsignedRun(
-    server: Served,
+    server: TestApp,
     value: string,
     written: () => string[],
     guard: ReturnType<typeof prototypeGuard>,

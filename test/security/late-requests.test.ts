@@ -9,12 +9,16 @@
  */
 import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
+import Koa from 'koa';
 import type { SessionNotice, SessionOptions } from '../../src/index.js';
 import type { Client, Reply } from '../helpers/http.js';
-import { GenericStore, storeKinds, useStoreKind } from '../helpers/store-kinds.js';
-import { closeServers, PREFIX, serve, sessionCookies } from '../helpers/stores.js';
+import { storeKinds, useStoreKind } from '../helpers/store-kinds.js';
+import { closeApps, startApp } from '../helpers/apps.js';
+import { sessionCookies } from '../helpers/set-cookies.js';
+import { PREFIX } from '../helpers/store-keys.js';
+import { plainSyncStore } from '../helpers/legacy-stores.js';
 
-afterEach(closeServers);
+afterEach(closeApps);
 
 const KINDS = storeKinds(12);
 
@@ -53,7 +57,11 @@ describe.each(KINDS)('late requests ($name)', (kind) => {
 
   async function start(options: SessionOptions = {}) {
     const notices: SessionNotice[] = [];
-    const served = await serve({ store: made.store, onEvent: (n) => void notices.push(n), ...options }, app as never);
+    const served = await startApp(
+      Koa,
+      { store: made.store(), onEvent: (n) => void notices.push(n), ...options },
+      app as never,
+    );
     return { served, notices, browser: served.client() };
   }
 
@@ -128,7 +136,7 @@ describe.each(KINDS)('late requests ($name)', (kind) => {
     const { served, browser } = await start();
     await browser.get('/login');
     const sid = sidOf(browser);
-    const admin = await serve({ store: made.store }, async (ctx) => {
+    const admin = await startApp(Koa, { store: made.store() }, async (ctx) => {
       await ctx.sessionStore.destroy(sid);
       ctx.body = 'revoked';
     });
@@ -184,14 +192,14 @@ describe.each(KINDS)('late requests ($name)', (kind) => {
 
 describe('a store that cannot write the tombstone', () => {
   it('still logs out: the session is destroyed, the request answers 200, nothing is left unhandled', async () => {
-    const inner = new GenericStore();
+    const inner = plainSyncStore();
     const store = {
       get: (key: string) => inner.get(key),
       destroy: (key: string) => inner.destroy(key),
       set: (key: string, value: unknown, ttl?: number) =>
         key.includes(':retired:') ? Promise.reject(new Error('disk full')) : inner.set(key, value, ttl),
     };
-    const served = await serve({ store }, app as never);
+    const served = await startApp(Koa, { store }, app as never);
     const browser = served.client();
     await browser.get('/login');
     const sid = browser.cookie('koa.sid')!;

@@ -7,12 +7,15 @@
  * RedisStore; the creation time of a session is moved into the past through the store.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import Koa from 'koa';
 import type { SessionNotice, SessionOptions } from '../../src/index.js';
 import type { Client } from '../helpers/http.js';
 import { storeKinds, useStoreKind } from '../helpers/store-kinds.js';
-import { closeServers, PREFIX, serve, sessionCookies } from '../helpers/stores.js';
+import { closeApps, startApp } from '../helpers/apps.js';
+import { sessionCookies } from '../helpers/set-cookies.js';
+import { PREFIX } from '../helpers/store-keys.js';
 
-afterEach(closeServers);
+afterEach(closeApps);
 
 const KINDS = storeKinds(11);
 const HOUR = 60 * 60 * 1000;
@@ -35,8 +38,9 @@ describe.each(KINDS)('maxLifetime ($name)', (kind) => {
 
   async function start(options: SessionOptions = {}) {
     const notices: SessionNotice[] = [];
-    const served = await serve(
-      { store: made.store, maxLifetime: DAY, rolling: true, onEvent: (n) => void notices.push(n), ...options },
+    const served = await startApp(
+      Koa,
+      { store: made.store(), maxLifetime: DAY, rolling: true, onEvent: (n) => void notices.push(n), ...options },
       app as never,
     );
     return { served, notices, browser: served.client() };
@@ -102,7 +106,7 @@ describe.each(KINDS)('maxLifetime ($name)', (kind) => {
   });
 
   it('a session stored before maxLifetime was on begins its lifetime at its next request', async () => {
-    const plain = await serve({ store: made.store }, app as never);
+    const plain = await startApp(Koa, { store: made.store() }, app as never);
     const browser = plain.client();
     await browser.get('/inc');
     const sid = browser.cookie('koa.sid')!;

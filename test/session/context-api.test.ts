@@ -4,9 +4,12 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryStore, type StoredSession } from '../../src/index.js';
-import { closeAll, cookieOf, counter, KOA_VERSIONS, RecordingStore, startApp } from '../helpers/apps.js';
+import { KOA_VERSIONS } from '../helpers/koa.js';
+import { closeApps, counter, startApp } from '../helpers/apps.js';
+import { cookieOf } from '../helpers/set-cookies.js';
+import { RecordingStore } from '../helpers/recording-store.js';
 
-afterEach(closeAll);
+afterEach(closeApps);
 
 const PREFIX = 'koa:sess:';
 

@@ -15,19 +15,14 @@ import Koa from 'koa';
 import { afterEach, describe, expect, it } from 'vitest';
 import session from '../../src/index.js';
 import { Client, listen } from '../helpers/http.js';
-import {
-  closeServers,
-  deferred,
-  type Deferred,
-  KOAS,
-  PREFIX,
-  RecordingStore,
-  serve,
-  sessionCookies,
-  sessionKeys,
-} from '../helpers/stores.js';
+import { KOA_VERSIONS } from '../helpers/koa.js';
+import { closeApps, startApp } from '../helpers/apps.js';
+import { sessionCookies } from '../helpers/set-cookies.js';
+import { PREFIX, sessionKeys } from '../helpers/store-keys.js';
+import { RecordingStore } from '../helpers/recording-store.js';
+import { deferred, type Deferred } from '../helpers/deferred.js';
 
-afterEach(closeServers);
+afterEach(closeApps);
 
 type Sess = Record<string, unknown>;
 
@@ -46,39 +41,35 @@ const variants = [
   { a: 'modifies and calls saveSession()', rolling: false, modify: true, force: false, saveNow: true },
 ];
 
-describe.each(KOAS)('a logout sticks ($name)', ({ Koa }) => {
+describe.each(KOA_VERSIONS)('a logout sticks ($name)', ({ Koa }) => {
   async function start(rolling: boolean, variant: (typeof variants)[number]) {
     const store = new RecordingStore();
     let slow: Slow | undefined;
-    const server = await serve(
-      { store, rolling },
-      async (ctx) => {
-        const s = ctx.session as Sess | null;
-        switch (ctx.path) {
-          case '/login':
-            s!.user = 'ann';
-            s!.count = 0;
-            break;
-          case '/logout':
-            ctx.session = null;
-            break;
-          case '/regenerate':
-            await ctx.regenerateSession();
-            (ctx.session as Sess).user = 'ann (new sid)';
-            break;
-          case '/slow': {
-            slow!.loaded.resolve();
-            await slow!.release.promise;
-            if (variant.modify) s!.count = (s!.count as number) + 1;
-            if (variant.force) ctx.sessionSave = true;
-            if (variant.saveNow) await ctx.saveSession();
-            break;
-          }
+    const server = await startApp(Koa, { store, rolling }, async (ctx) => {
+      const s = ctx.session as Sess | null;
+      switch (ctx.path) {
+        case '/login':
+          s!.user = 'ann';
+          s!.count = 0;
+          break;
+        case '/logout':
+          ctx.session = null;
+          break;
+        case '/regenerate':
+          await ctx.regenerateSession();
+          (ctx.session as Sess).user = 'ann (new sid)';
+          break;
+        case '/slow': {
+          slow!.loaded.resolve();
+          await slow!.release.promise;
+          if (variant.modify) s!.count = (s!.count as number) + 1;
+          if (variant.force) ctx.sessionSave = true;
+          if (variant.saveNow) await ctx.saveSession();
+          break;
         }
-        ctx.body = { user: (ctx.session as Sess | null)?.user ?? null };
-      },
-      { Koa },
-    );
+      }
+      ctx.body = { user: (ctx.session as Sess | null)?.user ?? null };
+    });
     return {
       store,
       server,

@@ -8,9 +8,13 @@
  * 4 KB that the browser drops, so the user is logged out without an error anywhere.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { closeServers, PREFIX, RecordingStore, serve, sessionCookies } from '../helpers/stores.js';
+import Koa from 'koa';
+import { closeApps, startApp } from '../helpers/apps.js';
+import { sessionCookies } from '../helpers/set-cookies.js';
+import { PREFIX } from '../helpers/store-keys.js';
+import { RecordingStore } from '../helpers/recording-store.js';
 
-afterEach(closeServers);
+afterEach(closeApps);
 
 type Sess = Record<string, unknown>;
 
@@ -18,7 +22,7 @@ const MAX = 1000;
 
 async function start(options: { errorHandler?: (err: Error, type: 'get' | 'set') => void } = {}) {
   const store = new RecordingStore();
-  const server = await serve({ store, maxSize: MAX, ...options }, async (ctx) => {
+  const server = await startApp(Koa, { store, maxSize: MAX, ...options }, async (ctx) => {
     const s = ctx.session as Sess;
     const size = Number(ctx.query.size ?? 0);
     const char = typeof ctx.query.char === 'string' ? ctx.query.char : 'x';

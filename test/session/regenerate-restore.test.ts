@@ -9,9 +9,13 @@
  */
 import type { Context } from 'koa';
 import { afterEach, describe, expect, it } from 'vitest';
-import { closeServers, cookieOf, PREFIX, RecordingStore, serve } from '../helpers/stores.js';
+import Koa from 'koa';
+import { closeApps, startApp } from '../helpers/apps.js';
+import { cookieOf } from '../helpers/set-cookies.js';
+import { PREFIX } from '../helpers/store-keys.js';
+import { RecordingStore } from '../helpers/recording-store.js';
 
-afterEach(closeServers);
+afterEach(closeApps);
 
 type Sess = Record<string, unknown>;
 
@@ -23,7 +27,7 @@ describe.each([
 
   async function start() {
     const store = new RecordingStore();
-    const server = await serve({ store, defer }, async (ctx) => {
+    const server = await startApp(Koa, { store, defer }, async (ctx) => {
       switch (ctx.path) {
         case '/login': {
           const s = await get(ctx);

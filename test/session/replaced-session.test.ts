@@ -9,10 +9,14 @@
  * and the user is logged out.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import Koa from 'koa';
 import type { Reply } from '../helpers/http.js';
-import { closeServers, cookieOf, PREFIX, RecordingStore, serve } from '../helpers/stores.js';
+import { closeApps, startApp } from '../helpers/apps.js';
+import { cookieOf } from '../helpers/set-cookies.js';
+import { PREFIX } from '../helpers/store-keys.js';
+import { RecordingStore } from '../helpers/recording-store.js';
 
-afterEach(closeServers);
+afterEach(closeApps);
 
 const cookie = { path: '/', maxAge: 3_600_000, sameSite: 'strict' as const };
 
@@ -32,7 +36,7 @@ function expectConfiguredCookie(reply: Reply): void {
 describe('a replaced session stays readable', () => {
   async function start(defer = false) {
     const store = new RecordingStore();
-    const server = await serve({ store, cookie, defer }, async (ctx) => {
+    const server = await startApp(Koa, { store, cookie, defer }, async (ctx) => {
       const current = defer ? await ctx.session : ctx.session;
       switch (ctx.path) {
         case '/replace':

@@ -6,34 +6,33 @@
 import type { Context } from 'koa';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryStore, type Session } from '../../src/index.js';
-import { closeServers, cookieOf, KOAS, PREFIX, serve } from '../helpers/stores.js';
+import { KOA_VERSIONS } from '../helpers/koa.js';
+import { closeApps, startApp } from '../helpers/apps.js';
+import { cookieOf } from '../helpers/set-cookies.js';
+import { PREFIX } from '../helpers/store-keys.js';
 
-afterEach(closeServers);
+afterEach(closeApps);
 
 const stored = (store: MemoryStore, sid: string | undefined) =>
   store.get(`${PREFIX}${sid}`) as Record<string, unknown> | undefined;
 
-describe.each(KOAS)('session.regenerate() and session.save() ($name)', ({ Koa }) => {
+describe.each(KOA_VERSIONS)('session.regenerate() and session.save() ($name)', ({ Koa }) => {
   it('are there, invisible as data: not enumerable, not in JSON, not stored, not a change', async () => {
     const store = new MemoryStore();
-    const served = await serve(
-      { store },
-      (ctx) => {
-        const s = ctx.session!;
-        if (ctx.path === '/set') s.user = 'ann';
-        ctx.body = {
-          keys: Object.keys(s),
-          forIn: (() => {
-            const seen: string[] = [];
-            for (const k in s) seen.push(k);
-            return seen;
-          })(),
-          json: JSON.stringify(s),
-          types: [typeof s.regenerate, typeof s.save],
-        };
-      },
-      { Koa },
-    );
+    const served = await startApp(Koa, { store }, (ctx) => {
+      const s = ctx.session!;
+      if (ctx.path === '/set') s.user = 'ann';
+      ctx.body = {
+        keys: Object.keys(s),
+        forIn: (() => {
+          const seen: string[] = [];
+          for (const k in s) seen.push(k);
+          return seen;
+        })(),
+        json: JSON.stringify(s),
+        types: [typeof s.regenerate, typeof s.save],
+      };
+    });
     const browser = served.client();
     const first = await browser.get('/set');
     expect(first.body.types).toEqual(['function', 'function']);
@@ -52,25 +51,21 @@ describe.each(KOAS)('session.regenerate() and session.save() ($name)', ({ Koa })
 
   it('regenerate(cb) issues a new sid, destroys the old entry, and ctx.session is the new object', async () => {
     const store = new MemoryStore();
-    const served = await serve(
-      { store },
-      async (ctx) => {
-        if (ctx.path === '/login') {
-          const before = ctx.session!;
-          const oldSid = ctx.sessionId;
-          await new Promise<void>((resolve, reject) => {
-            before.regenerate((err) => (err ? reject(err as Error) : resolve()));
-          });
-          const after = ctx.session!;
-          after.user = 'ann';
-          ctx.body = { oldSid, newSid: ctx.sessionId, same: before === after, afterHasCart: 'cart' in after };
-          return;
-        }
-        ctx.session!.cart = 3;
-        ctx.body = { sid: ctx.sessionId };
-      },
-      { Koa },
-    );
+    const served = await startApp(Koa, { store }, async (ctx) => {
+      if (ctx.path === '/login') {
+        const before = ctx.session!;
+        const oldSid = ctx.sessionId;
+        await new Promise<void>((resolve, reject) => {
+          before.regenerate((err) => (err ? reject(err as Error) : resolve()));
+        });
+        const after = ctx.session!;
+        after.user = 'ann';
+        ctx.body = { oldSid, newSid: ctx.sessionId, same: before === after, afterHasCart: 'cart' in after };
+        return;
+      }
+      ctx.session!.cart = 3;
+      ctx.body = { sid: ctx.sessionId };
+    });
     const browser = served.client();
     const { body: anon } = await browser.get('/');
     const login = await browser.get('/login');
@@ -86,26 +81,22 @@ describe.each(KOAS)('session.regenerate() and session.save() ($name)', ({ Koa })
   it('regenerate() and save() without a callback return Promises; save writes before the handler ends', async () => {
     const store = new MemoryStore();
     let seenMidRequest: unknown;
-    const served = await serve(
-      { store },
-      async (ctx) => {
-        const s = ctx.session!;
-        if (ctx.path === '/regen') {
-          const result = s.regenerate();
-          expect(result).toBeInstanceOf(Promise);
-          await result;
-          ctx.session!.n = 1;
-        } else {
-          s.n = ((s.n as number) ?? 0) + 1;
-          const result = s.save();
-          expect(result).toBeInstanceOf(Promise);
-          await result;
-          seenMidRequest = stored(store, ctx.sessionId)?.n;
-        }
-        ctx.body = { sid: ctx.sessionId, n: ctx.session!.n };
-      },
-      { Koa },
-    );
+    const served = await startApp(Koa, { store }, async (ctx) => {
+      const s = ctx.session!;
+      if (ctx.path === '/regen') {
+        const result = s.regenerate();
+        expect(result).toBeInstanceOf(Promise);
+        await result;
+        ctx.session!.n = 1;
+      } else {
+        s.n = ((s.n as number) ?? 0) + 1;
+        const result = s.save();
+        expect(result).toBeInstanceOf(Promise);
+        await result;
+        seenMidRequest = stored(store, ctx.sessionId)?.n;
+      }
+      ctx.body = { sid: ctx.sessionId, n: ctx.session!.n };
+    });
     const browser = served.client();
     const regen = await browser.get('/regen');
     expect(stored(store, regen.body.sid)).toMatchObject({ n: 1 });
@@ -131,27 +122,23 @@ describe.each(KOAS)('session.regenerate() and session.save() ($name)', ({ Koa })
       });
       ctx.body = 'ok';
     };
-    const served = await serve({ store: failing, errorHandler: () => undefined }, saveWithCallback, { Koa });
+    const served = await startApp(Koa, { store: failing, errorHandler: () => undefined }, saveWithCallback);
     // The app's errorHandler swallowed the error: the callback is called without one.
     expect((await served.client().get('/')).status).toBe(200);
     expect(callbackError).toBeUndefined();
 
-    const rethrowing = await serve({ store: failing }, saveWithCallback, { Koa });
+    const rethrowing = await startApp(Koa, { store: failing }, saveWithCallback);
     await rethrowing.client().get('/');
     expect((callbackError as Error).message).toBe('disk full');
   });
 
   it("data wins: a session's own save or regenerate key is data, stored and read back", async () => {
     const store = new MemoryStore();
-    const served = await serve(
-      { store },
-      (ctx) => {
-        const s = ctx.session! as Session & Record<string, unknown>;
-        if (ctx.path === '/write') (s as Record<string, unknown>).save = 'draft';
-        ctx.body = { save: typeof s.save === 'function' ? 'method' : s.save, regenerate: typeof s.regenerate };
-      },
-      { Koa },
-    );
+    const served = await startApp(Koa, { store }, (ctx) => {
+      const s = ctx.session! as Session & Record<string, unknown>;
+      if (ctx.path === '/write') (s as Record<string, unknown>).save = 'draft';
+      ctx.body = { save: typeof s.save === 'function' ? 'method' : s.save, regenerate: typeof s.regenerate };
+    });
     const browser = served.client();
     expect((await browser.get('/write')).body).toEqual({ save: 'draft', regenerate: 'function' });
     expect(stored(store, browser.cookie('koa.sid'))).toMatchObject({ save: 'draft' });
@@ -159,15 +146,11 @@ describe.each(KOAS)('session.regenerate() and session.save() ($name)', ({ Koa })
   });
 
   it('a replaced session gets them too', async () => {
-    const served = await serve(
-      {},
-      (ctx) => {
-        ctx.session = { user: 'bob' } as never;
-        const s = ctx.session as unknown as Session;
-        ctx.body = { types: [typeof s.regenerate, typeof s.save], keys: Object.keys(s) };
-      },
-      { Koa },
-    );
+    const served = await startApp(Koa, {}, (ctx) => {
+      ctx.session = { user: 'bob' } as never;
+      const s = ctx.session as unknown as Session;
+      ctx.body = { types: [typeof s.regenerate, typeof s.save], keys: Object.keys(s) };
+    });
     const reply = await served.client().get('/');
     expect(reply.body.types).toEqual(['function', 'function']);
     expect(reply.body.keys).toEqual(['user', 'cookie']);
@@ -176,26 +159,22 @@ describe.each(KOAS)('session.regenerate() and session.save() ($name)', ({ Koa })
   it('with defer: true, ctx.session is a Promise and the methods answer with a clear error, not a TypeError', async () => {
     let callbackError: unknown;
     let promiseError: unknown;
-    const served = await serve(
-      { defer: true },
-      async (ctx) => {
-        const pending = ctx.session as unknown as {
-          regenerate(cb?: (err?: unknown) => void): unknown;
-          save(): Promise<void>;
-        };
-        await new Promise<void>((resolve) => {
-          pending.regenerate((err) => {
-            callbackError = err;
-            resolve();
-          });
+    const served = await startApp(Koa, { defer: true }, async (ctx) => {
+      const pending = ctx.session as unknown as {
+        regenerate(cb?: (err?: unknown) => void): unknown;
+        save(): Promise<void>;
+      };
+      await new Promise<void>((resolve) => {
+        pending.regenerate((err) => {
+          callbackError = err;
+          resolve();
         });
-        await pending.save().catch((err: unknown) => (promiseError = err));
-        // Once awaited, the session object has them.
-        const s = (await ctx.session)!;
-        ctx.body = { types: [typeof s.regenerate, typeof s.save] };
-      },
-      { Koa },
-    );
+      });
+      await pending.save().catch((err: unknown) => (promiseError = err));
+      // Once awaited, the session object has them.
+      const s = (await ctx.session)!;
+      ctx.body = { types: [typeof s.regenerate, typeof s.save] };
+    });
     const reply = await served.client().get('/');
     expect(reply.body.types).toEqual(['function', 'function']);
     expect(String(callbackError)).toMatch(/with defer: true, ctx\.session is a Promise.*regenerate/);

@@ -4,20 +4,14 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import session, { MemoryStore, type StoredSession } from '../../src/index.js';
-import {
-  closeAll,
-  cookieNames,
-  cookieOf,
-  KOA_VERSIONS,
-  plainPromiseStore,
-  plainSyncStore,
-  RecordingStore,
-  startApp,
-  type Handler,
-} from '../helpers/apps.js';
+import { KOA_VERSIONS } from '../helpers/koa.js';
+import { closeApps, type Handler, startApp } from '../helpers/apps.js';
+import { cookieNames, cookieOf } from '../helpers/set-cookies.js';
+import { RecordingStore } from '../helpers/recording-store.js';
+import { plainPromiseStore, plainSyncStore } from '../helpers/legacy-stores.js';
 import type { Reply } from '../helpers/http.js';
 
-afterEach(closeAll);
+afterEach(closeApps);
 
 const PREFIX = 'koa:sess:';
 const sess = (ctx: { session: unknown }) => ctx.session as StoredSession;

@@ -10,9 +10,12 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../src/index.js';
 import { handleOf, ownerKeyOf } from '../../src/sessions/handle.js';
 import type { SessionInfo } from '../../src/sessions/types.js';
-import { cookieOf, deferred, PREFIX } from '../helpers/stores.js';
+import { cookieOf } from '../helpers/set-cookies.js';
+import { PREFIX } from '../helpers/store-keys.js';
+import { deferred } from '../helpers/deferred.js';
 import { OWNED, startManagedApp, type Browser, type ManagedApp } from './fixtures/app.js';
-import { describeEachIndexedStore, type IndexedStore } from './fixtures/stores.js';
+import type { TestStore } from '../helpers/store-kinds.js';
+import { describeEachIndexedStore } from './fixtures/stores.js';
 
 let users = 0;
 /** A user name no other test of the run uses (the stores are shared by a suite's tests). */
@@ -40,9 +43,9 @@ async function expectLoggedOut(browser: Browser): Promise<void> {
   expect(cookieOf(me, 'koa.sid')?.expired, 'the next request of a revoked session resets its cookie').toBe(true);
 }
 
-describeEachIndexedStore('managing sessions', ({ store: storeOf, redis }) => {
+describeEachIndexedStore('managing sessions', 9, ({ store: storeOf, redis }) => {
   let app: ManagedApp;
-  let store: IndexedStore;
+  let store: TestStore;
   beforeAll(async () => {
     store = storeOf();
     app = await startManagedApp({ store, ...OWNED });

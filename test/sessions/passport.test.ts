@@ -10,14 +10,14 @@ import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import type { SessionInfo } from '../../src/index.js';
 import { handleOf } from '../../src/sessions/handle.js';
 import { Client, listen, type Listening } from '../helpers/http.js';
-import { cookieOf } from '../helpers/stores.js';
+import { cookieOf } from '../helpers/set-cookies.js';
 import { formPost } from '../apps/fixtures/form.js';
 import { createPassportApp, PASSWORD, USER, type PassportApp } from '../apps/fixtures/passport-app.js';
 import { describeEachIndexedStore } from './fixtures/stores.js';
 
 let suites = 0;
 
-describeEachIndexedStore('koa-passport with owner', ({ store }) => {
+describeEachIndexedStore('koa-passport with owner', 10, ({ store }) => {
   // The fixture has one user: suites that share a Redis Cluster keep apart by their prefix.
   const prefix = `koa:sess:passport-${++suites}:`;
   let served: PassportApp;

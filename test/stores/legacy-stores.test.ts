@@ -8,10 +8,13 @@
  * never called/iterated), and the app sees sessions vanish without any error.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import Koa from 'koa';
 import session, { type SessionStore } from '../../src/index.js';
-import { closeServers, isSessionKey, PREFIX, serve, sessionKeys, thunkStore } from '../helpers/stores.js';
+import { closeApps, startApp } from '../helpers/apps.js';
+import { isSessionKey, PREFIX, sessionKeys } from '../helpers/store-keys.js';
+import { thunkStore } from '../helpers/legacy-stores.js';
 
-afterEach(closeServers);
+afterEach(closeApps);
 
 type Sess = Record<string, unknown>;
 
@@ -52,7 +55,7 @@ describe('thunk stores work, generator stores are refused at creation', () => {
   ])('a thunk store works end to end ($label)', ({ async }) => {
     async function start() {
       const store = thunkStore({ async });
-      const server = await serve({ store }, async (ctx) => {
+      const server = await startApp(Koa, { store }, async (ctx) => {
         const s = ctx.session as Sess | null;
         if (ctx.path === '/inc') s!.count = ((s!.count as number | undefined) ?? 0) + 1;
         if (ctx.path === '/logout') ctx.session = null;
@@ -94,7 +97,8 @@ describe('thunk stores work, generator stores are refused at creation', () => {
       const store = thunkStore({ async });
       const seen: string[] = [];
       store.get = () => (cb: (err: unknown) => void) => cb(new Error('get broke'));
-      const server = await serve(
+      const server = await startApp(
+        Koa,
         { store, errorHandler: (err, type) => void seen.push(`${type}: ${err.message}`) },
         (ctx) => {
           (ctx.session as Sess).x = 1;
@@ -129,7 +133,7 @@ describe('thunk stores work, generator stores are refused at creation', () => {
       set: (key: string, sess: unknown) => thenable(() => void data.set(key, JSON.stringify(sess))),
       destroy: (key: string) => thenable(() => void data.delete(key)),
     };
-    const server = await serve({ store }, (ctx) => {
+    const server = await startApp(Koa, { store }, (ctx) => {
       const s = ctx.session as Sess;
       s.count = ((s.count as number | undefined) ?? 0) + 1;
       ctx.body = { count: s.count };

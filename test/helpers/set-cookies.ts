@@ -1,0 +1,19 @@
+/**
+ * Reading the Set-Cookie headers of a reply, as a browser would apply them.
+ */
+import type { Reply, SetCookie } from './http.js';
+
+/** The Set-Cookie header for `name` in a reply, if any (the last one wins, as in a browser). */
+export function cookieOf(reply: Reply, name: string): SetCookie | undefined {
+  return reply.setCookies.filter((c) => c.name === name).at(-1);
+}
+
+/** The names of the cookies a reply sets (expired ones included). */
+export function cookieNames(reply: Reply): string[] {
+  return reply.setCookies.map((c) => c.name);
+}
+
+/** The Set-Cookie headers of the session cookie and its signature. */
+export function sessionCookies(reply: Reply, key = 'koa.sid'): SetCookie[] {
+  return reply.setCookies.filter((c) => c.name === key || c.name === `${key}.sig`);
+}
