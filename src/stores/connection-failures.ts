@@ -5,7 +5,7 @@
  * since koa-redis and hand-written stores sit on the same clients (ioredis, node-redis 4 and 5).
  *
  * Each entry is checked against the real error from a real redis-server in
- * test/outages/client-errors.test.ts; an entry added here needs its test there.
+ * test/outages/connection-failure-errors.test.ts; an entry added here needs its test there.
  */
 
 /**

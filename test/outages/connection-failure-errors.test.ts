@@ -1,9 +1,11 @@
 /**
- * The table of connection failures (src/stores/connection-failures.ts), entry by entry: each test
- * makes a real redis-server (or its socket) produce the error, through the client that reports it,
- * and checks both that it is the entry meant (its class, message or code) and that
- * `isConnectionFailure` takes it for a connection failure. Errors about the data, from the same
- * servers, are not.
+ * Which errors count as connection failures, per Redis client: the table of
+ * src/stores/connection-failures.ts, entry by entry. Each test makes a real redis-server (or its
+ * socket) produce the error, through the client that reports it (ioredis 6, 5 and koa-redis's 4;
+ * node-redis 5 and 4), and checks both that it is the entry meant (its class, message or code) and
+ * that `isConnectionFailure` takes it for a connection failure. Errors about the data, from the same
+ * servers, are not. What the middleware does with a connection failure is in
+ * while-the-store-is-away.test.ts and redis-server-faults.test.ts.
  *
  * Servers are this file's own (killed, frozen, replicas, cluster nodes) on loopback ports; every
  * client and server is closed after its test.

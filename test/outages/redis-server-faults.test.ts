@@ -1,40 +1,45 @@
 /**
- * Connection failures mid-request, through the middleware (issue 17 §1; docs/store-outages.md,
- * "Connection failures mid-request"): a store call that fails because of the connection waits for
- * the store and is repeated once, or ends in the outage policy (503 or degrade); it never reaches
- * the app's `errorHandler`, which still gets errors about the data.
+ * A real redis-server stopped, frozen, killed and restarted under a running app (docs/store-outages.md):
+ * requests wait, answer 503 within the bounds (or are served without the session with
+ * `storeOutage: 'degrade'`), never 500, never hang; a store call that failed because its connection
+ * died is repeated once the server is back, so nothing acknowledged is lost and nothing is counted
+ * twice.
  *
- * The Redis tests kill a real redis-server (SIGKILL) while commands are on the wire: the server is
- * frozen first, the requests' commands are sent and wait there unread, then it is killed, so that
- * ioredis (`maxRetriesPerRequest: 1`) rejects them with MaxRetriesPerRequestError and node-redis
- * with the connection's reset. The ordering tests use a store whose connection events the test
- * sends itself.
+ * - Stopped and restarted, or frozen with SIGSTOP, on every client kind the RedisStore takes
+ *   (test/helpers/redis-clients.ts), with persistence on, so a restart keeps what was written
+ *   before the outage.
+ * - Killed (SIGKILL) while commands are on the wire: the server is frozen first, the requests'
+ *   commands are sent and wait there unread, then it is killed, so that ioredis
+ *   (`maxRetriesPerRequest: 1`) rejects them with MaxRetriesPerRequestError and node-redis with the
+ *   connection's reset. A loopback proxy cuts a connection after Redis ran a command but before its
+ *   reply arrived.
+ * - Restarted and still loading its dataset: it answers LOADING for a while.
+ *
+ * Servers are each test's own, on loopback ports; request counts and waits are bounded. The same
+ * outages with stores whose connection the test controls are in while-the-store-is-away.test.ts
+ * and outage-policy.test.ts.
  */
 import { EventEmitter, once } from 'node:events';
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import Koa from 'koa';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
 import { createClient as createClient4 } from 'redis4';
 import { afterEach, describe, expect, inject, it } from 'vitest';
-import session, { MemoryStore, RedisStore, type SessionOptions, type StoredSession } from '../../src/index.js';
-import { Client, listen, type Listening, type Reply } from '../helpers/http.js';
+import { RedisStore, type StoredSession } from '../../src/index.js';
+import { Client, type Reply } from '../helpers/http.js';
 import { commandsArrived, frozen } from '../helpers/kernel.js';
+import { REDIS_CLIENT_KINDS, type RedisClientKind } from '../helpers/redis-clients.js';
 import { startRedisServer, type RedisServer } from '../helpers/redis-server.js';
+import { closeCounterApps, counterApp } from './fixtures/counter-app.js';
 
 const redisUrl = inject('redisUrl');
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
+  await closeCounterApps();
   for (const cleanup of cleanups.splice(0).reverse()) await (async () => cleanup())().catch(() => undefined);
 });
-
-/** A promise the test settles itself. */
-function signal(): { promise: Promise<void>; resolve: () => void } {
-  let resolve!: () => void;
-  const promise = new Promise<void>((r) => (resolve = r));
-  return { promise, resolve };
-}
 
 /** Resolves when `check()` holds, re-checked each time `emitter` says something changed. */
 function when(emitter: EventEmitter, check: () => boolean): Promise<void> {
@@ -84,64 +89,6 @@ class WatchedStore extends RedisStore {
   count(command: string): number {
     return this.sent.filter((c) => c === command).length;
   }
-}
-
-interface CounterApp {
-  url: string;
-  /** What the app's `errorHandler` was given ("type: message"); it rethrows, as the default does. */
-  handled: string[];
-  degraded: string[];
-  /** Requests to /slow wait in the handler until this is resolved. */
-  release: () => void;
-  /** How many requests to /slow are waiting in the handler. */
-  waiting: () => number;
-  changes: EventEmitter;
-}
-
-/** A counter app on `store`: every request adds one to the session's `n` and answers it. */
-async function counterApp(options: SessionOptions): Promise<CounterApp> {
-  const handled: string[] = [];
-  const degraded: string[] = [];
-  const changes = new EventEmitter();
-  let gate = signal();
-  let waiting = 0;
-  const app = new Koa();
-  app.keys = ['k'];
-  app.silent = true;
-  app.use(
-    session({
-      ...options,
-      errorHandler: (err, type) => {
-        handled.push(`${type}: ${err.message}`);
-        throw err;
-      },
-      onEvent: (notice) => void (notice.type === 'degraded' && degraded.push(notice.reason)),
-    }),
-  );
-  app.use(async (ctx) => {
-    const s = ctx.session!;
-    if (ctx.path === '/slow') {
-      waiting++;
-      changes.emit('change');
-      await gate.promise;
-    }
-    s.n = ((s.n as number | undefined) ?? 0) + 1;
-    ctx.body = { n: s.n };
-  });
-  const server: Listening = await listen(app);
-  cleanups.push(() => server.close());
-  return {
-    url: server.url,
-    handled,
-    degraded,
-    changes,
-    release: () => {
-      gate.resolve();
-      gate = signal();
-      waiting = 0;
-    },
-    waiting: () => waiting,
-  };
 }
 
 /** Kills the server (SIGKILL) and resolves once it has exited. */
@@ -254,6 +201,98 @@ async function stored(redis: RedisServer, sid: string): Promise<{ n?: number } |
     client.disconnect();
   }
 }
+
+/** A counter app on a RedisStore over a `kind` client of a redis-server of its own, with persistence on. */
+async function counterOnClientKind(kind: RedisClientKind, options: { reconnectTimeout: number; storeTimeout: number }) {
+  const redis = await redisServer({ persist: true });
+  const store = new RedisStore({ client: kind.make(redis.url, { retryDelay: 50 }) });
+  cleanups.push(() => store.close());
+  const app = await counterApp({ store, ...options });
+  return { redis, client: new Client(app.url) };
+}
+
+interface Answer {
+  at: number;
+  status: number;
+  n?: number;
+}
+
+/** Requests one after another (at most `max`) until a 200 follows a failure; the answers with times. */
+async function stream(client: Client, cookie: string, max: number) {
+  const start = Date.now();
+  const seen: Answer[] = [];
+  const recovered = () => seen.some((r) => r.status !== 200) && seen.at(-1)?.status === 200;
+  for (let i = 0; i < max && !recovered(); i++) {
+    const reply = await client.get('/', { cookie });
+    seen.push({ at: Date.now() - start, status: reply.status, n: reply.body?.n });
+    await sleep(20);
+  }
+  return seen;
+}
+
+describe.skipIf(!redisUrl).each(REDIS_CLIENT_KINDS)(
+  'a redis-server stopped and restarted, or frozen, $name',
+  (kind) => {
+    it('stopped and restarted while requests run: 503s within the bound, then service as before', async () => {
+      const unhandled: unknown[] = [];
+      const record = (r: unknown) => unhandled.push(r);
+      process.on('unhandledRejection', record);
+      try {
+        const { redis, client } = await counterOnClientKind(kind, { reconnectTimeout: 300, storeTimeout: 1000 });
+        await client.get('/');
+        await client.get('/');
+        const cookie = client.cookieHeader('/');
+        await redis.stop();
+        const stoppedAt = Date.now();
+        let restartedAt = 0;
+        const restart = sleep(800).then(async () => {
+          await redis.restart();
+          restartedAt = Date.now() - stoppedAt;
+        });
+        const seen = await stream(client, cookie, 300);
+        await restart;
+        const firstFailure = seen.find((r) => r.status !== 200);
+        expect(firstFailure?.status).toBe(503);
+        // Every answer during the outage was a 503 (never a 500, never a hang past the bounds).
+        expect(seen.filter((r) => r.status !== 200 && r.status !== 503)).toEqual([]);
+        // No answer hung: each came well within the bounds (a hang would reach the stream's end).
+        expect(seen.every((r, i) => i === 0 || r.at - seen[i - 1]!.at < 5000)).toBe(true);
+        const after = await client.get('/', { cookie });
+        expect(after.status).toBe(200);
+        // Nothing written before the outage was lost: the counter goes on from where it was.
+        expect(after.body.n).toBeGreaterThan(2);
+        console.log(
+          `${kind.name}, redis stop/restart: first 503 after ${firstFailure?.at} ms, restart at ${restartedAt} ms, ` +
+            `first 200 again after ${seen.at(-1)?.at} ms, ${seen.length} requests in the stream`,
+        );
+      } finally {
+        process.off('unhandledRejection', record);
+      }
+      expect(unhandled).toEqual([]);
+    }, 30_000);
+
+    it('frozen with SIGSTOP: requests get 503 after storeTimeout, and service resumes on SIGCONT', async () => {
+      const { redis, client } = await counterOnClientKind(kind, { reconnectTimeout: 300, storeTimeout: 250 });
+      await client.get('/');
+      const cookie = client.cookieHeader('/');
+      redis.freeze();
+      const frozenAt = Date.now();
+      const during = await Promise.all([1, 2, 3].map(() => client.get('/', { cookie })));
+      const answeredIn = Date.now() - frozenAt;
+      expect(during.map((r) => r.status)).toEqual([503, 503, 503]);
+      expect(during[0]!.text).toBe('session store is unavailable');
+      redis.thaw();
+      let after = await client.get('/', { cookie });
+      for (let i = 0; i < 20 && after.status !== 200; i++) {
+        await sleep(50);
+        after = await client.get('/', { cookie });
+      }
+      expect(after.status).toBe(200);
+      expect(after.body.n).toBeGreaterThanOrEqual(2);
+      console.log(`${kind.name}, redis SIGSTOP: three concurrent requests answered 503 within ${answeredIn} ms`);
+    }, 30_000);
+  },
+);
 
 describe.skipIf(!redisUrl)('a redis-server killed with commands on the wire', () => {
   it.each(CLIENT_KINDS)(
@@ -492,160 +531,4 @@ describe.skipIf(!redisUrl)('a restarted redis-server still loading its dataset',
     },
     30_000,
   );
-});
-
-describe.skipIf(!redisUrl)('errors about the data still go to errorHandler', () => {
-  it('WRONGTYPE (the session key holds a list): errorHandler gets it as a get error, the request answers 500', async () => {
-    const redis = await redisServer();
-    const store = watchedStore(redis);
-    const app = await counterApp({ store });
-    const browser = new Client(app.url);
-    await browser.get('/');
-    const control = new Redis(redis.url);
-    const key = `koa:sess:${browser.cookie('koa.sid')}`;
-    await control.del(key);
-    await control.rpush(key, 'not a session');
-    control.disconnect();
-
-    const reply = await browser.get('/');
-    expect(reply.status).toBe(500);
-    expect(app.handled).toEqual([expect.stringMatching(/^get: WRONGTYPE /)]);
-  });
-});
-
-describe('a store whose get rejects with a plain Error', () => {
-  it('goes to errorHandler as before: 500 by default', async () => {
-    const inner = new MemoryStore();
-    const store = {
-      get: async () => Promise.reject(new Error('the disk is on fire')),
-      set: async (key: string, value: StoredSession, ttl?: number) => inner.set(key, value, ttl),
-      destroy: async (key: string) => inner.destroy(key),
-    };
-    const app = await counterApp({ store });
-    const browser = new Client(app.url);
-    expect((await browser.get('/')).status).toBe(200);
-    const reply = await browser.get('/');
-    expect(reply.status).toBe(500);
-    expect(app.handled).toEqual(['get: the disk is on fire']);
-  });
-});
-
-/**
- * The order of the error and the store's `disconnect` differs between clients and failures: each
- * order, with a store whose events the test sends. The errors have the shape Node gives a reset
- * connection (the real ones are checked in test/outages/client-errors.test.ts).
- */
-describe('the connection failure and the store events, in any order', () => {
-  const reset = () => Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' });
-
-  /** A store with connection events, on a MemoryStore, whose next get fails as `fail` says. */
-  class FlakyStore extends EventEmitter {
-    readonly inner = new MemoryStore();
-    connected = true;
-    /** Runs in place of the next get, which then fails with a connection reset. */
-    failNext: (() => void) | undefined;
-    gets = 0;
-    async get(key: string) {
-      this.gets++;
-      const fail = this.failNext;
-      this.failNext = undefined;
-      if (fail) {
-        fail();
-        throw reset();
-      }
-      return this.inner.get(key);
-    }
-    async set(key: string, value: StoredSession, ttl?: number) {
-      this.inner.set(key, value, ttl);
-    }
-    // With update, a rewrite reads nothing first: every get counted is a read of the session.
-    async update(key: string, value: StoredSession, ttl?: number) {
-      return this.inner.update(key, value, ttl);
-    }
-    async destroy(key: string) {
-      this.inner.destroy(key);
-    }
-  }
-
-  async function flakyApp(options: Partial<SessionOptions> = {}) {
-    const store = new FlakyStore();
-    const app = await counterApp({ store: store as never, reconnectTimeout: 5_000, ...options });
-    const browser = new Client(app.url);
-    expect((await browser.get('/')).body).toEqual({ n: 1 });
-    return { store, app, browser };
-  }
-
-  it('the error before the disconnect: the request waits for the reconnect, then repeats the read', async () => {
-    const { store, app, browser } = await flakyApp();
-    const failed = signal();
-    store.failNext = failed.resolve;
-    const pending = browser.get('/');
-    await failed.promise;
-    // The failure reaches the middleware in microtasks: all run before the next turn of the loop.
-    await new Promise(setImmediate);
-    store.emit('disconnect');
-    setImmediate(() => store.emit('connect'));
-    const reply = await pending;
-    expect([reply.status, reply.body]).toEqual([200, { n: 2 }]);
-    expect(store.gets).toBe(2);
-    expect(app.handled).toEqual([]);
-  });
-
-  it('the error after the disconnect and the reconnect: the read is repeated at once', async () => {
-    const { store, browser } = await flakyApp();
-    store.failNext = () => {
-      store.emit('disconnect');
-      store.emit('connect');
-    };
-    const reply = await browser.get('/');
-    expect([reply.status, reply.body]).toEqual([200, { n: 2 }]);
-    expect(store.gets).toBe(2);
-  });
-
-  it('no event at all (a server that answers but cannot serve): the read is repeated after a pause', async () => {
-    const { store, browser } = await flakyApp({ reconnectTimeout: 100 });
-    store.failNext = () => undefined;
-    const reply = await browser.get('/');
-    expect([reply.status, reply.body]).toEqual([200, { n: 2 }]);
-    expect(store.gets).toBe(2);
-  });
-
-  it('failing the same way until reconnectTimeout: 503, errorHandler never called', async () => {
-    const { store, app, browser } = await flakyApp({ reconnectTimeout: 100 });
-    const keepFailing = () => (store.failNext = keepFailing);
-    store.failNext = keepFailing;
-    const reply = await browser.get('/');
-    expect(reply.status).toBe(503);
-    expect(store.gets).toBeGreaterThanOrEqual(2);
-    expect(app.handled).toEqual([]);
-  });
-
-  it('failing twice, then back within reconnectTimeout: repeated until it answers, 200', async () => {
-    const { store, app, browser } = await flakyApp({ reconnectTimeout: 5_000 });
-    store.failNext = () => (store.failNext = () => undefined);
-    const reply = await browser.get('/');
-    expect([reply.status, reply.body]).toEqual([200, { n: 2 }]);
-    expect(store.gets).toBe(3);
-    expect(app.handled).toEqual([]);
-  });
-
-  it('a store without connection events cannot say when it is back: 503 at once', async () => {
-    const inner = new MemoryStore();
-    let gets = 0;
-    const store = {
-      get: async (key: string) => {
-        if (++gets === 2) throw reset();
-        return inner.get(key);
-      },
-      set: async (key: string, value: StoredSession, ttl?: number) => inner.set(key, value, ttl),
-      destroy: async (key: string) => inner.destroy(key),
-    };
-    const app = await counterApp({ store });
-    const browser = new Client(app.url);
-    await browser.get('/');
-    const reply = await browser.get('/');
-    expect(reply.status).toBe(503);
-    expect(gets).toBe(2);
-    expect(app.handled).toEqual([]);
-  });
 });
