@@ -2,43 +2,21 @@
  * SPEC §6.1 across processes: two app processes share one real redis-server and serialize the
  * requests of a session through the RedisStore's lease lock.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { createInterface } from 'node:readline';
 import { request } from 'node:http';
 import { afterEach, describe, expect, inject, it } from 'vitest';
+import { startAppProcess, stopAppProcesses } from '../helpers/app-process.js';
 import { Client } from '../helpers/http.js';
 
 const redisUrl = inject('redisUrl');
-const children: ChildProcess[] = [];
 
-async function startApp(env: Record<string, string>): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', new URL('./fixtures/app-process.ts', import.meta.url).pathname],
-    {
-      env: { ...process.env, REDIS_URL: redisUrl, ...env },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
-  children.push(child);
-  const lines = createInterface({ input: child.stdout! });
-  const [port] = (await once(lines, 'line')) as [string];
-  return { url: `http://127.0.0.1:${port}`, child };
+/** An app process of ./fixtures/app-process.ts on the run's redis-server. */
+function startApp(env: Record<string, string>) {
+  return startAppProcess(new URL('./fixtures/app-process.ts', import.meta.url), {
+    env: { REDIS_URL: redisUrl, ...env },
+  });
 }
 
-afterEach(async () => {
-  await Promise.all(
-    children.splice(0).map(async (child) => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = once(child, 'exit');
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(timer);
-    }),
-  );
-});
+afterEach(stopAppProcesses);
 
 /** 49 concurrent increments of one session, alternating between two app processes; the final count. */
 async function incrementsAcross(env: Record<string, string>): Promise<number> {

@@ -4,16 +4,16 @@
  * without persistence, joined by `redis-cli --cluster create … --cluster-replicas 0 --cluster-yes`.
  *
  * Also the process plumbing the Sentinel helper shares: spawning a redis-server, waiting for its
- * port, stopping it (SIGTERM, then SIGKILL) and finding `redis-cli`.
+ * port, stopping it (./stop-process.ts) and finding `redis-cli`.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { freePort, redisServerBinary, waitForPort } from './redis-server.js';
+import { stopProcess } from './stop-process.js';
 
 export { freePort, redisServerBinary, waitForPort };
 
@@ -34,16 +34,6 @@ export function redisToolsAvailable(what: string): boolean {
   if (process.env.KSM_REQUIRE_REDIS === '1') throw new Error(`${message}; KSM_REQUIRE_REDIS=1 makes this a failure`);
   console.warn(`\n!!!!!!!!\n!!! ${message}\n!!!!!!!!\n`);
   return false;
-}
-
-export async function stopProcess(child: ChildProcess, graceMs = 3000): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, 'exit');
-  child.kill('SIGCONT');
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-  await exited;
-  clearTimeout(timer);
 }
 
 /** A redis-server process of a topology: its port, process and temporary directory. */

@@ -8,35 +8,26 @@
  * Without /usr/bin/chromium the test is skipped with a loud message (apt-get install chromium),
  * unless KSM_REQUIRE_BROWSER=1 (CI), which makes that a failure.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AppProcess } from '../helpers/app-process.js';
 import { chromiumAvailable, launchChromium } from '../helpers/chromium.js';
+import { startExample } from '../helpers/example-process.js';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 
 let browser: Browser | undefined;
-let example: ChildProcess | undefined;
+let example: AppProcess | undefined;
 let url = '';
 
 beforeAll(async () => {
   if (!chromiumAvailable) return;
-  example = spawn(process.execPath, ['--import', 'tsx', 'examples/passport.ts'], {
-    env: { ...process.env, PORT: '0', REDIS_URL: '' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const [line] = (await once(createInterface({ input: example.stdout! }), 'line')) as [string];
-  url = /http:\/\/127\.0\.0\.1:\d+/.exec(line)![0];
+  example = await startExample('examples/passport.ts', { REDIS_URL: '' });
+  url = example.url;
   browser = await launchChromium();
 }, 45_000);
 
 afterAll(async () => {
   await browser?.close();
-  if (example && example.exitCode === null) {
-    const exited = once(example, 'exit');
-    example.kill('SIGTERM');
-    await exited;
-  }
+  await example?.stop();
 });
 
 /** A browser of its own (cookies, user-agent), logged in as alice through the login form. */

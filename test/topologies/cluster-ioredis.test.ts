@@ -8,7 +8,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { lockKeyFor } from '../../src/stores/redis-lock.js';
 import { Client } from '../helpers/http.js';
 import { redisToolsAvailable, startRedisCluster, waitUntil, type RedisCluster } from '../helpers/redis-cluster.js';
-import { startApp, stopApps } from './fixtures/apps.js';
+import { stopAppProcesses } from '../helpers/app-process.js';
+import { startScaleOutApp } from './fixtures/apps.js';
 
 const available = redisToolsAvailable('Redis Cluster');
 let cluster: RedisCluster;
@@ -16,16 +17,16 @@ let cluster: RedisCluster;
 beforeAll(async () => {
   if (available) cluster = await startRedisCluster(3);
 }, 45_000);
-afterEach(stopApps);
+afterEach(stopAppProcesses);
 afterAll(async () => {
-  await stopApps();
+  await stopAppProcesses();
   await cluster?.dispose();
 });
 
 /** Two app processes on the cluster. */
 async function twoApps(env: Record<string, string> = {}) {
   const common = { CLUSTER_NODES: String(cluster.ports[0]), ...env };
-  const [a, b] = await Promise.all([startApp(common), startApp(common)]);
+  const [a, b] = await Promise.all([startScaleOutApp(common), startScaleOutApp(common)]);
   return { a, b };
 }
 

@@ -22,7 +22,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Client } from '../helpers/http.js';
 import { redisToolsAvailable, waitUntil } from '../helpers/redis-cluster.js';
 import { MASTER_NAME, startSentinelSet, type SentinelSet } from '../helpers/redis-sentinel.js';
-import { startApp, stopApps, type AppProcess } from './fixtures/apps.js';
+import { stopAppProcesses } from '../helpers/app-process.js';
+import { startScaleOutApp, type ScaleOutApp } from './fixtures/apps.js';
 import { startHoldingProxy, type HoldingProxy } from './fixtures/holding-proxy.js';
 
 const available = redisToolsAvailable('Redis Sentinel');
@@ -54,7 +55,7 @@ const TEST_TIMEOUT = 90_000;
 let set: SentinelSet | undefined;
 let proxy: HoldingProxy | undefined;
 afterEach(async () => {
-  await stopApps();
+  await stopAppProcesses();
   await proxy?.close();
   proxy = undefined;
   await set?.dispose();
@@ -75,7 +76,7 @@ interface Answer {
 }
 
 interface Setup {
-  apps: AppProcess[];
+  apps: ScaleOutApp[];
   sessions: { cookie: string; n: number }[];
   streamCookie: string;
   reconnectTimeout: number;
@@ -98,7 +99,7 @@ async function setUp(
     RETRY_MAX: String(RETRY_MAX),
     ...env,
   };
-  const apps = await Promise.all([startApp(appEnv), startApp(appEnv)]);
+  const apps = await Promise.all([startScaleOutApp(appEnv), startScaleOutApp(appEnv)]);
   const sessions: { cookie: string; n: number }[] = [];
   for (let i = 0; i < 10; i++) {
     const client = new Client(apps[i % 2]!.url);
@@ -115,7 +116,7 @@ async function setUp(
 }
 
 /** When the detector's abort ended the process's client (test/topologies/fixtures/app-process.ts), at or after `since`. */
-function abortsOf(app: AppProcess, since: number): number[] {
+function abortsOf(app: ScaleOutApp, since: number): number[] {
   return app.stderr
     .filter((line) => line.startsWith('ksm-detector-abort '))
     .map((line) => Number(line.split(' ')[1]) - since)
@@ -370,7 +371,7 @@ describe.skipIf(!available)('RedisStore on Sentinel (master, replica, three sent
       );
       const heldAt = Date.now() - t0;
       const switched = await set.waitForSwitch(oldMaster, set.failoverBound);
-      const detected = (app: AppProcess) =>
+      const detected = (app: ScaleOutApp) =>
         app.stderr.some((line) => line.includes('ioredis:FailoverDetector Failover detected'));
       await waitUntil(
         async () => setup.apps.every(detected),

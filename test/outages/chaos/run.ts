@@ -6,7 +6,7 @@
  * scenario's recovery bound has run out; every process it started is stopped at the end.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startApp, type AppProcess } from './app-process.js';
+import { startChaosApp, type ChaosApp } from './app-process.js';
 import { Browser } from './browsers.js';
 import { SESSION, type Form } from './config.js';
 import { failures, figuresOf, servedAgain, type AppFigures, type FaultReport } from './figures.js';
@@ -50,9 +50,9 @@ const TAIL = 2_000;
 
 export async function runScenario(scenario: Scenario, variants: Variant[], form: Form): Promise<RunResult> {
   const stage = await scenario.setUp(form);
-  const apps: AppProcess[] = [];
+  const apps: ChaosApp[] = [];
   try {
-    apps.push(...(await Promise.all(variants.map((v) => startApp(v, stage.env)))));
+    apps.push(...(await Promise.all(variants.map((v) => startChaosApp(v, stage.env)))));
     const browsers = apps.map((app) =>
       Array.from({ length: form.browsers }, (_, i) => new Browser(app.url, `${app.variant.id}#${i}`)),
     );
