@@ -8,9 +8,12 @@ import Cookies from 'cookies';
 import Keygrip from 'keygrip';
 import { afterEach, describe, expect, it } from 'vitest';
 import session, { MemoryStore } from '../../src/index.js';
-import { closeServers, cookieOf, KOAS, PREFIX, serve } from '../helpers/stores.js';
+import { KOA_VERSIONS } from '../helpers/koa.js';
+import { closeApps, startApp } from '../helpers/apps.js';
+import { cookieOf } from '../helpers/set-cookies.js';
+import { PREFIX } from '../helpers/store-keys.js';
 
-afterEach(closeServers);
+afterEach(closeApps);
 
 /** Whether Koa's cookies module accepts `name` (it throws a TypeError on a name it refuses). */
 function cookiesAccepts(name: string): boolean {
@@ -34,17 +37,13 @@ describe('cookie names', () => {
     else expect(make).toThrow(/option "key" must be a cookie name/);
   });
 
-  it.each(KOAS)('koa:sess and koss:test_sid carry a session over HTTP ($name)', async ({ Koa }) => {
+  it.each(KOA_VERSIONS)('koa:sess and koss:test_sid carry a session over HTTP ($name)', async ({ Koa }) => {
     for (const key of ['koa:sess', 'koss:test_sid']) {
-      const served = await serve(
-        { key },
-        (ctx) => {
-          const s = ctx.session!;
-          s.n = ((s.n as number) ?? 0) + 1;
-          ctx.body = { n: s.n };
-        },
-        { Koa },
-      );
+      const served = await startApp(Koa, { key }, (ctx) => {
+        const s = ctx.session!;
+        s.n = ((s.n as number) ?? 0) + 1;
+        ctx.body = { n: s.n };
+      });
       const browser = served.client();
       await browser.get('/');
       expect(browser.cookie(key)).toBeDefined();
@@ -54,18 +53,14 @@ describe('cookie names', () => {
   });
 });
 
-describe.each(KOAS)('key rotation ($name)', ({ Koa }) => {
+describe.each(KOA_VERSIONS)('key rotation ($name)', ({ Koa }) => {
   it('a cookie signed with an older key is accepted and its .sig re-signed with the newest key in the same response', async () => {
     const store = new MemoryStore();
-    const served = await serve(
-      { store },
-      (ctx) => {
-        const s = ctx.session!;
-        if (ctx.path === '/inc') s.n = ((s.n as number) ?? 0) + 1;
-        ctx.body = { n: s.n ?? null };
-      },
-      { Koa },
-    );
+    const served = await startApp(Koa, { store }, (ctx) => {
+      const s = ctx.session!;
+      if (ctx.path === '/inc') s.n = ((s.n as number) ?? 0) + 1;
+      ctx.body = { n: s.n ?? null };
+    });
     served.app.keys = ['k1'];
     const browser = served.client();
     await browser.get('/inc');
@@ -92,14 +87,10 @@ describe.each(KOAS)('key rotation ($name)', ({ Koa }) => {
   });
 
   it('a cookie signed with the newest key gets no extra Set-Cookie', async () => {
-    const served = await serve(
-      {},
-      (ctx) => {
-        ctx.session!.n = 1;
-        ctx.body = 'ok';
-      },
-      { Koa },
-    );
+    const served = await startApp(Koa, {}, (ctx) => {
+      ctx.session!.n = 1;
+      ctx.body = 'ok';
+    });
     const browser = served.client();
     await browser.get('/');
     const again = await browser.get('/');
@@ -108,13 +99,9 @@ describe.each(KOAS)('key rotation ($name)', ({ Koa }) => {
 
   it('an older-key cookie whose sid the store does not know is reset, not re-signed', async () => {
     const store = new MemoryStore();
-    const served = await serve(
-      { store },
-      (ctx) => {
-        ctx.body = { n: ctx.session!.n ?? null };
-      },
-      { Koa },
-    );
+    const served = await startApp(Koa, { store }, (ctx) => {
+      ctx.body = { n: ctx.session!.n ?? null };
+    });
     served.app.keys = ['new', 'old'];
     const sig = new Keygrip(['old']).sign('koa.sid=unknown-sid');
     const reply = await served.client().get('/', { cookie: `koa.sid=unknown-sid; koa.sid.sig=${sig}` });
@@ -125,18 +112,14 @@ describe.each(KOAS)('key rotation ($name)', ({ Koa }) => {
   });
 });
 
-describe.each(KOAS)('regenerateSession() resolves to the new session ($name)', ({ Koa }) => {
+describe.each(KOA_VERSIONS)('regenerateSession() resolves to the new session ($name)', ({ Koa }) => {
   it.each([false, true])('defer: %s', async (defer) => {
     const store = new MemoryStore();
-    const served = await serve(
-      { store, defer },
-      async (ctx) => {
-        const s = await ctx.regenerateSession();
-        s!.user = 'ann';
-        ctx.body = { sid: ctx.sessionId, same: s === (await ctx.session) };
-      },
-      { Koa },
-    );
+    const served = await startApp(Koa, { store, defer }, async (ctx) => {
+      const s = await ctx.regenerateSession();
+      s!.user = 'ann';
+      ctx.body = { sid: ctx.sessionId, same: s === (await ctx.session) };
+    });
     const reply = await served.client().get('/');
     expect(reply.status).toBe(200);
     expect(reply.body.same).toBe(true);

@@ -75,10 +75,3 @@ export const counter: Handler = (ctx) => {
   sess.count = (typeof sess.count === 'number' ? sess.count : 0) + 1;
   ctx.body = { count: sess.count, sid: ctx.sessionId };
 };
-
-// TEMPORARY, removed once the test files being merged move to the modules above.
-export { closeApps as closeAll };
-export { cookieOf } from './set-cookies.js';
-export { KOA_VERSIONS } from './koa.js';
-export { plainPromiseStore } from './legacy-stores.js';
-export { RecordingStore } from './recording-store.js';

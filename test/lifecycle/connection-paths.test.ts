@@ -31,6 +31,8 @@ import { connectionMachine } from '../../src/machines/connection.machine.js';
 import { readDefinition } from '../../src/machines/definition.js';
 import { initialTransition, transitionsOf, transitionTaken, uncoveredTransitions } from '../../src/testing/index.js';
 import { Client, listen, type Listening, type Reply } from '../helpers/http.js';
+import { PREFIX } from '../helpers/store-keys.js';
+import { KEYS } from '../helpers/koa.js';
 
 type ConnectionEvent = { type: string };
 interface Step {
@@ -45,7 +47,6 @@ interface ConnectionPath {
   steps: Step[];
 }
 
-const PREFIX = 'koa:sess:';
 /** Every event type the machine's states react to, the delayed one included. */
 const EVENT_TYPES = [
   ...new Set(
@@ -150,7 +151,7 @@ async function run(path: ConnectionPath): Promise<void> {
   const observer = new Observer();
   const notices: string[] = [];
   const app = new Koa();
-  app.keys = ['keys', 'keykeys'];
+  app.keys = KEYS;
   app.silent = true;
   app.use(
     session({

@@ -11,8 +11,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import session, { MemoryStore } from '../../src/index.js';
 import { sessionMachine } from '../../src/machines/session.machine.js';
 import { Client, listen, type Listening } from '../helpers/http.js';
+import { PREFIX } from '../helpers/store-keys.js';
 
-const PREFIX = 'koa:sess:';
 const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
 const store = new MemoryStore();
 let servers: Listening[] = [];

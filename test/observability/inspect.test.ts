@@ -10,9 +10,9 @@ import type { InspectionEvent } from 'xstate';
 import { createCounterApp } from '../../examples/app.js';
 import { MemoryStore, type SessionOptions, type StoredSession } from '../../src/index.js';
 import { Client, listen, type Listening } from '../helpers/http.js';
+import { PREFIX } from '../helpers/store-keys.js';
 
 type Notice = Parameters<NonNullable<SessionOptions['onEvent']>>[0];
-const PREFIX = 'koa:sess:';
 
 /** Collects, per actor, the states it went through and the events it received. */
 class Recorder {

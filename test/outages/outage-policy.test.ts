@@ -14,13 +14,14 @@ import { MemoryStore, RedisStore, type StoredSession } from '../../src/index.js'
 import { Client } from '../helpers/http.js';
 import { startRedisServer } from '../helpers/redis-server.js';
 import { ControlledStore } from './fixtures/controlled-store.js';
-import { closeCounterApps, counterApp } from './fixtures/counter-app.js';
+import { closeApps } from '../helpers/apps.js';
+import { counterApp } from './fixtures/counter-app.js';
 
 const redisUrl = inject('redisUrl');
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
-  await closeCounterApps();
+  await closeApps();
   for (const cleanup of cleanups.splice(0).reverse()) await (async () => cleanup())().catch(() => undefined);
 });
 

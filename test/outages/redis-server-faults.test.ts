@@ -31,13 +31,14 @@ import { Client, type Reply } from '../helpers/http.js';
 import { commandsArrived, frozen } from '../helpers/kernel.js';
 import { REDIS_CLIENT_KINDS, type RedisClientKind } from '../helpers/redis-clients.js';
 import { startRedisServer, type RedisServer } from '../helpers/redis-server.js';
-import { closeCounterApps, counterApp } from './fixtures/counter-app.js';
+import { closeApps } from '../helpers/apps.js';
+import { counterApp } from './fixtures/counter-app.js';
 
 const redisUrl = inject('redisUrl');
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
-  await closeCounterApps();
+  await closeApps();
   for (const cleanup of cleanups.splice(0).reverse()) await (async () => cleanup())().catch(() => undefined);
 });
 

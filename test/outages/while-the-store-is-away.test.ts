@@ -16,9 +16,10 @@ import { MemoryStore, type SessionOptions, type StoredSession } from '../../src/
 import { StoreConnection } from '../../src/middleware/connection.js';
 import { Client } from '../helpers/http.js';
 import { ControlledStore } from './fixtures/controlled-store.js';
-import { closeCounterApps, counterApp } from './fixtures/counter-app.js';
+import { closeApps } from '../helpers/apps.js';
+import { counterApp } from './fixtures/counter-app.js';
 
-afterEach(closeCounterApps);
+afterEach(closeApps);
 
 describe('requests wait for a disconnected store, then fail fast until it is back', () => {
   it('a request made during a disconnect waits and succeeds when the store reconnects', async () => {

@@ -8,10 +8,9 @@ import { KOA_VERSIONS } from '../helpers/koa.js';
 import { closeApps, counter, startApp } from '../helpers/apps.js';
 import { cookieOf } from '../helpers/set-cookies.js';
 import { RecordingStore } from '../helpers/recording-store.js';
+import { PREFIX } from '../helpers/store-keys.js';
 
 afterEach(closeApps);
-
-const PREFIX = 'koa:sess:';
 
 describe.each(KOA_VERSIONS)('context API on $name', ({ Koa }) => {
   it('ctx.sessionId is the sid of the session: stable, and the one in the cookie and the store key', async () => {

@@ -13,24 +13,17 @@
  * `ctx.sessionId`, which is undefined for a new client: the key `koa:sess:undefined`, shared by every
  * such client (docs/migrating-from-koa-generic-session.md).
  */
-import type { Context } from 'koa';
+import Koa, { type Context } from 'koa';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { StoredSession } from '../../src/index.js';
-import {
-  closeAll,
-  cookieOf,
-  KOA_VERSIONS,
-  plainPromiseStore,
-  RecordingStore,
-  startApp,
-  type Handler,
-} from '../helpers/apps.js';
-import { closeServers, RecordingStore as KeyRecordingStore, serve } from '../helpers/stores.js';
+import { KOA_VERSIONS } from '../helpers/koa.js';
+import { closeApps, type Handler, startApp } from '../helpers/apps.js';
+import { cookieOf } from '../helpers/set-cookies.js';
+import { RecordingStore } from '../helpers/recording-store.js';
+import { plainPromiseStore } from '../helpers/legacy-stores.js';
+import { PREFIX } from '../helpers/store-keys.js';
 
-afterEach(closeAll);
-afterEach(closeServers);
-
-const PREFIX = 'koa:sess:';
+afterEach(closeApps);
 
 const routes: Handler = async (ctx) => {
   switch (ctx.path) {
@@ -145,8 +138,8 @@ const laterRoutes: Record<string, (ctx: Context) => Promise<unknown>> = {
 
 /** A defer app on a store that answers a turn later: reads are still pending while the handler goes on. */
 async function startLater() {
-  const store = new KeyRecordingStore({ async: true });
-  const server = await serve({ store, defer: true }, async (ctx) => {
+  const store = new RecordingStore({ async: true });
+  const server = await startApp(Koa, { store, defer: true }, async (ctx) => {
     const route = laterRoutes[ctx.path];
     ctx.body = route ? await route(ctx) : {};
   });
@@ -156,7 +149,7 @@ async function startLater() {
 /** A key the middleware made: the prefix and a uid-safe sid of 32 characters. */
 const GOOD_KEY = new RegExp(`^${PREFIX}[A-Za-z0-9_-]{32}$`);
 
-function expectNoUndefinedKey(store: KeyRecordingStore): void {
+function expectNoUndefinedKey(store: RecordingStore): void {
   for (const key of store.keys()) {
     expect(key).not.toContain('undefined');
     expect(key).toMatch(GOOD_KEY);

@@ -10,10 +10,10 @@ import { cookieNames, cookieOf } from '../helpers/set-cookies.js';
 import { RecordingStore } from '../helpers/recording-store.js';
 import { plainPromiseStore, plainSyncStore } from '../helpers/legacy-stores.js';
 import type { Reply } from '../helpers/http.js';
+import { PREFIX } from '../helpers/store-keys.js';
 
 afterEach(closeApps);
 
-const PREFIX = 'koa:sess:';
 const sess = (ctx: { session: unknown }) => ctx.session as StoredSession;
 
 /** The routes most tests share. Routes that must not touch the session never read `ctx.session`. */

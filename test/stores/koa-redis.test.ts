@@ -10,13 +10,14 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import session from '../../src/index.js';
 import { Client, listen, type Listening } from '../helpers/http.js';
 import { startRedisServer } from '../helpers/redis-server.js';
+import { KEYS } from '../helpers/koa.js';
 
 const url = inject('redisUrl');
 
 /** A counter app on `store`; every sid it hands out is added to `sids`. */
 function counterApp(store: ReturnType<typeof redisStore>, sids: Set<string>): Koa {
   const app = new Koa();
-  app.keys = ['keys', 'keykeys'];
+  app.keys = KEYS;
   app.use(session({ store }));
   app.use(async (ctx) => {
     const sess = ctx.session;

@@ -10,13 +10,15 @@
  * fills), and returns the very object it stored, so `ctx.session.x = 1; ctx.sessionSave = false`
  * still changes what the next request reads.
  */
+import Koa from 'koa';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MemoryStore, type StoredSession } from '../../src/index.js';
-import { closeServers, PREFIX, serve } from '../helpers/stores.js';
+import { closeApps, startApp } from '../helpers/apps.js';
+import { PREFIX } from '../helpers/store-keys.js';
 
 afterEach(() => {
   vi.restoreAllMocks();
-  return closeServers();
+  return closeApps();
 });
 
 /** A clock a test moves by hand, for the store's `now` option. */
@@ -38,7 +40,7 @@ type Sess = Record<string, unknown>;
  */
 async function counterApp(store: MemoryStore, options: { ttl?: number } = {}) {
   let kept: Sess | undefined;
-  const server = await serve({ store, ...options }, (ctx) => {
+  const server = await startApp(Koa, { store, ...options }, (ctx) => {
     const s = ctx.session as Sess;
     if (ctx.path === '/unsaved') {
       s.count = 999;
@@ -84,7 +86,7 @@ describe('MemoryStore', () => {
     });
 
     it('is the default store: the middleware works without a store option', async () => {
-      const server = await serve(undefined, (ctx) => {
+      const server = await startApp(Koa, undefined, (ctx) => {
         const s = ctx.session as Sess;
         s.n = ((s.n as number | undefined) ?? 0) + 1;
         ctx.body = { n: s.n };
@@ -151,7 +153,7 @@ describe('MemoryStore', () => {
     it('the TTL comes from cookie.maxAge when no ttl is set', async () => {
       let now = 5_000_000;
       const store = new MemoryStore({ now: () => now });
-      const server = await serve({ store, cookie: { maxAge: 60_000 } }, (ctx) => {
+      const server = await startApp(Koa, { store, cookie: { maxAge: 60_000 } }, (ctx) => {
         (ctx.session as Sess).user = 'ann';
         ctx.body = {};
       });

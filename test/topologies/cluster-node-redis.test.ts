@@ -13,6 +13,7 @@ import session, { RedisStore, type SessionOptions } from '../../src/index.js';
 import { lockKeyFor } from '../../src/stores/redis-lock.js';
 import { Client, listen, type Listening } from '../helpers/http.js';
 import { redisToolsAvailable, startRedisCluster, type RedisCluster } from '../helpers/redis-cluster.js';
+import { PREFIX } from '../helpers/store-keys.js';
 
 const available = redisToolsAvailable('node-redis Cluster');
 let cluster: RedisCluster;
@@ -44,7 +45,6 @@ const KINDS = [
   },
 ];
 
-const PREFIX = 'koa:sess:';
 const BROWSERS = 12;
 
 describe.skipIf(!available).each(KINDS)('RedisStore on a $name cluster of three masters', ({ open }) => {
