@@ -12,10 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
-import { freePort, redisServerBinary, waitForPort } from './redis-server.js';
+import { freePort, redisServerArgs, redisServerBinary, waitForPort } from './redis-server.js';
 import { stopProcess } from './stop-process.js';
-
-export { freePort, redisServerBinary, waitForPort };
 
 export function redisCliBinary(): string | undefined {
   const found = spawnSync('sh', ['-c', 'command -v redis-cli'], { encoding: 'utf8' });
@@ -123,26 +121,13 @@ export async function startRedisCluster(masters = 3): Promise<RedisCluster> {
       nodes.push(
         await spawnRedisNode(
           (port, dir) => [
-            '--port',
-            String(port),
-            '--bind',
-            '127.0.0.1',
-            '--dir',
-            dir,
+            ...redisServerArgs(port, dir),
             '--cluster-enabled',
             'yes',
             '--cluster-config-file',
             'nodes.conf',
             '--cluster-node-timeout',
             '2000',
-            '--save',
-            '',
-            '--appendonly',
-            'no',
-            '--daemonize',
-            'no',
-            '--loglevel',
-            'warning',
           ],
           `cluster${i}`,
         ),

@@ -16,6 +16,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import { disposeNode, nodeClient, spawnRedisNode, waitUntil, type RedisNode } from './redis-cluster.js';
+import { redisServerArgs } from './redis-server.js';
 
 export const MASTER_NAME = 'mymaster';
 
@@ -132,24 +133,6 @@ export interface SentinelSet {
   dispose(): Promise<void>;
 }
 
-const serverArgs = (port: number, dir: string, extra: string[] = []) => [
-  '--port',
-  String(port),
-  '--bind',
-  '127.0.0.1',
-  '--dir',
-  dir,
-  '--save',
-  '',
-  '--appendonly',
-  'no',
-  '--daemonize',
-  'no',
-  '--loglevel',
-  'warning',
-  ...extra,
-];
-
 /** A flat [name, value, name, value, …] reply as a map. */
 function fieldsOf(reply: unknown): Map<string, string> {
   const fields = reply as string[];
@@ -175,10 +158,10 @@ export async function startSentinelSet(options: SentinelSetOptions = {}): Promis
     await Promise.all(all.splice(0).map(disposeNode));
   };
   try {
-    const master = await spawnRedisNode((port, dir) => serverArgs(port, dir), 'sentinel-master');
+    const master = await spawnRedisNode((port, dir) => redisServerArgs(port, dir), 'sentinel-master');
     all.push(master);
     const replica = await spawnRedisNode(
-      (port, dir) => serverArgs(port, dir, ['--replicaof', '127.0.0.1', String(master.port)]),
+      (port, dir) => [...redisServerArgs(port, dir), '--replicaof', '127.0.0.1', String(master.port)],
       'sentinel-replica',
     );
     all.push(replica);

@@ -74,15 +74,16 @@ export interface RedisServerOptions {
   args?: string[];
 }
 
-export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServer> {
-  const binary = redisServerBinary();
-  if (!binary) throw new Error('redis-server is not on PATH');
-  const chosen = options.port ?? (await freePort());
-  const dir = mkdtempSync(join(tmpdir(), 'ksm-redis-'));
-  const persistence = options.persist ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
-  const args = [
+/**
+ * The arguments of a test's redis-server on `port` of 127.0.0.1, working in `dir`: in the
+ * foreground, warnings only, no snapshots, and no append-only file unless `persist` (then one
+ * synced on every write, so that the data outlives a restart).
+ */
+export function redisServerArgs(port: number, dir: string, { persist = false } = {}): string[] {
+  const persistence = persist ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
+  return [
     '--port',
-    String(chosen),
+    String(port),
     '--bind',
     '127.0.0.1',
     '--save',
@@ -94,8 +95,15 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     'no',
     '--loglevel',
     'warning',
-    ...(options.args ?? []),
   ];
+}
+
+export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServer> {
+  const binary = redisServerBinary();
+  if (!binary) throw new Error('redis-server is not on PATH');
+  const chosen = options.port ?? (await freePort());
+  const dir = mkdtempSync(join(tmpdir(), 'ksm-redis-'));
+  const args = [...redisServerArgs(chosen, dir, { persist: options.persist }), ...(options.args ?? [])];
   let child: ChildProcess;
   const launch = async () => {
     child = spawn(binary, args, { stdio: 'ignore' });

@@ -21,7 +21,7 @@ import { afterEach, describe, expect, inject, it } from 'vitest';
 import { isConnectionFailure } from '../../src/stores/connection-failures.js';
 import { commandsArrived, frozen, queuesAt } from '../helpers/kernel.js';
 import { disposeNode, spawnRedisNode, waitUntil, type RedisNode } from '../helpers/redis-cluster.js';
-import { freePort, startRedisServer, type RedisServer } from '../helpers/redis-server.js';
+import { freePort, redisServerArgs, startRedisServer, type RedisServer } from '../helpers/redis-server.js';
 
 /** koa-redis's own ioredis (4.x): the client koa-generic-session apps have. */
 const Redis4 = createRequire(import.meta.url)('koa-redis/node_modules/ioredis') as typeof Redis;
@@ -41,22 +41,7 @@ async function server(args?: string[]): Promise<RedisServer> {
 
 /** A redis-server with arguments of its own (a replica, a cluster node). */
 async function node(label: string, args: string[]): Promise<RedisNode> {
-  const started = await spawnRedisNode(
-    (port, dir) => [
-      '--port',
-      String(port),
-      '--bind',
-      '127.0.0.1',
-      '--dir',
-      dir,
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-      ...args,
-    ],
-    label,
-  );
+  const started = await spawnRedisNode((port, dir) => [...redisServerArgs(port, dir), ...args], label);
   cleanups.push(() => disposeNode(started));
   return started;
 }

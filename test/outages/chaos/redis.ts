@@ -10,7 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { ChildProcess } from 'node:child_process';
 import type { Redis } from 'ioredis';
 import { redisCommand } from '../../../bench/harness.js';
-import { startRedisServer, type RedisServer } from '../../helpers/redis-server.js';
+import { redisServerArgs, startRedisServer, type RedisServer } from '../../helpers/redis-server.js';
 import {
   disposeNode,
   spawnRedisNode,
@@ -139,26 +139,13 @@ export async function startReplicatedCluster(): Promise<ReplicatedCluster> {
     for (const masterPort of cluster.ports) {
       const replica = await spawnRedisNode(
         (port, dir) => [
-          '--port',
-          String(port),
-          '--bind',
-          '127.0.0.1',
-          '--dir',
-          dir,
+          ...redisServerArgs(port, dir),
           '--cluster-enabled',
           'yes',
           '--cluster-config-file',
           'nodes.conf',
           '--cluster-node-timeout',
           nodeTimeout,
-          '--save',
-          '',
-          '--appendonly',
-          'no',
-          '--daemonize',
-          'no',
-          '--loglevel',
-          'warning',
         ],
         'cluster-replica',
       );
