@@ -8,11 +8,12 @@
  * calls on the tombstones of retired sids apart from those on sessions, and need a store that
  * answers after a turn of the event loop.
  */
-import { MemoryStore, type StoredSession } from '../../src/index.js';
+import { MemoryStore, type SessionStore, type StoredSession } from '../../src/index.js';
 import { isSessionKey } from './store-keys.js';
 
 export interface StoreCall {
-  method: 'get' | 'set' | 'update' | 'touch' | 'destroy';
+  method: 'get' | 'set' | 'update' | 'touch' | 'destroy' | 'indexAdd' | 'indexRemove' | 'indexList';
+  /** The entry's key; the owner's key for the index methods. */
   key: string;
   ttl?: number;
   session?: StoredSession;
@@ -23,23 +24,30 @@ export interface RecordingStoreOptions {
   capabilities?: boolean;
   /** Each call answers a Promise after a turn of the event loop, like a network store. */
   async?: boolean;
+  /** The owner index (indexAdd, indexRemove, indexList), for the `owner` option. */
+  index?: boolean;
 }
 
 const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export class RecordingStore {
-  readonly calls: StoreCall[] = [];
   /**
-   * Calls on the tombstones of retired sids (keys `<prefix>retired:…`, see the `late` state in
-   * docs/lifecycle.md), kept apart: `calls` are those on session entries.
+   * The calls on session entries. Those on the tombstones of retired sids (keys
+   * `<prefix>retired:…`, see the `late` state in docs/lifecycle.md) and on the owner index are
+   * only in `log`.
    */
-  readonly tombstoneCalls: StoreCall[] = [];
+  readonly calls: StoreCall[] = [];
+  /** Every call, in order, tombstones and owner index included: what a request costs. */
+  readonly log: StoreCall[] = [];
   readonly inner = new MemoryStore();
-  touch?: (key: string, ttl?: number) => boolean | Promise<boolean>;
-  update?: (key: string, session: StoredSession, ttl?: number) => boolean | Promise<boolean>;
+  touch?: SessionStore['touch'];
+  update?: SessionStore['update'];
+  indexAdd?: SessionStore['indexAdd'];
+  indexRemove?: SessionStore['indexRemove'];
+  indexList?: SessionStore['indexList'];
   private readonly async: boolean;
 
-  constructor({ capabilities = true, async = false }: RecordingStoreOptions = {}) {
+  constructor({ capabilities = true, async = false, index = false }: RecordingStoreOptions = {}) {
     this.async = async;
     if (capabilities) {
       this.touch = (key, ttl) => {
@@ -49,6 +57,20 @@ export class RecordingStore {
       this.update = (key, session, ttl) => {
         this.record({ method: 'update', key, ttl, session: structuredClone(session) });
         return this.answer(() => this.inner.update(key, session, ttl));
+      };
+    }
+    if (index) {
+      this.indexAdd = (ownerKey, handle, entry, expiresAt) => {
+        this.record({ method: 'indexAdd', key: ownerKey });
+        return this.answer(() => this.inner.indexAdd(ownerKey, handle, entry, expiresAt));
+      };
+      this.indexRemove = (ownerKey, handle) => {
+        this.record({ method: 'indexRemove', key: ownerKey });
+        return this.answer(() => this.inner.indexRemove(ownerKey, handle));
+      };
+      this.indexList = (ownerKey) => {
+        this.record({ method: 'indexList', key: ownerKey });
+        return this.answer(() => this.inner.indexList(ownerKey));
       };
     }
   }
@@ -99,7 +121,7 @@ export class RecordingStore {
 
   /** How many session entries the store holds (tombstones not counted). */
   get sessionCount(): number {
-    const tombstones = new Set(this.tombstoneCalls.map((c) => c.key));
+    const tombstones = new Set(this.log.filter((c) => !isSessionKey(c.key)).map((c) => c.key));
     return this.inner.size - [...tombstones].filter((key) => this.inner.get(key) !== undefined).length;
   }
 
@@ -108,6 +130,7 @@ export class RecordingStore {
   }
 
   private record(call: StoreCall): void {
-    (isSessionKey(call.key) ? this.calls : this.tombstoneCalls).push(call);
+    this.log.push(call);
+    if (!call.method.startsWith('index') && isSessionKey(call.key)) this.calls.push(call);
   }
 }
