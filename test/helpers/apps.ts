@@ -3,7 +3,7 @@
  * 127.0.0.1, with a client per browser and the errors the app reported.
  */
 import type Koa from 'koa';
-import session, { type SessionOptions } from '../../src/index.js';
+import session, { type SessionMiddleware, type SessionOptions } from '../../src/index.js';
 import { Client, listen, type Listening } from './http.js';
 import { KEYS, type KoaClass } from './koa.js';
 
@@ -22,6 +22,8 @@ export interface AppSetup {
 
 export interface TestApp {
   app: Koa;
+  /** The session middleware of the app (`middleware.sessions` manages a user's sessions). */
+  middleware: SessionMiddleware;
   url: string;
   /** A new client (one browser) with an empty cookie jar. */
   client(): Client;
@@ -45,13 +47,15 @@ export async function startApp(
   const errors: Error[] = [];
   app.on('error', (err: Error) => void errors.push(err));
   for (const mw of setup.before ?? []) app.use(mw as Koa.Middleware);
-  app.use(session(options));
+  const middleware = session(options);
+  app.use(middleware);
   for (const mw of setup.after ?? []) app.use(mw as Koa.Middleware);
   app.use(handler as Koa.Middleware);
   const listening = await listen(app);
   open.add(listening);
   return {
     app,
+    middleware,
     url: listening.url,
     client: () => new Client(listening.url),
     errors,

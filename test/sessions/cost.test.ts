@@ -23,7 +23,7 @@ const apps: ManagedApp[] = [];
 afterEach(async () => {
   for (const app of apps.splice(0)) {
     expect(app.errors.map((e) => e.stack)).toEqual([]);
-    await app.server.close();
+    await app.close();
   }
 });
 

@@ -50,7 +50,7 @@ describeEachIndexedStore('managing sessions', 9, ({ store: storeOf, redis }) => 
     store = storeOf();
     app = await startManagedApp({ store, ...OWNED });
   });
-  afterAll(() => app.server.close());
+  afterAll(() => app.close());
   afterEach(() => {
     expect(app.errors.splice(0).map((e) => e.stack)).toEqual([]);
   });
@@ -216,7 +216,7 @@ describeEachIndexedStore('managing sessions', 9, ({ store: storeOf, redis }) => 
       await logIn(late, alice);
       expect((await listOf(late)).map((s) => [s.agent, s.current])).toEqual([['late', true]]);
     } finally {
-      await short.server.close();
+      await short.close();
     }
   });
 
@@ -238,7 +238,7 @@ describeEachIndexedStore('managing sessions', 9, ({ store: storeOf, redis }) => 
       expect(await hashed.middleware.sessions.revokeAll(alice)).toBe(1);
       expect((await browser.get('/me')).status).toBe(401);
     } finally {
-      await hashed.server.close();
+      await hashed.close();
     }
   });
 
@@ -275,7 +275,7 @@ describe('the owner option and the sessions API, refused or empty where they can
         /middleware\.sessions needs the "owner" option/,
       );
     } finally {
-      await app.server.close();
+      await app.close();
     }
   });
 
