@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { stopProcess } from './stop-process.js';
 
 export function redisServerBinary(): string | undefined {
   const found = spawnSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' });
@@ -57,7 +58,7 @@ export interface RedisServer {
   process: ChildProcess;
   /** Starts it again on the same port after `stop()`. */
   restart(): Promise<void>;
-  /** Stops it (SIGTERM) and waits for the exit. */
+  /** Stops it (./stop-process.ts) and waits for the exit. */
   stop(): Promise<void>;
   /** Freezes it (SIGSTOP): it keeps its connections and never answers. */
   freeze(): void;
@@ -109,13 +110,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     child = spawn(binary, args, { stdio: 'ignore' });
     await waitForPort(chosen, 10_000, child);
   };
-  const stop = () =>
-    new Promise<void>((resolve) => {
-      if (child.exitCode !== null || child.signalCode !== null) return resolve();
-      child.once('exit', () => resolve());
-      child.kill('SIGCONT');
-      child.kill('SIGTERM');
-    });
+  const stop = async () => void (await stopProcess(child));
   await launch();
   return {
     port: chosen,
