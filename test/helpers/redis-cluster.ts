@@ -105,6 +105,19 @@ export interface RedisCluster {
   dispose(): Promise<void>;
 }
 
+/** The arguments of a cluster-enabled redis-server (a master or a replica of a test's Cluster). */
+export function clusterNodeArgs(port: number, dir: string): string[] {
+  return [
+    ...redisServerArgs(port, dir),
+    '--cluster-enabled',
+    'yes',
+    '--cluster-config-file',
+    'nodes.conf',
+    '--cluster-node-timeout',
+    '2000',
+  ];
+}
+
 /** Starts `masters` cluster-enabled redis-servers and joins them into one cluster with all slots. */
 export async function startRedisCluster(masters = 3): Promise<RedisCluster> {
   const cli = redisCliBinary();
@@ -118,20 +131,7 @@ export async function startRedisCluster(masters = 3): Promise<RedisCluster> {
   };
   try {
     for (let i = 0; i < masters; i++) {
-      nodes.push(
-        await spawnRedisNode(
-          (port, dir) => [
-            ...redisServerArgs(port, dir),
-            '--cluster-enabled',
-            'yes',
-            '--cluster-config-file',
-            'nodes.conf',
-            '--cluster-node-timeout',
-            '2000',
-          ],
-          `cluster${i}`,
-        ),
-      );
+      nodes.push(await spawnRedisNode(clusterNodeArgs, `cluster${i}`));
     }
     const ports = nodes.map((n) => n.port);
     const create = spawnSync(

@@ -10,8 +10,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { ChildProcess } from 'node:child_process';
 import type { Redis } from 'ioredis';
 import { redisCommand } from '../../../bench/harness.js';
-import { redisServerArgs, startRedisServer, type RedisServer } from '../../helpers/redis-server.js';
+import { startRedisServer, type RedisServer } from '../../helpers/redis-server.js';
 import {
+  clusterNodeArgs,
   disposeNode,
   spawnRedisNode,
   startRedisCluster,
@@ -120,7 +121,7 @@ export interface ReplicatedCluster {
 
 /**
  * The test helpers' three-master Cluster, and a replica for each master (a cluster-enabled
- * redis-server that meets the cluster and replicates it, with the masters' node timeout), so that
+ * redis-server that meets the cluster and replicates it, with the masters' arguments), so that
  * killing a master promotes its replica.
  */
 export async function startReplicatedCluster(): Promise<ReplicatedCluster> {
@@ -132,23 +133,8 @@ export async function startReplicatedCluster(): Promise<ReplicatedCluster> {
     await cluster.dispose();
   };
   try {
-    const [, nodeTimeout] = (await cluster.node(cluster.ports[0]!).config('GET', 'cluster-node-timeout')) as [
-      string,
-      string,
-    ];
     for (const masterPort of cluster.ports) {
-      const replica = await spawnRedisNode(
-        (port, dir) => [
-          ...redisServerArgs(port, dir),
-          '--cluster-enabled',
-          'yes',
-          '--cluster-config-file',
-          'nodes.conf',
-          '--cluster-node-timeout',
-          nodeTimeout,
-        ],
-        'cluster-replica',
-      );
+      const replica = await spawnRedisNode(clusterNodeArgs, 'cluster-replica');
       replicas.push(replica);
       replicaOf.set(masterPort, replica);
       const client = cluster.node(replica.port);
