@@ -206,6 +206,19 @@ describe.each(KOA_VERSIONS)('rules on $name', ({ Koa }) => {
   });
 
   describe('regenerateSession()', () => {
+    it.each([false, true])('resolves to the new session (defer: %s)', async (defer) => {
+      const store = new MemoryStore();
+      const served = await startApp(Koa, { store, defer }, async (ctx) => {
+        const s = await ctx.regenerateSession();
+        s!.user = 'ann';
+        ctx.body = { sid: ctx.sessionId, same: s === (await ctx.session) };
+      });
+      const reply = await served.client().get('/');
+      expect(reply.status).toBe(200);
+      expect(reply.body.same).toBe(true);
+      expect(store.get(`${PREFIX}${reply.body.sid}`)).toMatchObject({ user: 'ann' });
+    });
+
     const regen: Handler = async (ctx, next) => {
       if (ctx.path === '/regen') {
         await ctx.regenerateSession();
