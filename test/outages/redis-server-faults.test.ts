@@ -256,8 +256,9 @@ describe.skipIf(!redisUrl).each(REDIS_CLIENT_KINDS)(
         expect(firstFailure?.status).toBe(503);
         // Every answer during the outage was a 503 (never a 500, never a hang past the bounds).
         expect(seen.filter((r) => r.status !== 200 && r.status !== 503)).toEqual([]);
-        // No answer hung: each came well within the bounds (a hang would reach the stream's end).
-        expect(seen.every((r, i) => i === 0 || r.at - seen[i - 1]!.at < 5000)).toBe(true);
+        // The stream ended because service came back (a 200 after the failures), not at its cap;
+        // a request that hung would have held the test until its timeout.
+        expect(seen.at(-1)?.status).toBe(200);
         const after = await client.get('/', { cookie });
         expect(after.status).toBe(200);
         // Nothing written before the outage was lost: the counter goes on from where it was.
