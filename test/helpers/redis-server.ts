@@ -72,8 +72,22 @@ export interface RedisServerOptions {
   /** Keep the data across a stop and restart (an append-only file synced on every write). */
   persist?: boolean;
   /** More redis-server arguments, e.g. `['--enable-debug-command', 'yes']`. */
-  args?: string[];
+  args?: readonly string[];
 }
+
+/**
+ * Arguments for a server that loads its dataset slowly after a restart (100 µs a key) and answers
+ * between keys, with LOADING: how a big Redis looks while it restarts. Its dataset comes from
+ * `DEBUG POPULATE`, which the first argument allows.
+ */
+export const SLOW_LOADING_ARGS: readonly string[] = [
+  '--enable-debug-command',
+  'yes',
+  '--key-load-delay',
+  '100',
+  '--loading-process-events-interval-bytes',
+  '1024',
+];
 
 /**
  * The arguments of a test's redis-server on `port` of 127.0.0.1, working in `dir`: in the

@@ -21,7 +21,13 @@ import { afterEach, describe, expect, inject, it } from 'vitest';
 import { isConnectionFailure } from '../../src/stores/connection-failures.js';
 import { commandsArrived, frozen, queuesAt } from '../helpers/kernel.js';
 import { disposeNode, spawnRedisNode, waitUntil, type RedisNode } from '../helpers/redis-cluster.js';
-import { freePort, redisServerArgs, startRedisServer, type RedisServer } from '../helpers/redis-server.js';
+import {
+  freePort,
+  redisServerArgs,
+  SLOW_LOADING_ARGS,
+  startRedisServer,
+  type RedisServer,
+} from '../helpers/redis-server.js';
 
 /** koa-redis's own ioredis (4.x): the client koa-generic-session apps have. */
 const Redis4 = createRequire(import.meta.url)('koa-redis/node_modules/ioredis') as typeof Redis;
@@ -33,10 +39,26 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await (async () => cleanup())().catch(() => undefined);
 });
 
-async function server(args?: string[]): Promise<RedisServer> {
+async function server(args?: readonly string[]): Promise<RedisServer> {
   const started = await startRedisServer({ args });
   cleanups.push(() => started.dispose());
   return started;
+}
+
+/**
+ * A node-redis 5 and a node-redis 4 client of a server of their own, each with a SET that Redis has
+ * read and not run (writes are paused), and the ioredis client that paused them.
+ */
+async function nodeRedisWritesOnTheWire() {
+  const redis = await server();
+  const control = track(new Redis(redis.url));
+  const client5 = track(createClient({ url: redis.url }));
+  const client4 = track(createClient4({ url: redis.url }));
+  await Promise.all([client5.connect(), client4.connect()]);
+  await control.client('PAUSE', 10_000, 'WRITE');
+  const pending = [rejection(client5.set('k', '5')), rejection(client4.set('k', '4'))];
+  await commandRead(control, 'set', 2);
+  return { control, client5, client4, pending };
 }
 
 /** A redis-server with arguments of its own (a replica, a cluster node). */
@@ -217,15 +239,7 @@ describe.skipIf(!redisUrl)('connection failures, each produced by a real redis-s
     });
 
     it('SocketClosedUnexpectedlyError: the connection closed by the server with a command on it (node-redis 5 and 4)', async () => {
-      const redis = await server();
-      const control = track(new Redis(redis.url));
-      const client5 = track(createClient({ url: redis.url }));
-      const client4 = track(createClient4({ url: redis.url }));
-      await Promise.all([client5.connect(), client4.connect()]);
-      // Writes wait while clients are paused: Redis has read the SETs and not run them.
-      await control.client('PAUSE', 10_000, 'WRITE');
-      const pending = [rejection(client5.set('k', '5')), rejection(client4.set('k', '4'))];
-      await commandRead(control, 'set', 2);
+      const { control, pending } = await nodeRedisWritesOnTheWire();
       await control.call('CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes');
       await control.client('UNPAUSE');
       for (const err of await Promise.all(pending)) {
@@ -301,14 +315,7 @@ describe.skipIf(!redisUrl)('connection failures, each produced by a real redis-s
     });
 
     it('DisconnectsClientError: the client closed with a command on the wire (node-redis 5 and 4)', async () => {
-      const redis = await server();
-      const control = track(new Redis(redis.url));
-      const client5 = track(createClient({ url: redis.url }));
-      const client4 = track(createClient4({ url: redis.url }));
-      await Promise.all([client5.connect(), client4.connect()]);
-      await control.client('PAUSE', 10_000, 'WRITE');
-      const pending = [rejection(client5.set('k', '5')), rejection(client4.set('k', '4'))];
-      await commandRead(control, 'set', 2);
+      const { control, client5, client4, pending } = await nodeRedisWritesOnTheWire();
       client5.destroy();
       await client4.disconnect();
       await control.client('UNPAUSE');
@@ -365,15 +372,8 @@ describe.skipIf(!redisUrl)('connection failures, each produced by a real redis-s
 
   describe('replies of a server that cannot serve now', () => {
     it('LOADING: a restarted server still loading its dataset (ioredis without ready check, node-redis 5)', async () => {
-      // Each key loads slowly, and the server answers between keys: it says LOADING for seconds.
-      const redis = await server([
-        '--enable-debug-command',
-        'yes',
-        '--key-load-delay',
-        '100',
-        '--loading-process-events-interval-bytes',
-        '1024',
-      ]);
+      // With 20 000 keys it says LOADING for seconds.
+      const redis = await server(SLOW_LOADING_ARGS);
       const control = new Redis(redis.url);
       await control.call('DEBUG', 'POPULATE', '20000');
       await control.save();

@@ -30,7 +30,7 @@ import { RedisStore, type StoredSession } from '../../src/index.js';
 import { Client, type Reply } from '../helpers/http.js';
 import { commandsArrived, frozen } from '../helpers/kernel.js';
 import { REDIS_CLIENT_KINDS, type RedisClientKind } from '../helpers/redis-clients.js';
-import { startRedisServer, type RedisServer } from '../helpers/redis-server.js';
+import { SLOW_LOADING_ARGS, startRedisServer, type RedisServer } from '../helpers/redis-server.js';
 import { closeApps } from '../helpers/apps.js';
 import { counterApp } from './fixtures/counter-app.js';
 
@@ -105,13 +105,22 @@ async function redisServer(options: Parameters<typeof startRedisServer>[0] = {})
   return started;
 }
 
-function watchedStore(redis: RedisServer, ioredis: object = {}): WatchedStore {
+function watchedStore(redis: Pick<RedisServer, 'url'>, ioredis: object = {}): WatchedStore {
   const store = new WatchedStore({
     url: redis.url,
     redis: { maxRetriesPerRequest: 1, retryStrategy: () => 50, ...ioredis },
   });
   cleanups.push(() => store.close());
   return store;
+}
+
+/** A redis-server of its own, reached through a proxy the test can cut, and a watched store on the proxy. */
+async function watchedStoreBehindProxy(): Promise<{ redis: RedisServer; proxy: Proxy; store: WatchedStore }> {
+  const redis = await redisServer();
+  const proxy = new Proxy(redis.port);
+  await proxy.listen();
+  cleanups.push(() => proxy.cut());
+  return { redis, proxy, store: watchedStore({ url: `redis://127.0.0.1:${proxy.port}` }) };
 }
 
 /**
@@ -355,15 +364,7 @@ describe.skipIf(!redisUrl)('a redis-server killed with commands on the wire', ()
   );
 
   it('a write that ran in Redis before its connection was cut (its reply lost): repeated once the store is back, 200, counted once', async () => {
-    const redis = await redisServer();
-    const proxy = new Proxy(redis.port);
-    await proxy.listen();
-    cleanups.push(() => proxy.cut());
-    const store = new WatchedStore({
-      url: `redis://127.0.0.1:${proxy.port}`,
-      redis: { maxRetriesPerRequest: 1, retryStrategy: () => 50 },
-    });
-    cleanups.push(() => store.close());
+    const { redis, proxy, store } = await watchedStoreBehindProxy();
     const app = await counterApp({ store, reconnectTimeout: 10_000, storeTimeout: 5_000 });
     const browser = new Client(app.url);
     await browser.get('/');
@@ -391,15 +392,7 @@ describe.skipIf(!redisUrl)('a redis-server killed with commands on the wire', ()
   }, 30_000);
 
   it("concurrency: 'serialize', a lock taken in Redis before its connection was cut: the repeat finds it its own, 200 (not a 503 after lockTimeout)", async () => {
-    const redis = await redisServer();
-    const proxy = new Proxy(redis.port);
-    await proxy.listen();
-    cleanups.push(() => proxy.cut());
-    const store = new WatchedStore({
-      url: `redis://127.0.0.1:${proxy.port}`,
-      redis: { maxRetriesPerRequest: 1, retryStrategy: () => 50 },
-    });
-    cleanups.push(() => store.close());
+    const { redis, proxy, store } = await watchedStoreBehindProxy();
     // The lost lock's lease outlasts the wait for a lock: waiting it out would end in a 503.
     const app = await counterApp({
       store,
@@ -496,17 +489,8 @@ describe.skipIf(!redisUrl)('a restarted redis-server still loading its dataset',
   ])(
     '$name: LOADING on a connection that stays up: the request waits, repeats the read, and is answered 200',
     async (kind) => {
-      // Each key loads slowly, and the server answers between keys: LOADING lasts about a second.
-      const redis = await redisServer({
-        args: [
-          '--enable-debug-command',
-          'yes',
-          '--key-load-delay',
-          '100',
-          '--loading-process-events-interval-bytes',
-          '1024',
-        ],
-      });
+      // LOADING lasts about a second.
+      const redis = await redisServer({ args: SLOW_LOADING_ARGS });
       const store = await kind.store(redis);
       const app = await counterApp({ store, reconnectTimeout: 3_000, storeTimeout: 3_000 });
       const browser = new Client(app.url);
