@@ -75,6 +75,8 @@ export const GUARDS: Readonly<Record<string, string>> = {
   sessionMustBeLocked: "a sid came, concurrency: 'serialize'",
   clientSentSid: 'the client sent a signed sid',
   clientSentForgedSid: 'bad signature or not a sid',
+  clientSentForgedSidAppGeneratesSid: "bad signature or not a sid, the app's own genSid",
+  appGeneratesSid: "the app's own genSid",
   sessionUsable: 'found, and valid() accepts it',
   sessionOutlivedLifetime: 'found, but older than maxLifetime',
   sidWasRetired: 'retired by a login or logout',
@@ -108,6 +110,7 @@ export const ACTIONS: Readonly<Record<string, string | null>> = {
   sendCookie: 'send the cookie',
   resetCookie: 'expire the cookie',
   startNewSession: 'new sid, empty session',
+  issueSid: 'issue the sid now',
   reportLifetimeEnded: "onEvent 'expired'",
   reportLateChangeDropped: "onEvent 'late' (not saved)",
   // Records that the request has ended; every COMMIT edge carries it, "end of request" says it.

@@ -106,6 +106,12 @@ export interface SessionMachineInput {
   allowEmpty: boolean;
   /** `concurrency: 'serialize'`: the requests of one session run one after another, under a lock. */
   serialize: boolean;
+  /**
+   * The app gave its own `genSid`, which may be async: a new session's sid is then issued as the
+   * session starts, before the handlers, as koa-generic-session did, so that `ctx.sessionId` is
+   * known in them. The default generator's sid is issued when first needed.
+   */
+  ownGenSid: boolean;
 }
 
 export interface SessionMachineContext extends SessionMachineInput {
@@ -127,6 +133,7 @@ export const SESSION_EFFECTS = [
   'sendCookie',
   'resetCookie',
   'startNewSession',
+  'issueSid',
   'reportLifetimeEnded',
   'reportLateChangeDropped',
 ] as const;
@@ -138,6 +145,16 @@ const effect = () => {
 
 const commitGuardsFor = (e: SessionEvent) =>
   e.type === 'COMMIT' || e.type === 'SAVE_NOW' ? e : { changed: false, save: 'skip' as SaveMode };
+
+/**
+ * The transitions that start a new session as a request loads its own: with the app's own
+ * `genSid` the new session's sid is issued at once, before the handlers (`issueSid`).
+ */
+const startNewSessionOnLoad = (actions: readonly ('resetCookie' | 'startNewSession')[]) =>
+  [
+    { guard: 'appGeneratesSid', target: 'fresh', actions: [...actions, 'issueSid'] },
+    { target: 'fresh', actions: [...actions] },
+  ] as const;
 
 export const sessionMachine = setup({
   types: {
@@ -151,6 +168,9 @@ export const sessionMachine = setup({
     /** With `concurrency: 'serialize'`, an existing session is locked before it is read, so that no update is lost. */
     sessionMustBeLocked: ({ context, event }) => context.serialize && event.type === 'LOAD' && event.sid === 'present',
     clientSentForgedSid: ({ event }) => event.type === 'LOAD' && event.sid === 'forged',
+    /** A forged sid, and the app's own `genSid`: the new session's sid is issued at once. */
+    clientSentForgedSidAppGeneratesSid: ({ context, event }) =>
+      context.ownGenSid && event.type === 'LOAD' && event.sid === 'forged',
     sessionUsable: ({ event }) => event.type === 'LOADED' && event.usable,
     /** `maxLifetime`: a session created longer ago than that is gone, however active it was. */
     sessionOutlivedLifetime: ({ event }) => event.type === 'LOADED' && event.usable && event.expired,
@@ -161,6 +181,8 @@ export const sessionMachine = setup({
       const { changed, save } = commitGuardsFor(event);
       return save !== 'skip' && (save === 'force' || changed);
     },
+    /** The app's own `genSid` (see SessionMachineInput) issues a new session's sid as the session starts. */
+    appGeneratesSid: ({ context }) => context.ownGenSid,
     errorIsFatal: ({ event }) => event.type === 'LOAD_FAILED' && event.fatal,
     outagePolicyDegrades: ({ event }) => event.type === 'STORE_UNAVAILABLE' && event.degrade,
     /** A new session is stored when forced, when it changed, or with `allowEmpty`. */
@@ -196,6 +218,7 @@ export const sessionMachine = setup({
     sendCookie: effect,
     resetCookie: effect,
     startNewSession: effect,
+    issueSid: effect,
     reportLifetimeEnded: effect,
     reportLateChangeDropped: effect,
     markEnding: assign({ ending: () => true }),
@@ -211,8 +234,13 @@ export const sessionMachine = setup({
         LOAD: [
           { guard: 'sessionMustBeLocked', target: 'locking', actions: 'acquireLock' },
           { guard: 'clientSentSid', target: 'loading', actions: 'readStore' },
+          {
+            guard: 'clientSentForgedSidAppGeneratesSid',
+            target: 'fresh',
+            actions: ['resetCookie', 'startNewSession', 'issueSid'],
+          },
           { guard: 'clientSentForgedSid', target: 'fresh', actions: ['resetCookie', 'startNewSession'] },
-          { target: 'fresh', actions: 'startNewSession' },
+          ...startNewSessionOnLoad(['startNewSession']),
         ],
         COMMIT: { target: 'unchanged', actions: 'markEnding' },
       },
@@ -235,10 +263,7 @@ export const sessionMachine = setup({
           // sid was retired moments ago (see checkingTombstone).
           { target: 'checkingTombstone' },
         ],
-        LOAD_FAILED: [
-          { guard: 'errorIsFatal', target: 'failed' },
-          { target: 'fresh', actions: 'startNewSession' },
-        ],
+        LOAD_FAILED: [{ guard: 'errorIsFatal', target: 'failed' }, ...startNewSessionOnLoad(['startNewSession'])],
         STORE_UNAVAILABLE: [{ guard: 'outagePolicyDegrades', target: 'degraded' }, { target: 'failed' }],
       },
     },
@@ -248,7 +273,7 @@ export const sessionMachine = setup({
       on: {
         TOMBSTONE: [
           { guard: 'sidWasRetired', target: 'late' },
-          { target: 'fresh', actions: ['resetCookie', 'startNewSession'] },
+          ...startNewSessionOnLoad(['resetCookie', 'startNewSession']),
         ],
       },
     },
@@ -258,7 +283,7 @@ export const sessionMachine = setup({
         'A request that left with a sid a login or logout has since retired: an empty session, never saved, and no cookie, so that it cannot undo the new cookie.',
       on: {
         // A login in the late request gets a new session of its own, saved as usual.
-        REGENERATE: { target: 'fresh', actions: 'startNewSession' },
+        REGENERATE: { target: 'fresh', actions: ['startNewSession', 'issueSid'] },
         COMMIT: [
           { guard: 'lateChangeDropped', target: 'unchanged', actions: ['markEnding', 'reportLateChangeDropped'] },
           { target: 'unchanged', actions: 'markEnding' },
@@ -269,7 +294,7 @@ export const sessionMachine = setup({
       description: 'A session older than `maxLifetime`: deleted from the store, then a new one.',
       entry: 'destroyInStore',
       on: {
-        DESTROYED: { target: 'fresh', actions: ['resetCookie', 'startNewSession'] },
+        DESTROYED: startNewSessionOnLoad(['resetCookie', 'startNewSession']),
         DESTROY_FAILED: { target: 'failed' },
       },
     },
@@ -278,7 +303,7 @@ export const sessionMachine = setup({
       description: 'A new session that the store does not hold yet.',
       on: {
         REMOVE: { target: 'abandoned' },
-        REGENERATE: { actions: 'startNewSession' },
+        REGENERATE: { actions: ['startNewSession', 'issueSid'] },
         SAVE_NOW: { guard: 'newSessionNeedsSave', target: 'creating' },
         COMMIT: [
           { guard: 'newSessionNeedsSave', target: 'creating', actions: 'markEnding' },
@@ -304,7 +329,7 @@ export const sessionMachine = setup({
       description: '`ctx.session = null` on a new session: nothing to destroy, nothing to save.',
       on: {
         REPLACE: { target: 'fresh' },
-        REGENERATE: { target: 'fresh', actions: 'startNewSession' },
+        REGENERATE: { target: 'fresh', actions: ['startNewSession', 'issueSid'] },
         COMMIT: { target: 'unchanged', actions: 'markEnding' },
       },
     },
@@ -329,7 +354,7 @@ export const sessionMachine = setup({
       description: 'Destroying the old entry (its sid retired) before a new sid is issued.',
       entry: 'retireInStore',
       on: {
-        DESTROYED: { target: 'fresh', actions: ['resetCookie', 'startNewSession'] },
+        DESTROYED: { target: 'fresh', actions: ['resetCookie', 'startNewSession', 'issueSid'] },
         DESTROY_FAILED: { target: 'loaded' },
       },
     },
@@ -412,37 +437,25 @@ export const sessionMachine = setup({
 
 export type SessionMachine = typeof sessionMachine;
 
-/** What decides when the middleware starts a request's run of the machine (sends `LOAD`). */
-export interface SessionStartInput {
-  /** `defer`: the run starts when the app first reads `ctx.session`. */
-  defer: boolean;
-  /** `allowEmpty`: every new session is saved, so it is needed at the end of every request. */
-  allowEmpty: boolean;
-  /** The app gave its own `genSid`, which may be async: see {@link sidBeforeHandlers}. */
-  ownGenSid: boolean;
-}
+/** What the client sent, as `LOAD` reports it. */
+export type SidKind = Extract<SessionEvent, { type: 'LOAD' }>['sid'];
+
+/** Effects nobody can tell ran: an empty session made in memory, a lock released that was not taken. */
+const UNSEEN_EFFECTS: ReadonlySet<string> = new Set<SessionEffect>(['startNewSession', 'releaseLock']);
 
 /**
- * Whether a request starts its run when its session is first used rather than before the
- * handlers. With `defer`, always. Without a client sid, a new session needs nothing before the
- * handlers (no store call, no sid yet), so a request that never uses it costs no session at all;
- * not with `allowEmpty` (every new session is saved) or an app's own `genSid` (its sid comes first).
+ * Whether a request whose client sent `sid` may leave its run of the machine until the app first
+ * uses the session. Asked of the machine, once per `session(options)`, with a new run of its
+ * input: loaded and ended with the session unused, does the run ask for any effect someone could
+ * see (a store call, a cookie, a sid)? If not, a request that never uses its session can skip the
+ * run, and costs no session at all. With a client sid, `allowEmpty` (a new session is always
+ * saved) or the app's own `genSid` (its sid comes before the handlers), it does.
  */
-export function startsOnFirstUse(
-  input: SessionStartInput,
-  sid: Extract<SessionEvent, { type: 'LOAD' }>['sid'],
-): boolean {
-  return input.defer || (sid === 'absent' && !input.allowEmpty && !input.ownGenSid);
+export function quietUntilUsed(run: SessionRunner, sid: SidKind): boolean {
+  const effects = [...run.send({ type: 'LOAD', sid }), ...run.send({ type: 'COMMIT', changed: false, save: 'auto' })];
+  return effects.every((effect) => UNSEEN_EFFECTS.has(effect));
 }
 
-/**
- * Whether a new session's sid is generated as soon as the run reaches `fresh`, before the handlers:
- * with an app's own `genSid` (which may be async), as koa-generic-session did, so that
- * `ctx.sessionId` is known in the handlers. The default generator runs when a sid is first needed.
- */
-export function sidBeforeHandlers(input: SessionStartInput, state: SessionState): boolean {
-  return input.ownGenSid && state === 'fresh';
-}
 /** The session machine's state keys: a misspelt state does not compile. */
 export type SessionState = StateValueFrom<SessionMachine>;
 /** A run of the session machine (the compiled table or an XState actor, see session-runner.ts). */

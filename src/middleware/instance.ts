@@ -4,7 +4,7 @@
  * (the compiled table, or a real XState actor when the app inspects transitions).
  */
 import { sessionRunnerFactory } from '../machines/session-runner.js';
-import type { SessionRunner, SessionStartInput } from '../machines/session.machine.js';
+import { quietUntilUsed, type SessionRunner, type SidKind } from '../machines/session.machine.js';
 import { directAccess, OwnerIndex, type SessionAccess } from '../sessions/owner-index.js';
 import { StoreAdapter } from '../stores/adapter.js';
 import type { StoredSession } from '../stores/types.js';
@@ -22,8 +22,11 @@ export class Instance {
   /** How the store effects read and write sessions: through the index when there is one. */
   readonly sessions: SessionAccess;
   readonly createRunner: () => SessionRunner;
-  /** What decides when a request starts its session machine (session.machine.ts). */
-  readonly start: SessionStartInput;
+  /**
+   * For each kind of client sid, whether a request may start its run of the machine when its
+   * session is first used rather than before the handlers (`quietUntilUsed`, asked of the machine).
+   */
+  readonly startsOnFirstUse: Readonly<Record<SidKind, boolean>>;
   /** The JSON of a new, empty session: the baseline against which a new session is "changed". */
   readonly emptyJson: string;
 
@@ -50,10 +53,17 @@ export class Instance {
       rolling: options.rolling,
       allowEmpty: options.allowEmpty,
       serialize: options.concurrency === 'serialize',
+      ownGenSid: options.genSid !== defaultGenSid,
     };
     this.createRunner = sessionRunnerFactory(input, options.inspect);
     this.emptyJson = JSON.stringify(this.newSession());
-    this.start = { defer: options.defer, allowEmpty: options.allowEmpty, ownGenSid: options.genSid !== defaultGenSid };
+    // Runs made only to ask the machine, never inspected: the app's `inspect` sees requests only.
+    const ask = sessionRunnerFactory(input);
+    this.startsOnFirstUse = {
+      absent: quietUntilUsed(ask(), 'absent'),
+      present: quietUntilUsed(ask(), 'present'),
+      forged: quietUntilUsed(ask(), 'forged'),
+    };
   }
 
   /**

@@ -8,7 +8,6 @@ import { installContextApi, SESSION, START_LAZILY, takeForcedSid } from './conte
 import { Instance } from './instance.js';
 import { resolveOptions, type SessionOptions } from './options.js';
 import { RequestSession } from './request-session.js';
-import { startsOnFirstUse } from '../machines/session.machine.js';
 import { ownerSessions } from '../sessions/owner-sessions.js';
 import type { OwnerSessions } from '../sessions/types.js';
 import type { SidReading } from './sid-carrier.js';
@@ -80,8 +79,8 @@ export function createSessionMiddleware(options?: SessionOptions): SessionMiddle
     installContextApi(ctx.app.context);
     const forced = takeForcedSid(ctx);
     const reading: SidReading = forced !== undefined ? { kind: 'present', sid: forced } : instance.carrier.read(ctx);
-    // With `defer` too the run starts on first use, but through ctx.session's Promise (request-session.ts).
-    if (!resolved.defer && startsOnFirstUse(instance.start, reading.kind)) {
+    // With `defer` every run starts on first use, through ctx.session's Promise (request-session.ts).
+    if (!resolved.defer && instance.startsOnFirstUse[reading.kind]) {
       ctx[START_LAZILY] = startLazily;
       return runAndCommit(ctx, next);
     }

@@ -7,7 +7,6 @@
  */
 import type { Context } from 'koa';
 import {
-  sidBeforeHandlers,
   type SaveMode,
   type SessionEffect,
   type SessionEvent,
@@ -73,8 +72,8 @@ export class RequestSession {
    * Synchronous as long as the store answers synchronously (the MemoryStore does), so that such a
    * request pays for no Promise; it returns a Promise from the first asynchronous store call on.
    */
-  dispatch(event: SessionEvent): void | Promise<void> {
-    let next: SessionEvent | Promise<SessionEvent> | undefined = event;
+  dispatch(event: SessionEvent | undefined): void | Promise<void> {
+    let next: SessionEvent | Promise<SessionEvent | undefined> | undefined = event;
     while (next !== undefined) {
       if (next instanceof Promise) return next.then((e) => this.dispatch(e));
       const effects = this.runner.send(next);
@@ -93,11 +92,7 @@ export class RequestSession {
   }
 
   load(): void | Promise<void> {
-    const loaded = this.dispatch({ type: 'LOAD', sid: this.reading.kind });
-    if (!this.instance.start.ownGenSid) return loaded;
-    const sidKnown = () =>
-      sidBeforeHandlers(this.instance.start, this.runner.state) ? this.ensureSid().then(() => undefined) : undefined;
-    return loaded instanceof Promise ? loaded.then(sidKnown) : sidKnown();
+    return this.dispatch({ type: 'LOAD', sid: this.reading.kind });
   }
 
   /** With `defer`, runs `step` after the load and after every earlier step. */
@@ -161,9 +156,9 @@ export class RequestSession {
   /** Resolves to the new session object, as koa-generic-session's `regenerateSession()` does. */
   async regenerate(): Promise<StoredSession | null | undefined> {
     await this.settled();
+    // The new session's sid is issued with it (`issueSid`): koa-generic-session users read
+    // ctx.sessionId right after regenerating.
     await this.dispatch({ type: 'REGENERATE' });
-    // koa-generic-session users read ctx.sessionId right after regenerating.
-    await this.ensureSid();
     return this.expose();
   }
 

@@ -10,7 +10,11 @@ import { isStoreUnavailable, storeUnavailable, type SessionError } from './error
 import type { RequestSession } from './request-session.js';
 import { outcome } from './store-calls.js';
 
-type Effect = (s: RequestSession) => SessionEvent | Promise<SessionEvent> | undefined;
+/**
+ * An effect answers with the machine's next event (a store call's outcome), a Promise of it, or
+ * nothing; `issueSid` answers with a Promise of nothing while an async `genSid` runs.
+ */
+type Effect = (s: RequestSession) => SessionEvent | Promise<SessionEvent | undefined> | undefined;
 
 type PreparedWrite = ReturnType<RequestSession['prepareWrite']>;
 
@@ -225,4 +229,6 @@ export const EFFECTS: Record<SessionEffect, Effect> = {
     s.startNew();
     return undefined;
   },
+
+  issueSid: (s) => (s.sidNow() === undefined ? s.ensureSid().then(() => undefined) : undefined),
 };

@@ -14,6 +14,7 @@
  * path.
  */
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import Koa from 'koa';
 import session, { type SessionOptions, type SessionStore } from '../index.js';
@@ -147,6 +148,8 @@ async function drive(
     rolling: input.rolling,
     allowEmpty: input.allowEmpty,
     concurrency: input.serialize ? 'serialize' : 'none',
+    // The app's own generator, async as an app's may be: the middleware awaits it before the handlers.
+    ...(input.ownGenSid ? { genSid: async () => randomUUID() } : {}),
     errorHandler: (err, type) => {
       const fatal = rethrows[errorHandlerSaw.length] ?? true;
       errorHandlerSaw.push(`${type}: ${err.message}`);

@@ -11,8 +11,9 @@
  *   not the creation of a session, can find its entry gone; only a session the store had can be
  *   `expired`). Guards read nothing else, so these events reach every guard outcome; the
  *   repository's model test checks that the restriction loses no transition.
- * - Context: the three options the machine reads (`rolling`, `allowEmpty`, `serialize`, one traversal
- *   for each of the 8 combinations) and `ending`. It is finite, so the state space is too: one
+ * - Context: the options the machine reads (`rolling`, `allowEmpty`, `serialize`, one traversal for
+ *   each of their 8 combinations; and the app's own `genSid`, which only changes how a new session
+ *   starts, so one more traversal with it alone) and `ending`. It is finite, so the state space is too: one
  *   `getAdjacencyMap` per combination holds every reachable (state, context) and every enabled edge.
  * - Paths: for every combination, and for every edge of its adjacency map, a shortest path to the
  *   edge's source, the edge, and the cheapest way on to a final state (what `getShortestPaths`
@@ -40,6 +41,8 @@ export interface LifecycleInput {
   rolling: boolean;
   allowEmpty: boolean;
   serialize: boolean;
+  /** The app gave its own `genSid` (the kit gives an async one); false when left out. */
+  ownGenSid?: boolean;
 }
 
 /** Store capabilities a path can need (see `StoreCapabilities`). */
@@ -58,16 +61,25 @@ export interface LifecycleStep {
 export interface LifecyclePath {
   /** A readable, unique name: the options, then each event and the state it led to. */
   name: string;
-  input: LifecycleInput;
+  input: Required<LifecycleInput>;
   steps: LifecycleStep[];
   /** The capabilities a store needs for this path to be driven. */
   requires: PathCapability[];
 }
 
-/** Every combination of the options the machine reads. */
-export const LIFECYCLE_INPUTS: readonly LifecycleInput[] = [false, true].flatMap((serialize) =>
-  [false, true].flatMap((rolling) => [false, true].map((allowEmpty) => ({ rolling, allowEmpty, serialize }))),
-);
+/**
+ * Every combination of `rolling`, `allowEmpty` and `serialize`, and the app's own `genSid` alone:
+ * it only decides whether a new session gets its sid as it starts (the guard `appGeneratesSid`),
+ * which no other option changes.
+ */
+export const LIFECYCLE_INPUTS: readonly Required<LifecycleInput>[] = [
+  ...[false, true].flatMap((serialize) =>
+    [false, true].flatMap((rolling) =>
+      [false, true].map((allowEmpty) => ({ rolling, allowEmpty, serialize, ownGenSid: false })),
+    ),
+  ),
+  { rolling: false, allowEmpty: false, serialize: false, ownGenSid: true },
+];
 
 const LIVE: SessionTag = 'live';
 /** The states in which the app holds a session object it can change (tagged `live` in the machine). */
@@ -153,7 +165,7 @@ interface Edge extends LifecycleStep {
  * to its state, the edge, and the cheapest way from there to a final state. That is what XState's
  * "via" serialization gives, computed from one adjacency map instead of one vertex per edge.
  */
-function candidatePaths(input: LifecycleInput): LifecycleStep[][] {
+function candidatePaths(input: Required<LifecycleInput>): LifecycleStep[][] {
   const options = { input, events: eventsIn, filterEvents: enabled, serializeState: (s: Snapshot) => stateKey(s) };
   const adjacency = getAdjacencyMap(sessionMachine, options);
   const edges = new Map<string, Edge[]>();
@@ -253,9 +265,12 @@ export function describeEvent(event: SessionMachineEvent): string {
 }
 
 function describeInput(input: LifecycleInput): string {
-  const on = [input.rolling && 'rolling', input.allowEmpty && 'allowEmpty', input.serialize && 'serialize'].filter(
-    Boolean,
-  );
+  const on = [
+    input.rolling && 'rolling',
+    input.allowEmpty && 'allowEmpty',
+    input.serialize && 'serialize',
+    input.ownGenSid && 'genSid',
+  ].filter(Boolean);
   return on.length === 0 ? 'defaults' : on.join('+');
 }
 
@@ -269,7 +284,8 @@ function requirements(input: LifecycleInput): PathCapability[] {
 }
 
 /** The generated paths for one combination of options (see the file comment for the bound). */
-export function lifecyclePathsFor(input: LifecycleInput): LifecyclePath[] {
+export function lifecyclePathsFor(options: LifecycleInput): LifecyclePath[] {
+  const input: Required<LifecycleInput> = { ...options, ownGenSid: options.ownGenSid ?? false };
   const unique = new Map(candidatePaths(input).map((steps) => [JSON.stringify(steps.map((s) => s.event)), steps]));
   const paths = [...unique.values()].sort((a, b) => a.length - b.length);
   // A greedy cover: shortest first, keep a path only when it takes a transition no kept path takes.

@@ -32,7 +32,11 @@ describe('reading the session machine', () => {
       [2, undefined, 'unchanged'],
     ]);
     const regenerate = definition.states.get('fresh')!.on.get('REGENERATE')![0]!;
-    expect(regenerate).toMatchObject({ target: undefined, reenter: false, actions: [named('startNewSession')] });
+    expect(regenerate).toMatchObject({
+      target: undefined,
+      reenter: false,
+      actions: [named('startNewSession'), named('issueSid')],
+    });
   });
 
   it('tells the effects from the assign actions', () => {
@@ -43,7 +47,7 @@ describe('reading the session machine', () => {
 
   it('names the transition XState takes, from the object getTransitionData returns', () => {
     const actor = createActor(sessionMachine, {
-      input: { rolling: false, allowEmpty: false, serialize: false },
+      input: { rolling: false, allowEmpty: false, serialize: false, ownGenSid: false },
     }).start();
     actor.send({ type: 'LOAD', sid: 'present' });
     const snapshot = actor.getSnapshot();

@@ -67,7 +67,7 @@ describe('every step of a generated path records what XState does', () => {
 });
 
 /** The transitions reachable under `input` with every representative payload, drivable or not. */
-function reachable(input: LifecycleInput): Set<string> {
+function reachable(input: Required<LifecycleInput>): Set<string> {
   const adjacency = getAdjacencyMap(sessionMachine, {
     input,
     events: SESSION_EVENTS as never,

@@ -1,37 +1,52 @@
 /**
  * When the middleware starts a request's run of the session machine, and when a new session gets
- * its sid: the two rules session.machine.ts exports beside the machine.
+ * its sid: both are the machine's. `quietUntilUsed` asks a run of the machine whether a request
+ * whose session is never used asks for anything someone could see; `issueSid` is the effect that
+ * issues a new session's sid as it starts (guard `appGeneratesSid` for the app's own `genSid`).
  */
 import { describe, expect, it } from 'vitest';
-import { sidBeforeHandlers, startsOnFirstUse } from '../../src/machines/session.machine.js';
+import { sessionRunnerFactory } from '../../src/machines/session-runner.js';
+import { quietUntilUsed, type SessionMachineInput, type SidKind } from '../../src/machines/session.machine.js';
 
-const input = (over: Partial<{ defer: boolean; allowEmpty: boolean; ownGenSid: boolean }> = {}) => ({
-  defer: false,
-  allowEmpty: false,
-  ownGenSid: false,
-  ...over,
+const DEFAULTS: SessionMachineInput = { rolling: false, allowEmpty: false, serialize: false, ownGenSid: false };
+const quiet = (over: Partial<SessionMachineInput>, sid: SidKind) =>
+  quietUntilUsed(sessionRunnerFactory({ ...DEFAULTS, ...over })(), sid);
+
+describe('quietUntilUsed: a request may start its run when its session is first used', () => {
+  it('without a client sid: nothing to read, nothing to send, whatever rolling and serialize say', () => {
+    for (const rolling of [false, true])
+      for (const serialize of [false, true]) expect(quiet({ rolling, serialize }, 'absent')).toBe(true);
+  });
+
+  it('not with a sid to look up (the store is read) nor a forged one (its cookie is expired)', () => {
+    expect(quiet({}, 'present')).toBe(false);
+    expect(quiet({ serialize: true }, 'present')).toBe(false);
+    expect(quiet({}, 'forged')).toBe(false);
+  });
+
+  it('not with allowEmpty (every new session is saved) nor with the app own genSid (its sid comes first)', () => {
+    expect(quiet({ allowEmpty: true }, 'absent')).toBe(false);
+    expect(quiet({ ownGenSid: true }, 'absent')).toBe(false);
+  });
 });
 
-describe('startsOnFirstUse', () => {
-  it('without a client sid, the session starts on first use', () => {
-    expect(startsOnFirstUse(input(), 'absent')).toBe(true);
-  });
-  it('with a sid to look up or a forged one, it starts with the request', () => {
-    expect(startsOnFirstUse(input(), 'present')).toBe(false);
-    expect(startsOnFirstUse(input(), 'forged')).toBe(false);
-  });
-  it('allowEmpty and an app genSid start it with the request; defer always on first use', () => {
-    expect(startsOnFirstUse(input({ allowEmpty: true }), 'absent')).toBe(false);
-    expect(startsOnFirstUse(input({ ownGenSid: true }), 'absent')).toBe(false);
-    for (const sid of ['absent', 'present', 'forged'] as const)
-      expect(startsOnFirstUse(input({ defer: true }), sid)).toBe(true);
-  });
-});
+describe('issueSid: when a new session gets its sid', () => {
+  const effectsOf = (over: Partial<SessionMachineInput>, sid: SidKind) =>
+    sessionRunnerFactory({ ...DEFAULTS, ...over })().send({ type: 'LOAD', sid });
 
-describe('sidBeforeHandlers', () => {
-  it('only a new session with an app genSid gets its sid before the handlers', () => {
-    expect(sidBeforeHandlers(input({ ownGenSid: true }), 'fresh')).toBe(true);
-    expect(sidBeforeHandlers(input({ ownGenSid: true }), 'loaded')).toBe(false);
-    expect(sidBeforeHandlers(input(), 'fresh')).toBe(false);
+  it('with the app own genSid, as the session starts, before the handlers', () => {
+    expect(effectsOf({ ownGenSid: true }, 'absent')).toEqual(['startNewSession', 'issueSid']);
+    expect(effectsOf({ ownGenSid: true }, 'forged')).toEqual(['resetCookie', 'startNewSession', 'issueSid']);
+  });
+
+  it('with the default generator, only when first needed', () => {
+    expect(effectsOf({}, 'absent')).toEqual(['startNewSession']);
+    expect(effectsOf({}, 'forged')).toEqual(['resetCookie', 'startNewSession']);
+  });
+
+  it('after a regeneration, always (koa-generic-session apps read ctx.sessionId right after)', () => {
+    const run = sessionRunnerFactory(DEFAULTS)();
+    run.send({ type: 'LOAD', sid: 'absent' });
+    expect(run.send({ type: 'REGENERATE' })).toEqual(['startNewSession', 'issueSid']);
   });
 });

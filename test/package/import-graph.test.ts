@@ -45,7 +45,10 @@ function importsOf(file: string): string[] {
 }
 
 /** The top-level part of src/ a path is in: a folder name, or a file at the top (`index`, the public API). */
-const layerOf = (path: string) => relative(SRC, path).split(/[\\/]/)[0]!.replace(/\.[jt]s$/, '');
+const layerOf = (path: string) =>
+  relative(SRC, path)
+    .split(/[\\/]/)[0]!
+    .replace(/\.[jt]s$/, '');
 
 function violations(): string[] {
   const found: string[] = [];
