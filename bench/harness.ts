@@ -13,7 +13,12 @@ import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import type { StatsReply } from './servers/common.js';
 // The same free-port and readiness helpers as the tests' redis-server.
-import { freePort, redisServerBinary as redisBinary, waitForPort } from '../test/helpers/redis-server.js';
+import {
+  freePort,
+  redisServerArgs,
+  redisServerBinary as redisBinary,
+  waitForPort,
+} from '../test/helpers/redis-server.js';
 
 export { freePort, redisBinary };
 
@@ -209,22 +214,7 @@ export interface RedisServer {
 export async function startRedis(binary: string): Promise<RedisServer> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'ksm-bench-redis-'));
-  const args = [
-    '--port',
-    String(port),
-    '--bind',
-    '127.0.0.1',
-    '--save',
-    '',
-    '--appendonly',
-    'no',
-    '--dir',
-    dir,
-    '--daemonize',
-    'no',
-    '--loglevel',
-    'warning',
-  ];
+  const args = redisServerArgs(port, dir);
   // redis-server shares core 0 with the load generator: core 1 is the measured server's alone.
   const [command, fullArgs] = pinned(binary, args, 0);
   const child = spawn(command, fullArgs, { stdio: 'ignore' });
