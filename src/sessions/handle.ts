@@ -3,14 +3,19 @@
  * from the session's store key, never from the sid itself, so it loads nothing as a cookie, and with
  * `hashIds` (where the key is already a hash of the sid) the index holds no sid at all.
  */
-import { hash } from 'node:crypto';
+import { hashSid } from '../stores/sid-hash.js';
 
-/**
- * The handle of the session stored under `key`: the first 22 characters (132 bits) of its SHA-256
- * in base64url. Node's one-shot `hash` is about five times as fast as a `createHash` object here.
- */
+/** The handle of the session stored under `key`: the first 22 characters (132 bits) of its SHA-256 in base64url. */
 export function handleOf(key: string): string {
-  return hash('sha256', key, 'base64url').slice(0, 22);
+  return hashSid(key).slice(0, 22);
+}
+
+/** The error of the sessions API (`subject`) used without the `owner` option. */
+export function ownerOptionMissing(subject: string): TypeError {
+  return new TypeError(
+    `koa-session-machine: ${subject} needs the "owner" option, which says who a session belongs to, ` +
+      'e.g. session({ owner: (s) => s.passport?.user }) (docs/managing-sessions.md)',
+  );
 }
 
 /** The key of `owner`'s index in the store: the session prefix, then `owner:` and the owner. */

@@ -18,7 +18,7 @@
  * alive has its entry refreshed at least that often, so the entry never expires before it.
  */
 import type { Context } from 'koa';
-import { settle, type StoreAdapter } from '../stores/adapter.js';
+import { isNotFound, settle, type StoreAdapter } from '../stores/adapter.js';
 import { isPlainObject } from '../stores/revive.js';
 import type { ListedOwnerIndexEntry, OwnerIndexEntry, SessionStore, StoredSession } from '../stores/types.js';
 import { andThen, both, type Awaitable } from '../stores/awaitable.js';
@@ -27,7 +27,7 @@ import { RecentRefreshes } from './recent-refreshes.js';
 import type { OwnerIndexOptions, SessionInfo } from './types.js';
 
 /** How often a session in use refreshes its entry, at most. */
-export const REFRESH_INTERVAL = 60_000;
+const REFRESH_INTERVAL = 60_000;
 /** Clocks of the app's processes may differ by this much when they compare an entry's `lastSeenAt`. */
 const CLOCK_SKEW = 5_000;
 
@@ -242,7 +242,7 @@ export class OwnerIndex implements SessionAccess {
     try {
       return Boolean(await settle(this.raw.get(key)));
     } catch (err) {
-      if ((err as { code?: unknown } | null)?.code === 'ENOENT') return false;
+      if (isNotFound(err)) return false;
       throw err;
     }
   }

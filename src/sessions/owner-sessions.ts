@@ -1,16 +1,11 @@
 /** `middleware.sessions`: any owner's sessions, for an admin route or a job outside any request. */
 import type { OwnerIndex } from './owner-index.js';
-import { ownerName } from './handle.js';
+import { ownerName, ownerOptionMissing } from './handle.js';
 import type { OwnerSessions, SessionInfo, SessionOwner } from './types.js';
 
 export function ownerSessions(index: OwnerIndex | undefined): OwnerSessions {
   const ready = (owner: SessionOwner): [OwnerIndex, string] => {
-    if (index === undefined) {
-      throw new TypeError(
-        'koa-session-machine: middleware.sessions needs the "owner" option, which says who a session belongs to, ' +
-          'e.g. session({ owner: (s) => s.passport?.user }) (docs/managing-sessions.md)',
-      );
-    }
+    if (index === undefined) throw ownerOptionMissing('middleware.sessions');
     const name = ownerName(owner, 'the owner');
     if (name === undefined)
       throw new TypeError('koa-session-machine: middleware.sessions needs an owner (a string or a number)');

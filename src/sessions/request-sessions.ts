@@ -2,6 +2,7 @@
  * `ctx.sessions`: the sessions of the request's owner, who is `owner(ctx.session)` at the time of
  * the call (so a handler that has just logged a user in sees that user's sessions).
  */
+import { ownerOptionMissing } from './handle.js';
 import type { OwnerIndex } from './owner-index.js';
 import type { RequestSessions, SessionInfo, SessionOfRequest } from './types.js';
 
@@ -15,12 +16,7 @@ export function requestSessions(s: SessionOfRequest | undefined, index: OwnerInd
       'koa-session-machine: ctx.sessions needs the session middleware on this request (it has not run, or the path is outside cookie.path)',
     );
   }
-  if (index === undefined) {
-    throw new TypeError(
-      'koa-session-machine: ctx.sessions needs the "owner" option, which says who a session belongs to, ' +
-        'e.g. session({ owner: (s) => s.passport?.user }) (docs/managing-sessions.md)',
-    );
-  }
+  if (index === undefined) throw ownerOptionMissing('ctx.sessions');
   return new SessionsOfRequest(index, s);
 }
 

@@ -90,8 +90,12 @@ export function settle<T>(result: unknown): Awaitable<T> {
 }
 
 /** A store error with code ENOENT means "no session" (as koa-generic-session read it). */
+export function isNotFound(err: unknown): boolean {
+  return (err as { code?: unknown } | null)?.code === 'ENOENT';
+}
+
 function notFound(err: unknown): undefined {
-  if ((err as { code?: unknown } | null)?.code === 'ENOENT') return undefined;
+  if (isNotFound(err)) return undefined;
   throw err;
 }
 
@@ -182,9 +186,7 @@ export class StoreAdapter {
   /** Whether `sid` was retired less than `tombstoneTtl` ago. */
   isRetired(sid: string): Awaitable<boolean> {
     if ((this.options.tombstoneTtl ?? 0) <= 0) return false;
-    const key = this.tombstoneKeyOf(sid);
-    if (key in Object.prototype) return false;
-    return andThen(settle<unknown>(this.store.get(key)), isTombstone);
+    return andThen(settle<unknown>(this.store.get(this.tombstoneKeyOf(sid))), isTombstone);
   }
 
   /** The session stored for `sid`, or `undefined`; a store error with code ENOENT means none. */

@@ -68,7 +68,6 @@ function px(ttl: number | undefined): string | undefined {
   return String(Math.max(1, Math.ceil(ttl)));
 }
 
-/** `SET key json [PX ms] [XX]`. */
 /** `SET key json [PX ms] [XX | NX]`: `condition` writes only an existing (XX) or a missing (NX) key. */
 function setCommand(key: string, json: string, ms: string | undefined, condition?: 'XX' | 'NX'): string[] {
   const args = ['SET', key, json];

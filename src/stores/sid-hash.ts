@@ -7,8 +7,9 @@
  * sid is 24 random bytes (192 bits), far beyond any preimage search, and a hash keyed with
  * `app.keys` would change every store key when the keys rotate, logging everyone out.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
+/** Node's one-shot `hash`: about five times as fast as a `createHash` object for a string this short. */
 export function hashSid(sid: string): string {
-  return createHash('sha256').update(sid).digest('base64url');
+  return hash('sha256', sid, 'base64url');
 }

@@ -32,6 +32,20 @@ export interface RedisConnection {
   close(): Promise<void>;
 }
 
+/** A listener of a client's events, as both libraries' `on` takes it. */
+export type Listener = (...args: any[]) => void;
+
+/** Adds each `[event, listener]` to `client`; the function returned removes them again. */
+export function listen(
+  client: { on(event: string, listener: Listener): unknown; off(event: string, listener: Listener): unknown },
+  listeners: readonly (readonly [string, Listener])[],
+): () => void {
+  for (const [event, listener] of listeners) client.on(event, listener);
+  return () => {
+    for (const [event, listener] of listeners) client.off(event, listener);
+  };
+}
+
 /** How long closing waits for pending replies before it cuts the connection. */
 export const QUIT_TIMEOUT = 1_000;
 /** How long closing then waits for the connection to end (ioredis destroys it after 2 s). */

@@ -9,9 +9,15 @@
  */
 import { createRequire } from 'node:module';
 import type { RedisOptions } from 'ioredis';
-import { END_TIMEOUT, QUIT_TIMEOUT, within, type ConnectionEvents, type RedisConnection } from './connection.js';
-
-type Listener = (...args: any[]) => void;
+import {
+  END_TIMEOUT,
+  listen,
+  QUIT_TIMEOUT,
+  within,
+  type ConnectionEvents,
+  type Listener,
+  type RedisConnection,
+} from './connection.js';
 
 /**
  * The part of an ioredis `Redis` or `Cluster` the store uses. Structural, so that an app on
@@ -84,7 +90,7 @@ export class IoredisConnection implements RedisConnection {
     const client = this.client as IoredisClient & { options?: { sentinels?: unknown }; manuallyClosing?: boolean };
     const sentinel = client.options?.sentinels !== undefined && client.options.sentinels !== null;
     let last = '';
-    const listeners: [string, Listener][] = [
+    return listen(this.client, [
       ['ready', () => events.connect()],
       ['connecting', () => (last = 'connecting')],
       [
@@ -109,11 +115,7 @@ export class IoredisConnection implements RedisConnection {
         },
       ],
       ['error', (err: unknown) => events.error(err)],
-    ];
-    for (const [event, listener] of listeners) this.client.on(event, listener);
-    return () => {
-      for (const [event, listener] of listeners) this.client.off(event, listener);
-    };
+    ]);
   }
 
   /** QUIT, so that pending replies arrive first; the connection is cut when that cannot work. */

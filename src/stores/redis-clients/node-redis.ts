@@ -14,9 +14,15 @@
  * taken as connected while it is open. A node's outage shows as commands that fail or go
  * unanswered, which the middleware bounds by `storeTimeout` (as ioredis' Cluster does).
  */
-import { QUIT_TIMEOUT, END_TIMEOUT, within, type ConnectionEvents, type RedisConnection } from './connection.js';
-
-type Listener = (...args: any[]) => void;
+import {
+  END_TIMEOUT,
+  listen,
+  QUIT_TIMEOUT,
+  within,
+  type ConnectionEvents,
+  type Listener,
+  type RedisConnection,
+} from './connection.js';
 
 /** What node-redis 4 and 5 clients and clusters share. Structural: no node-redis types needed. */
 interface NodeRedisCommon {
@@ -81,11 +87,7 @@ abstract class NodeRedisConnection<C extends NodeRedisCommon> implements RedisCo
 
   watch(events: ConnectionEvents): () => void {
     // The error listener is first: it is what keeps a lost connection from throwing.
-    const listeners: [string, Listener][] = [['error', (err: unknown) => events.error(err)], ...this.lifecycle(events)];
-    for (const [event, listener] of listeners) this.client.on(event, listener);
-    return () => {
-      for (const [event, listener] of listeners) this.client.off(event, listener);
-    };
+    return listen(this.client, [['error', (err: unknown) => events.error(err)], ...this.lifecycle(events)]);
   }
 
   /**
