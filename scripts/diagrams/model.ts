@@ -10,6 +10,7 @@ import {
   type ActionRef,
   type GuardRef,
   type TransitionDefinition,
+  type Trigger,
 } from '../../src/machines/definition.js';
 import { actionPhrase, delayPhrase, eventPhrase, guardPhrase, tagPhrase, type TriggerKind } from './labels.js';
 
@@ -27,8 +28,6 @@ export interface DiagramState {
    */
   storeCall: boolean;
 }
-
-export type Trigger = { kind: 'event'; type: string } | { kind: 'after'; delay: string } | { kind: 'always' };
 
 export interface DiagramEdge {
   from: string;
@@ -74,7 +73,8 @@ export function machineModel(machine: AnyStateMachine): DiagramModel {
   const states: DiagramState[] = [];
   const edges: DiagramEdge[] = [];
 
-  const addGroup = (from: string, trigger: Trigger, transitions: readonly TransitionDefinition[], where: string) => {
+  /** The transitions of one trigger of one state (each knows its source and trigger), as edges. */
+  const addGroup = (transitions: readonly TransitionDefinition[], where: string) => {
     transitions.forEach((t, i) => {
       const guard = guardName(t.guard, where);
       const branch =
@@ -89,7 +89,7 @@ export function machineModel(machine: AnyStateMachine): DiagramModel {
       // Fail early, with the name, when a phrase is missing.
       if (guard !== undefined) guardPhrase(guard);
       actions.forEach(actionPhrase);
-      edges.push({ from, to: t.target ?? from, trigger, guard, branch, actions });
+      edges.push({ from: t.source, to: t.target ?? t.source, trigger: t.trigger, guard, branch, actions });
     });
   };
 
@@ -112,12 +112,12 @@ export function machineModel(machine: AnyStateMachine): DiagramModel {
     for (const [type, transitions] of node.on) {
       if (type.includes('*')) throw new Error(`scripts/diagrams: the wildcard "${type}" in "${key}" is not drawn`);
       eventPhrase(type);
-      addGroup(key, { kind: 'event', type }, transitions, `"${key}" on ${type}`);
+      addGroup(transitions, `"${key}" on ${type}`);
     }
-    if (node.always.length > 0) addGroup(key, { kind: 'always' }, node.always, `the always of "${key}"`);
+    if (node.always.length > 0) addGroup(node.always, `the always of "${key}"`);
     for (const [delay, transitions] of node.after) {
       delayPhrase(delay);
-      addGroup(key, { kind: 'after', delay }, transitions, `"${key}" after ${delay}`);
+      addGroup(transitions, `"${key}" after ${delay}`);
     }
   }
   for (const state of states) {

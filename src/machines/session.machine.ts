@@ -146,6 +146,12 @@ const effect = () => {
 const commitGuardsFor = (e: SessionEvent) =>
   e.type === 'COMMIT' || e.type === 'SAVE_NOW' ? e : { changed: false, save: 'skip' as SaveMode };
 
+/** The handler changed its session, or forced a save with `ctx.sessionSave = true`. */
+const changedOrForced = ({ event }: { event: SessionEvent }) => {
+  const { changed, save } = commitGuardsFor(event);
+  return save !== 'skip' && (save === 'force' || changed);
+};
+
 /**
  * The transitions that start a new session as a request loads its own: with the app's own
  * `genSid` the new session's sid is issued at once, before the handlers (`issueSid`).
@@ -177,10 +183,7 @@ export const sessionMachine = setup({
     /** The sid was retired moments ago by a request that regenerated or destroyed its session. */
     sidWasRetired: ({ event }) => event.type === 'TOMBSTONE' && event.found,
     /** A late request's handler changed its empty session, or forced a save: that is dropped. */
-    lateChangeDropped: ({ event }) => {
-      const { changed, save } = commitGuardsFor(event);
-      return save !== 'skip' && (save === 'force' || changed);
-    },
+    lateChangeDropped: changedOrForced,
     /** The app's own `genSid` (see SessionMachineInput) issues a new session's sid as the session starts. */
     appGeneratesSid: ({ context }) => context.ownGenSid,
     errorIsFatal: ({ event }) => event.type === 'LOAD_FAILED' && event.fatal,
@@ -191,10 +194,7 @@ export const sessionMachine = setup({
       return save !== 'skip' && (save === 'force' || changed || context.allowEmpty);
     },
     /** A loaded session is rewritten only when it changed or the save is forced (see "End of the request" in docs/lifecycle.md). */
-    loadedSessionNeedsSave: ({ event }) => {
-      const { changed, save } = commitGuardsFor(event);
-      return save !== 'skip' && (save === 'force' || changed);
-    },
+    loadedSessionNeedsSave: changedOrForced,
     /** `rolling` refreshes the TTL of an unchanged session, without rewriting it (`touch`). */
     rollingNeedsTouch: ({ context, event }) => commitGuardsFor(event).save !== 'skip' && context.rolling,
     /** `ctx.sessionSave = false` suppresses every write, the destroy of a removed session too. */

@@ -33,7 +33,7 @@ import {
   type SessionEvent,
   type SessionState,
 } from '../machines/session.machine.js';
-import { HANDLED, type UserData } from './expected-outcome.js';
+import type { UserData } from './expected-outcome.js';
 import { LIVE_STATES, type LifecycleStep } from './session-paths.js';
 import { MAX_LIFETIME, SHORT_TIMEOUT, type StoreFaults } from './store-faults.js';
 
@@ -126,7 +126,7 @@ async function goneBeforeRewrite(event: { stored: boolean }, at: Answering): Pro
 }
 
 /** The event → action table (see the file comment). */
-export const EVENT_ACTIONS: { readonly [T in SessionEvent['type']]: EventAction<EventOf<T>> } = {
+const EVENT_ACTIONS: { readonly [T in SessionEvent['type']]: EventAction<EventOf<T>> } = {
   LOAD: {
     options: () => ({ defer: false }),
     cookie: async ({ sid }, store) =>
@@ -187,14 +187,6 @@ export function eventOptions(steps: readonly LifecycleStep[]): Partial<SessionOp
   // Without a LOAD the session starts when the handler first uses it; a store outage fails the request.
   const defaults: Partial<SessionOptions> = { defer: true, storeOutage: 'fail' };
   return Object.assign(defaults, ...steps.map((s, i) => actionFor(s.event).options?.(s.event, stateBefore(steps, i))));
-}
-
-/**
- * How the app's `errorHandler` answers each store error it sees, in the order it sees them: it
- * rethrows the error of a `fatal` event, and returns otherwise.
- */
-export function errorHandlerRethrows(steps: readonly LifecycleStep[]): boolean[] {
-  return steps.filter((s) => HANDLED.has(s.event.type)).map((s) => 'fatal' in s.event && s.event.fatal);
 }
 
 /** Arranges how the store answers the calls of a group: each event after the one the kit sends. */

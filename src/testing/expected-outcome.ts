@@ -90,12 +90,6 @@ export function failingMethod(
   throw new Error(`koa-session-machine/testing: no store call to make fail among ${effects.join(', ')}`);
 }
 
-/** The failed store call (a store that throws) that answers the effects of `steps[i]`, if any. */
-export function failureAfter(steps: readonly LifecycleStep[], i: number): string | undefined {
-  const type = steps[i + 1]?.event.type;
-  return type?.endsWith('_FAILED') ? type : undefined;
-}
-
 /** The notices the machine's reporting effects send through `onEvent`. */
 const NOTICES: Readonly<Record<string, string>> = { reportLifetimeEnded: 'expired', reportLateChangeDropped: 'late' };
 

@@ -21,10 +21,10 @@
  */
 import { describe, it } from 'vitest';
 import type { SessionStore } from '../index.js';
-import { storeContract, type StoreContractOptions } from './contract.js';
+import { contractChecks, kitTimeout, lifecycleChecks, type KitCheck } from './checks.js';
+import type { StoreContractOptions } from './contract.js';
 import { resolveCapabilities } from './instrumented.js';
-import { runLifecyclePath, type RunPathOptions } from './lifecycle.js';
-import { lifecyclePaths } from './session-paths.js';
+import type { RunPathOptions } from './lifecycle.js';
 
 export * from './core.js';
 
@@ -46,15 +46,14 @@ export interface TestStoreOptions<S extends SessionStore = SessionStore> extends
 /** Registers the conformance suites for a store: `describe` / `it` blocks of vitest. */
 export function testStore<S extends SessionStore>(options: TestStoreOptions<S>): void {
   const supports = resolveCapabilities(options.supports);
-  const timeout = options.timeout ?? (options.ttlBound ?? 5_000) + 10_000;
+  const timeout = kitTimeout(options);
+  const register = (check: KitCheck) => {
+    if (check.skip) it.skip(`${check.name} (skipped: ${check.skip})`, () => undefined);
+    else it(check.name, () => check.run(), timeout);
+  };
 
   if (options.contract !== false) {
-    describe(`${options.name}: store contract`, () => {
-      for (const check of storeContract(options)) {
-        if (check.skip) it.skip(`${check.rule} (skipped: ${check.skip})`, () => undefined);
-        else it(check.rule, () => check.run(), timeout);
-      }
-    });
+    describe(`${options.name}: store contract`, () => contractChecks(options).forEach(register));
   }
 
   if (options.lifecycle !== false) {
@@ -66,15 +65,7 @@ export function testStore<S extends SessionStore>(options: TestStoreOptions<S>):
         ...(options.prefix !== undefined ? { prefix: options.prefix } : {}),
         ...(options.Koa ? { Koa: options.Koa } : {}),
       };
-      for (const path of lifecyclePaths()) {
-        const missing = path.requires.filter((capability) => !supports[capability]);
-        if (missing.length > 0) {
-          it.skip(`${path.name} (skipped: needs ${missing.map((m) => `supports.${m}`).join(' and ')})`, () =>
-            undefined);
-        } else {
-          it(path.name, () => runLifecyclePath(path, run), timeout);
-        }
-      }
+      lifecycleChecks(run).forEach(register);
     });
   }
 }

@@ -22,7 +22,6 @@ import type { SessionState } from '../machines/session.machine.js';
 import {
   actionFor,
   arrangeAnswers,
-  errorHandlerRethrows,
   eventOptions,
   HandlerSession,
   kitSends,
@@ -131,7 +130,8 @@ async function drive(
   const handlerGroups = loadGroup ? groups.slice(1) : groups;
   // The steps whose store error the errorHandler sees, and whether it rethrows each.
   const handled = steps.filter((s) => HANDLED.has(s.event.type));
-  const rethrows = errorHandlerRethrows(steps);
+  // The errorHandler rethrows the error of a `fatal` event, and returns otherwise.
+  const rethrows = handled.map((s) => 'fatal' in s.event && s.event.fatal);
   const observe = options.observeStates !== false;
   const log = new StateLog();
   const errorHandlerSaw: string[] = [];

@@ -3,10 +3,9 @@
  * run one after another, each reported on a line of its own as it ends, then a count. What the
  * `koa-session-machine-kit` command prints (./bin.ts).
  */
-import { storeContract, type StoreContractOptions } from './contract.js';
+import { contractChecks, kitTimeout, lifecycleChecks, type KitCheck } from './checks.js';
+import type { StoreContractOptions } from './contract.js';
 import { resolveCapabilities } from './instrumented.js';
-import { runLifecyclePath } from './lifecycle.js';
-import { lifecyclePaths } from './session-paths.js';
 import type { SessionStore } from '../index.js';
 
 export interface KitReportOptions extends StoreContractOptions {
@@ -22,37 +21,19 @@ export interface KitCounts {
   skipped: number;
 }
 
-interface Check {
-  name: string;
-  skip?: string;
-  run(): Promise<void>;
-}
-
 /** Runs the checks, writing a line per check through `write`; the counts. */
 export async function reportKit(options: KitReportOptions, write: (line: string) => void): Promise<KitCounts> {
   const supports = resolveCapabilities(options.supports);
-  const timeout = options.timeout ?? (options.ttlBound ?? 5_000) + 10_000;
+  const timeout = kitTimeout(options);
   const counts: KitCounts = { passed: 0, failed: 0, skipped: 0 };
-  const sections: [string, Check[]][] = [
-    [
-      'store contract',
-      storeContract(options).map((c) => ({ name: c.rule, ...(c.skip ? { skip: c.skip } : {}), run: c.run })),
-    ],
-  ];
+  const sections: [string, KitCheck[]][] = [['store contract', contractChecks(options)]];
   if (options.lifecycle !== false) {
     const run = {
       factory: options.factory,
       supports,
       ...(options.teardown ? { teardown: options.teardown as (store: SessionStore) => unknown } : {}),
     };
-    sections.push([
-      'session lifecycle paths',
-      lifecyclePaths().map((path) => {
-        const missing = path.requires.filter((capability) => !supports[capability]);
-        const skip = missing.length > 0 ? `needs ${missing.map((m) => `supports.${m}`).join(' and ')}` : undefined;
-        return { name: path.name, ...(skip ? { skip } : {}), run: () => runLifecyclePath(path, run) };
-      }),
-    ]);
+    sections.push(['session lifecycle paths', lifecycleChecks(run)]);
   }
   for (const [title, checks] of sections) {
     write(title);

@@ -3,6 +3,7 @@
  * middleware's `inspect` option, for the kit to compare with a path.
  */
 import type { InspectionEvent } from 'xstate';
+import { sessionMachine } from '../machines/session.machine.js';
 import { describeEvent } from './session-paths.js';
 
 export interface Observed {
@@ -19,7 +20,7 @@ export class StateLog {
 
   readonly inspect = (event: InspectionEvent): void => {
     const actor = event.actorRef as unknown as { logic?: { id?: string } };
-    if (actor.logic?.id !== 'session') return;
+    if (actor.logic?.id !== sessionMachine.id) return;
     if (event.type === '@xstate.actor') this.actors.add(event.actorRef);
     if (event.type !== '@xstate.snapshot' || event.event.type === 'xstate.init') return;
     const snapshot = event.snapshot as { value?: unknown; status?: string };
