@@ -16,6 +16,7 @@ import {
   PIN,
   drive,
   installCleanup,
+  median,
   positiveNumber,
   startServer,
   stopChild,
@@ -41,12 +42,6 @@ const variants: (Variant & { work: number; cookies: boolean })[] = [
   work,
   cookies,
 }));
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-};
 
 async function cpuPerRequest(server: BenchServer): Promise<number> {
   const before = await server.stats();

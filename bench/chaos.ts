@@ -19,7 +19,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { list, positiveNumber } from './harness.js';
+import { list, median, positiveNumber } from './harness.js';
 import { CLIENT, LONG, SESSION } from '../test/outages/chaos/config.js';
 import type { AppFigures } from '../test/outages/chaos/figures.js';
 import { evidence, runLines, statusList } from '../test/outages/chaos/report.js';
@@ -48,11 +48,6 @@ interface Row {
   runs: { figures: AppFigures; failures: string[] }[];
 }
 
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
 const ms = (value: number) => `${Math.round(value)} ms`;
 
 function sumStatuses(all: AppFigures[]): Record<string, number> {

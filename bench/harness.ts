@@ -132,6 +132,14 @@ export function list(name: string): string[] | undefined {
     .filter(Boolean);
 }
 
+/** The median of the finite values (NaN when there is none). */
+export function median(values: readonly number[]): number {
+  const sorted = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
+  if (sorted.length === 0) return NaN;
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
 export const CONNECTIONS = Math.round(positiveNumber('BENCH_CONNECTIONS', 50));
 export const NPROC = cpus().length;
 export const PIN = NPROC >= 2 && spawnSync('taskset', ['--version']).status === 0;

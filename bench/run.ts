@@ -37,6 +37,7 @@ import {
   drive,
   installCleanup,
   killAll,
+  median,
   positiveNumber,
   prepareCookie,
   redisBinary,
@@ -90,13 +91,6 @@ async function measure(server: BenchServer, scenario: Scenario, cookie: string |
     errors: result.errors + result.timeouts,
     non2xx: result.non2xx,
   };
-}
-
-function median(values: number[]): number {
-  const sorted = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
-  if (sorted.length === 0) return NaN;
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 const METRICS = ['rps', 'p50', 'p99', 'cpuUs', 'rssMB'] as const;

@@ -12,19 +12,26 @@
 import { createServer } from 'node:http';
 import type Koa from 'koa';
 import type { Context } from 'koa';
+import type { SessionOptions, SessionStore } from 'koa-session-machine';
 
 export const rolling = process.env.BENCH_ROLLING === '1';
 export const redisUrl = process.env.BENCH_REDIS_URL ?? '';
-/** BENCH_CONCURRENCY=serialize: this library's no-lost-updates mode. */
-export const concurrency = process.env.BENCH_CONCURRENCY || undefined;
+/**
+ * BENCH_CONCURRENCY=serialize: this library's no-lost-updates mode (the middleware refuses any
+ * other value at start-up, with a message that names it).
+ */
+const concurrency = (process.env.BENCH_CONCURRENCY || undefined) as SessionOptions['concurrency'];
 
-/** This library's options for a variant: `rolling`, and `concurrency` when the variant asks for it. */
 /** BENCH_AT_REST=1: `hashIds` and `seal` on. */
 const atRest = process.env.BENCH_AT_REST === '1';
 /** BENCH_OWNER=1: every session belongs to one owner, so each write keeps the owner index in step. */
 const owned = process.env.BENCH_OWNER === '1';
 
-export function ksmOptions<T>(store: T): { store: T; rolling: boolean } {
+/**
+ * This library's options for a variant: `rolling`, and `concurrency`, `hashIds` + `seal` or `owner`
+ * when the variant asks for them.
+ */
+export function ksmOptions(store: SessionStore): SessionOptions {
   return {
     store,
     rolling,
