@@ -6,21 +6,20 @@
  */
 import Koa from 'koa';
 import { afterEach, describe, expect, inject, it } from 'vitest';
-import session, { RedisStore } from '../../src/index.js';
-import { Client, listen, type Listening } from '../helpers/http.js';
+import { RedisStore } from '../../src/index.js';
+import { closeApps, startApp } from '../helpers/apps.js';
 import { startRedisServer, type RedisServer } from '../helpers/redis-server.js';
 
 const redisUrl = inject('redisUrl');
 
 let redis: RedisServer | undefined;
 let store: RedisStore | undefined;
-let server: Listening | undefined;
 afterEach(async () => {
   redis?.thaw();
-  await server?.close();
+  await closeApps();
   await store?.close();
   await redis?.dispose();
-  server = store = redis = undefined;
+  store = redis = undefined;
 });
 
 describe.skipIf(!redisUrl)("a lock granted after its request gave up ('serialize', RedisStore)", () => {
@@ -30,17 +29,16 @@ describe.skipIf(!redisUrl)("a lock granted after its request gave up ('serialize
     const lockTimeout = 300;
     const storeTimeout = 300;
     const lockLease = 1_000;
-    const app = new Koa();
-    app.keys = ['k'];
-    app.silent = true;
-    app.use(session({ store, concurrency: 'serialize', lockTimeout, storeTimeout, lockLease }));
-    app.use((ctx) => {
-      const s = ctx.session!;
-      s.n = ((s.n as number) ?? 0) + 1;
-      ctx.body = { n: s.n };
-    });
-    server = await listen(app);
-    const browser = new Client(server.url);
+    const served = await startApp(
+      Koa,
+      { store, concurrency: 'serialize', lockTimeout, storeTimeout, lockLease },
+      (ctx) => {
+        const s = ctx.session!;
+        s.n = ((s.n as number) ?? 0) + 1;
+        ctx.body = { n: s.n };
+      },
+    );
+    const browser = served.client();
     expect((await browser.get('/')).body).toEqual({ n: 1 });
 
     redis.freeze();

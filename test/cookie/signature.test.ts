@@ -6,31 +6,25 @@
 import Keygrip from 'keygrip';
 import Koa from 'koa';
 import { afterEach, describe, expect, it } from 'vitest';
-import session, { MemoryStore } from '../../src/index.js';
+import { MemoryStore } from '../../src/index.js';
 import { closeApps, startApp } from '../helpers/apps.js';
-import { Client, listen, type Listening } from '../helpers/http.js';
 import { KOA_VERSIONS } from '../helpers/koa.js';
 import { cookieOf } from '../helpers/set-cookies.js';
 import { PREFIX } from '../helpers/store-keys.js';
 
 afterEach(closeApps);
 
-let server: Listening | undefined;
-afterEach(async () => {
-  await server?.close();
-  server = undefined;
-});
-
 async function counter(keys: string[]) {
-  const app = new Koa();
-  app.keys = keys;
-  app.use(session());
-  app.use((ctx) => {
-    ctx.session!.n = ((ctx.session!.n as number) ?? 0) + 1;
-    ctx.body = { n: ctx.session!.n };
-  });
-  server = await listen(app);
-  return { app, client: new Client(server.url) };
+  const served = await startApp(
+    Koa,
+    undefined,
+    (ctx) => {
+      ctx.session!.n = ((ctx.session!.n as number) ?? 0) + 1;
+      ctx.body = { n: ctx.session!.n };
+    },
+    { keys },
+  );
+  return { app: served.app, client: served.client() };
 }
 
 describe('signed session cookies', () => {

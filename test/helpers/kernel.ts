@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { RedisServer } from './redis-server.js';
-import { waitUntil } from './redis-cluster.js';
+import { waitUntil } from './wait-until.js';
 
 /** The queues of the sockets on a local TCP port in `state`: bytes (or, listening, connections) waiting. */
 export function queuesAt(port: number, state: 'ESTABLISHED' | 'LISTEN'): { tx: number; rx: number }[] {

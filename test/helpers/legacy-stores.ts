@@ -30,24 +30,21 @@ export function plainSyncStore() {
 
 /**
  * A store whose methods answer Promises after a turn of the event loop, a miss as `null` (like
- * koa-redis): JSON in a Map anyone can dump, and the TTL of each write.
+ * koa-redis): JSON in a Map anyone can dump.
  */
 export function plainPromiseStore() {
   const data = new Map<string, string>();
-  const ttls = new Map<string, number | undefined>();
   const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
   return {
     data,
-    ttls,
     async get(key: string) {
       await tick();
       const json = data.get(key);
       return json === undefined ? null : JSON.parse(json);
     },
-    async set(key: string, sess: unknown, ttl?: number) {
+    async set(key: string, sess: unknown, _ttl?: number) {
       await tick();
       data.set(key, JSON.stringify(sess));
-      ttls.set(key, ttl);
     },
     async destroy(key: string) {
       await tick();
@@ -165,9 +162,5 @@ export class ScriptedStore {
   destroy(key: string): void {
     this.calls.push({ method: 'destroy', key });
     this.inner.destroy(key);
-  }
-
-  writtenKeys(): string[] {
-    return this.calls.filter((c) => c.method === 'set').map((c) => c.key);
   }
 }

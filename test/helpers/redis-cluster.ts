@@ -10,10 +10,10 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { freePort, redisServerArgs, redisServerBinary, waitForPort } from './redis-server.js';
 import { stopProcess } from './stop-process.js';
+import { waitUntil } from './wait-until.js';
 
 export function redisCliBinary(): string | undefined {
   const found = spawnSync('sh', ['-c', 'command -v redis-cli'], { encoding: 'utf8' });
@@ -75,20 +75,6 @@ export async function disposeNode(node: RedisNode): Promise<void> {
 /** A direct connection to one node, which never retries (for checks and for killed nodes). */
 export function nodeClient(port: number): Redis {
   return new Redis({ host: '127.0.0.1', port, lazyConnect: false, maxRetriesPerRequest: 0, retryStrategy: () => null });
-}
-
-/** Polls `check` every 50 ms until it returns true; throws `describe()` when `timeoutMs` passes. */
-export async function waitUntil(
-  check: () => Promise<boolean>,
-  timeoutMs: number,
-  describe: () => string,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check().catch(() => false)) return;
-    if (Date.now() > deadline) throw new Error(`${describe()} (waited ${timeoutMs} ms)`);
-    await sleep(50);
-  }
 }
 
 export interface RedisCluster {

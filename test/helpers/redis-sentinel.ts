@@ -15,8 +15,10 @@ import { EventEmitter, once } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
-import { disposeNode, nodeClient, spawnRedisNode, waitUntil, type RedisNode } from './redis-cluster.js';
+import { disposeNode, nodeClient, spawnRedisNode, type RedisNode } from './redis-cluster.js';
 import { redisServerArgs } from './redis-server.js';
+import { killProcess } from './stop-process.js';
+import { waitUntil } from './wait-until.js';
 
 export const MASTER_NAME = 'mymaster';
 
@@ -315,12 +317,7 @@ export async function startSentinelSet(options: SentinelSetOptions = {}): Promis
         if (!victim) throw new Error(`no process serves :${port}`);
         clients.get(port)?.disconnect();
         clients.delete(port);
-        victim.process.kill('SIGKILL');
-        await new Promise((resolve) =>
-          victim.process.exitCode !== null || victim.process.signalCode !== null
-            ? resolve(0)
-            : victim.process.once('exit', resolve),
-        );
+        await killProcess(victim.process);
       },
       dispose,
     };

@@ -68,7 +68,6 @@ export interface RedisServer {
 }
 
 export interface RedisServerOptions {
-  port?: number;
   /** Keep the data across a stop and restart (an append-only file synced on every write). */
   persist?: boolean;
   /** More redis-server arguments, e.g. `['--enable-debug-command', 'yes']`. */
@@ -116,19 +115,19 @@ export function redisServerArgs(port: number, dir: string, { persist = false } =
 export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServer> {
   const binary = redisServerBinary();
   if (!binary) throw new Error('redis-server is not on PATH');
-  const chosen = options.port ?? (await freePort());
+  const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'ksm-redis-'));
-  const args = [...redisServerArgs(chosen, dir, { persist: options.persist }), ...(options.args ?? [])];
+  const args = [...redisServerArgs(port, dir, { persist: options.persist }), ...(options.args ?? [])];
   let child: ChildProcess;
   const launch = async () => {
     child = spawn(binary, args, { stdio: 'ignore' });
-    await waitForPort(chosen, 10_000, child);
+    await waitForPort(port, 10_000, child);
   };
   const stop = async () => void (await stopProcess(child));
   await launch();
   return {
-    port: chosen,
-    url: `redis://127.0.0.1:${chosen}`,
+    port,
+    url: `redis://127.0.0.1:${port}`,
     get process() {
       return child;
     },

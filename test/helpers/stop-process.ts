@@ -1,6 +1,7 @@
 /**
  * Stopping a child process the tests started (an app, a redis-server), by its pid: SIGCONT (a test
- * may have frozen it), SIGTERM, and SIGKILL if it has not exited after `graceMs`.
+ * may have frozen it), SIGTERM, and SIGKILL if it has not exited after `graceMs`; or killing it
+ * outright (SIGKILL), as a fault test does.
  */
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -15,4 +16,12 @@ export async function stopProcess(child: ChildProcess, graceMs = 3000): Promise<
   const [code] = await exited;
   clearTimeout(timer);
   return code;
+}
+
+/** SIGKILL: the process dies at once, without a word to its clients. Resolves once it has exited. */
+export async function killProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
+  child.kill('SIGKILL');
+  await exited;
 }

@@ -20,7 +20,7 @@ import { createClient as createClient4, createCluster as createCluster4 } from '
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { isConnectionFailure } from '../../src/stores/connection-failures.js';
 import { commandsArrived, frozen, queuesAt } from '../helpers/kernel.js';
-import { disposeNode, spawnRedisNode, waitUntil, type RedisNode } from '../helpers/redis-cluster.js';
+import { disposeNode, spawnRedisNode, type RedisNode } from '../helpers/redis-cluster.js';
 import {
   freePort,
   redisServerArgs,
@@ -28,6 +28,8 @@ import {
   startRedisServer,
   type RedisServer,
 } from '../helpers/redis-server.js';
+import { killProcess } from '../helpers/stop-process.js';
+import { waitUntil } from '../helpers/wait-until.js';
 
 /** koa-redis's own ioredis (4.x): the client koa-generic-session apps have. */
 const Redis4 = createRequire(import.meta.url)('koa-redis/node_modules/ioredis') as typeof Redis;
@@ -111,9 +113,7 @@ async function killedWithCommandOnTheWire(redis: RedisServer, send: () => Promis
   await frozen(redis);
   const failed = rejection(send());
   await commandsArrived(redis.port);
-  const exited = once(redis.process, 'exit');
-  redis.process.kill('SIGKILL');
-  await exited;
+  await killProcess(redis.process);
   return failed;
 }
 

@@ -19,7 +19,7 @@
  * outages with stores whose connection the test controls are in while-the-store-is-away.test.ts
  * and outage-policy.test.ts.
  */
-import { EventEmitter, once } from 'node:events';
+import { EventEmitter } from 'node:events';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
@@ -32,6 +32,7 @@ import { commandsArrived, frozen } from '../helpers/kernel.js';
 import { REDIS_CLIENT_KINDS, type RedisClientKind } from '../helpers/redis-clients.js';
 import { SLOW_LOADING_ARGS, startRedisServer, type RedisServer } from '../helpers/redis-server.js';
 import { closeApps } from '../helpers/apps.js';
+import { killProcess } from '../helpers/stop-process.js';
 import { counterApp } from './fixtures/counter-app.js';
 
 const redisUrl = inject('redisUrl');
@@ -90,13 +91,6 @@ class WatchedStore extends RedisStore {
   count(command: string): number {
     return this.sent.filter((c) => c === command).length;
   }
-}
-
-/** Kills the server (SIGKILL) and resolves once it has exited. */
-async function kill(redis: RedisServer): Promise<void> {
-  const exited = once(redis.process, 'exit');
-  redis.process.kill('SIGKILL');
-  await exited;
 }
 
 async function redisServer(options: Parameters<typeof startRedisServer>[0] = {}): Promise<RedisServer> {
@@ -330,7 +324,7 @@ describe.skipIf(!redisUrl)('a redis-server killed with commands on the wire', ()
       const reads = browsers.map((b) => request(b, '/'));
       await when(store.changes, () => store.count('get') === getsBefore + browsers.length);
       await commandsArrived(redis.port);
-      await kill(redis);
+      await killProcess(redis.process);
       await when(store.changes, () => store.failures.length === browsers.length);
       await redis.restart();
       expect((await Promise.all(reads)).map((r) => r.status)).toEqual([200, 200, 200, 200]);
@@ -344,7 +338,7 @@ describe.skipIf(!redisUrl)('a redis-server killed with commands on the wire', ()
       app.release();
       await when(store.changes, () => store.count('update') === updatesBefore + browsers.length);
       await commandsArrived(redis.port);
-      await kill(redis);
+      await killProcess(redis.process);
       await when(store.changes, () => store.failures.length === 2 * browsers.length);
       await redis.restart();
       expect((await Promise.all(writes)).map((r) => r.status)).toEqual([200, 200, 200, 200]);
@@ -438,7 +432,7 @@ describe.skipIf(!redisUrl)('a redis-server killed with commands on the wire', ()
     const pending = [returning.get('/'), newcomer.get('/')];
     await when(store.changes, () => store.count('get') === 1 && store.count('set') === 2);
     await commandsArrived(redis.port);
-    await kill(redis);
+    await killProcess(redis.process);
     const [read, write] = await Promise.all(pending);
 
     expect([read!.status, write!.status]).toEqual([503, 503]);
@@ -461,7 +455,7 @@ describe.skipIf(!redisUrl)('a redis-server killed with commands on the wire', ()
     const pending = [returning.get('/'), newcomer.get('/')];
     await when(store.changes, () => store.count('get') === 2 && store.count('set') === 2);
     await commandsArrived(redis.port);
-    await kill(redis);
+    await killProcess(redis.process);
     const [read, write] = await Promise.all(pending);
 
     // The returning browser gets an empty session (its stored count is not lost, only unread).

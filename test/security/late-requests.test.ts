@@ -17,6 +17,7 @@ import { closeApps, startApp } from '../helpers/apps.js';
 import { sessionCookies } from '../helpers/set-cookies.js';
 import { PREFIX } from '../helpers/store-keys.js';
 import { plainSyncStore } from '../helpers/legacy-stores.js';
+import { waitUntil } from '../helpers/wait-until.js';
 
 afterEach(closeApps);
 
@@ -168,10 +169,11 @@ describe.each(KINDS)('late requests ($name)', (kind) => {
     await browser.get('/login');
     // Waited for by the store itself: the tombstone is there, then gone after its ttl.
     expect(await made.raw(`${PREFIX}retired:${oldSid}`)).toBeDefined();
-    const deadline = Date.now() + tombstoneTtl + 5_000;
-    while ((await made.raw(`${PREFIX}retired:${oldSid}`)) !== undefined && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
+    await waitUntil(
+      async () => (await made.raw(`${PREFIX}retired:${oldSid}`)) === undefined,
+      tombstoneTtl + 5_000,
+      () => `the tombstone was still there after its ttl (${tombstoneTtl} ms)`,
+    );
     const late = await browser.get('/read', { cookie: before });
     expect(sessionCookies(late).find((c) => c.name === 'koa.sid')?.expired).toBe(true);
   });

@@ -13,14 +13,13 @@
  */
 import Koa from 'koa';
 import { afterEach, describe, expect, it } from 'vitest';
-import session from '../../src/index.js';
-import { Client, listen } from '../helpers/http.js';
 import { KOA_VERSIONS } from '../helpers/koa.js';
 import { closeApps, startApp } from '../helpers/apps.js';
 import { sessionCookies } from '../helpers/set-cookies.js';
 import { PREFIX, sessionKeys } from '../helpers/store-keys.js';
 import { RecordingStore } from '../helpers/recording-store.js';
 import { deferred, type Deferred } from '../helpers/deferred.js';
+import { plainSyncStore } from '../helpers/legacy-stores.js';
 
 afterEach(closeApps);
 
@@ -138,46 +137,32 @@ describe.each(KOA_VERSIONS)('a logout sticks ($name)', ({ Koa }) => {
 
 describe('with a store that has only get/set/destroy (koa-generic-session style)', () => {
   it('a slower request that loaded the session does not write it back after a logout', async () => {
-    const data = new Map<string, string>();
-    const plain = {
-      get: (k: string) => (data.has(k) ? JSON.parse(data.get(k)!) : undefined),
-      set: (k: string, v: unknown) => void data.set(k, JSON.stringify(v)),
-      destroy: (k: string) => void data.delete(k),
-    };
-    let release!: () => void;
-    const held = new Promise<void>((r) => (release = r));
-    let loaded!: () => void;
-    const slowLoaded = new Promise<void>((r) => (loaded = r));
-    const app = new Koa();
-    app.keys = ['k'];
-    app.use(session({ store: plain }));
-    app.use(async (ctx) => {
+    const store = plainSyncStore();
+    const { data } = store;
+    const held = deferred();
+    const slowLoaded = deferred();
+    const server = await startApp(Koa, { store }, async (ctx) => {
       if (ctx.path === '/logout') ctx.session = null;
       else if (ctx.path === '/slow') {
         expect(ctx.session!.user).toBe('u');
-        loaded();
-        await held;
+        slowLoaded.resolve();
+        await held.promise;
         ctx.session!.late = true;
       } else ctx.session!.user = 'u';
       ctx.body = 'ok';
     });
-    const server = await listen(app);
-    try {
-      const client = new Client(server.url);
-      await client.get('/login');
-      const cookie = client.cookieHeader('/');
-      expect(sessionKeys(data)).toHaveLength(1);
-      const slow = client.get('/slow', { cookie });
-      await slowLoaded;
-      await client.get('/logout', { cookie });
-      expect(sessionKeys(data)).toEqual([]);
-      release();
-      const late = await slow;
-      expect(late.status).toBe(200);
-      expect(sessionKeys(data)).toEqual([]);
-      expect(late.setCookies.filter((c) => c.name === 'koa.sid' && !c.expired)).toEqual([]);
-    } finally {
-      await server.close();
-    }
+    const client = server.client();
+    await client.get('/login');
+    const cookie = client.cookieHeader('/');
+    expect(sessionKeys(data)).toHaveLength(1);
+    const slow = client.get('/slow', { cookie });
+    await slowLoaded.promise;
+    await client.get('/logout', { cookie });
+    expect(sessionKeys(data)).toEqual([]);
+    held.resolve();
+    const late = await slow;
+    expect(late.status).toBe(200);
+    expect(sessionKeys(data)).toEqual([]);
+    expect(late.setCookies.filter((c) => c.name === 'koa.sid' && !c.expired)).toEqual([]);
   });
 });

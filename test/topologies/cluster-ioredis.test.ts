@@ -7,7 +7,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { lockKeyFor } from '../../src/stores/redis-lock.js';
 import { Client } from '../helpers/http.js';
-import { redisToolsAvailable, startRedisCluster, waitUntil, type RedisCluster } from '../helpers/redis-cluster.js';
+import { redisToolsAvailable, startRedisCluster, type RedisCluster } from '../helpers/redis-cluster.js';
+import { waitUntil } from '../helpers/wait-until.js';
 import { stopAppProcesses } from '../helpers/app-process.js';
 import { startScaleOutApp } from './fixtures/apps.js';
 

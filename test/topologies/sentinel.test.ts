@@ -20,7 +20,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Client } from '../helpers/http.js';
-import { redisToolsAvailable, waitUntil } from '../helpers/redis-cluster.js';
+import { redisToolsAvailable } from '../helpers/redis-cluster.js';
+import { waitUntil } from '../helpers/wait-until.js';
 import { MASTER_NAME, startSentinelSet, type SentinelSet } from '../helpers/redis-sentinel.js';
 import { stopAppProcesses } from '../helpers/app-process.js';
 import { startScaleOutApp, type ScaleOutApp } from './fixtures/apps.js';

@@ -2,12 +2,10 @@
  * The Redis side of the chaos scenarios, on loopback, from the test helpers' real servers: one
  * redis-server on an append-only file synced on every write (optionally filled with a large dataset
  * first), a Redis Cluster whose masters each get a replica, and a Sentinel set. And what the faults
- * need: killing, freezing and watching servers, and reading what a replica holds when its master dies.
+ * need: watching servers (loading, promotion) and reading what a replica holds when its master dies
+ * (killing and freezing are ../../helpers/stop-process.ts and ../../helpers/kernel.ts).
  */
-import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ChildProcess } from 'node:child_process';
 import type { Redis } from 'ioredis';
 import { redisCommand } from '../../../bench/harness.js';
 import { startRedisServer, type RedisServer } from '../../helpers/redis-server.js';
@@ -16,31 +14,14 @@ import {
   disposeNode,
   spawnRedisNode,
   startRedisCluster,
-  waitUntil,
   type RedisCluster,
   type RedisNode,
 } from '../../helpers/redis-cluster.js';
 import { startSentinelSet, MASTER_NAME, type SentinelSet } from '../../helpers/redis-sentinel.js';
+import { waitUntil } from '../../helpers/wait-until.js';
 
 /** How often the fault injection looks at Redis while it waits for something (ms). */
 const POLL = 20;
-
-/** SIGKILL: the process dies at once, without a word to its clients. Resolves once it has exited. */
-export async function kill(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, 'exit');
-  child.kill('SIGKILL');
-  await exited;
-}
-
-/** Resolves once the kernel reports the process stopped (after a SIGSTOP): state T in /proc. */
-export async function stopped(pid: number): Promise<void> {
-  await waitUntil(
-    async () => /^\d+ \(.*\) T/.test(readFileSync(`/proc/${pid}/stat`, 'utf8')),
-    5_000,
-    () => `process ${pid} never stopped`,
-  );
-}
 
 /** `INFO <section>` as a map of its fields; raw RESP, so it is answered while the server loads. */
 export async function info(port: number, section: string): Promise<Map<string, string>> {

@@ -8,16 +8,10 @@
 import { CLIENT, SESSION, SLACK, type Form } from './config.js';
 import type { Clock, Exchange } from './browsers.js';
 import type { FaultReport } from './figures.js';
-import {
-  isMaster,
-  kill,
-  loaded,
-  replicaCounts,
-  startReplicatedCluster,
-  startSentinel,
-  startStandalone,
-  stopped,
-} from './redis.js';
+import { isMaster, loaded, replicaCounts, startReplicatedCluster, startSentinel, startStandalone } from './redis.js';
+import { frozen } from '../../helpers/kernel.js';
+import { killProcess } from '../../helpers/stop-process.js';
+import { waitUntil } from '../../helpers/wait-until.js';
 import type { Topology } from './apps/topology.js';
 import type { Variant } from './variants.js';
 
@@ -60,14 +54,6 @@ function common(variant: Variant): number {
 /** How long a fault may wait for Redis to do its part (a promotion, a load) before the run fails. */
 const FAULT_TIMEOUT = 30_000;
 
-async function until(check: () => Promise<boolean>, what: string): Promise<void> {
-  const deadline = Date.now() + FAULT_TIMEOUT;
-  while (!(await check().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${FAULT_TIMEOUT} ms`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 export const SCENARIOS: Scenario[] = [
   {
     id: 'kill-restart',
@@ -83,7 +69,7 @@ export const SCENARIOS: Scenario[] = [
         async inject({ clock, at }) {
           await at(form.faultAt);
           const start = clock();
-          await kill(redis.server.process);
+          await killProcess(redis.server.process);
           await at(form.restartAt);
           await redis.server.restart();
           return { start, end: clock(), notes: {} };
@@ -108,16 +94,15 @@ export const SCENARIOS: Scenario[] = [
         async inject({ clock, at }) {
           await at(form.faultAt);
           const start = clock();
-          redis.server.freeze();
-          await stopped(redis.server.process.pid!);
-          const frozen = clock();
+          await frozen(redis.server);
+          const frozenAt = clock();
           await at(form.restartAt);
           const end = clock();
           redis.server.thaw();
           // A request that failed can only have sent its write if its read was answered: before
           // the freeze (it was on its way when Redis stopped) or after the thaw. A request sent
           // and failed within the freeze never got its read answered.
-          const mayHaveWritten = (e: Exchange) => (e.sent < frozen && e.answered > start) || e.answered > end;
+          const mayHaveWritten = (e: Exchange) => (e.sent < frozenAt && e.answered > start) || e.answered > end;
           return { start, end, mayHaveWritten, notes: { frozenMs: end - start } };
         },
       };
@@ -137,7 +122,7 @@ export const SCENARIOS: Scenario[] = [
         async inject({ clock, at }) {
           await at(form.faultAt);
           const start = clock();
-          await kill(redis.server.process);
+          await killProcess(redis.server.process);
           await redis.server.restart();
           const listening = clock();
           const done = await loaded(redis.server.port, clock, FAULT_TIMEOUT);
@@ -172,10 +157,10 @@ export const SCENARIOS: Scenario[] = [
           const replica = topology.replicaOf.get(victim)!;
           const onVictim = [...owners].filter(([, p]) => p === victim).map(([k]) => k);
           const start = clock();
-          await kill(cluster.nodes.find((n) => n.port === victim)!.process);
+          await killProcess(cluster.nodes.find((n) => n.port === victim)!.process);
           const replicated = await replicaCounts(cluster.node(replica.port), onVictim, true);
           const survivors = cluster.ports.filter((p) => p !== victim);
-          await until(
+          await waitUntil(
             async () =>
               (await isMaster(replica.port)) &&
               (
@@ -183,7 +168,8 @@ export const SCENARIOS: Scenario[] = [
                   survivors.map(async (p) => /cluster_state:ok/.test(String(await cluster.node(p).cluster('INFO')))),
                 )
               ).every(Boolean),
-            'the replica promotion',
+            FAULT_TIMEOUT,
+            () => 'the replica promotion did not happen: not a master, or a survivor not at cluster_state:ok',
           );
           return { start, end: clock(), replicated, notes: { sessionsOnKilledMaster: onVictim.length } };
         },
@@ -208,10 +194,14 @@ export const SCENARIOS: Scenario[] = [
           const start = clock();
           await set.killMaster();
           const replicated = await replicaCounts(set.node(set.replica.port), keys(), false);
-          await until(async () => {
-            const now = await set.masterPort();
-            return now !== old && (await isMaster(now));
-          }, 'the failover');
+          await waitUntil(
+            async () => {
+              const now = await set.masterPort();
+              return now !== old && (await isMaster(now));
+            },
+            FAULT_TIMEOUT,
+            () => `the failover did not happen: no new master in place of :${old}`,
+          );
           return { start, end: clock(), replicated, notes: {} };
         },
       };
