@@ -13,6 +13,15 @@ function clean(text: string): string {
   return text.replace(/[;#]/g, ',').replace(/:{2,}/g, ':').replace(/\s+/g, ' ').trim();
 }
 
+/**
+ * A state with lines written inside it. Mermaid shows a state's first `key : text` line in place of
+ * its name, so the name is given first, as the state's title (`state "key" as key`).
+ */
+function described(key: string, inside: readonly string[]): string[] {
+  if (inside.length === 0) return [];
+  return [`    state "${key}" as ${key}`, ...inside.map((line) => `    ${key} : ${clean(line)}`)];
+}
+
 export function edgeLabel(words: ReturnType<typeof edgeWords>): string {
   let label = words.trigger;
   if (words.condition) label += ` [${words.condition}]`;
@@ -23,8 +32,8 @@ export function edgeLabel(words: ReturnType<typeof edgeWords>): string {
 export function toMermaid(model: DiagramModel): string {
   const lines = ['stateDiagram-v2', '    direction LR', `    [*] --> ${model.initial}`];
   for (const state of model.states) {
-    for (const tag of state.tags) lines.push(`    ${state.key} : ${clean(tag)}`);
-    for (const effect of state.entry) lines.push(`    ${state.key} : ${clean(`entry / ${effect}`)}`);
+    const inside = [...state.tags, ...state.entry.map((effect) => `entry / ${effect}`)];
+    lines.push(...described(state.key, inside));
   }
   for (const edge of model.edges) lines.push(`    ${edge.from} --> ${edge.to} : ${edgeLabel(edgeWords(edge))}`);
   for (const state of model.states) if (state.final) lines.push(`    ${state.key} --> [*]`);

@@ -79,6 +79,13 @@ describe.each(DIAGRAMS.map((d) => [d.name, d] as const))('the %s diagram', (_nam
     }
   });
 
+  it('titles every state with lines inside it by its name (Mermaid would show the first line instead)', () => {
+    const model = machineModel(machine);
+    const described = model.states.filter((s) => s.tags.length + s.entry.length > 0);
+    expect(described.length).toBeGreaterThan(0);
+    for (const state of described) expect(lines).toContain(`state "${state.key}" as ${state.key}`);
+  });
+
   it('draws every transition with its trigger and its guard', () => {
     const expected = transitionsOf(machine);
     expect(expected.length).toBeGreaterThan(0);
