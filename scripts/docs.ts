@@ -1,6 +1,7 @@
 /**
  * `npm run docs`: regenerates the lifecycle diagrams from the machine definitions: the SVGs under
- * docs/diagrams/ and the generated blocks of docs/lifecycle.md and docs/store-outages.md.
+ * docs/diagrams/ (the full diagrams and the session's overview) and the generated blocks of
+ * docs/lifecycle.md, docs/store-outages.md and any doc with a `counts` block (README.md included).
  * `npm run docs -- --dot` also writes the DOT sources to /tmp for a closer look.
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -21,7 +22,7 @@ for (const [path, content] of files) {
 }
 if (process.argv.includes('--dot')) {
   for (const [name, dot] of dotSources()) {
-    await writeFile(`/tmp/${name}-lifecycle.dot`, dot);
-    console.log(`wrote     /tmp/${name}-lifecycle.dot`);
+    await writeFile(`/tmp/${name}.dot`, dot);
+    console.log(`wrote     /tmp/${name}.dot`);
   }
 }

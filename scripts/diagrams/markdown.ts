@@ -1,10 +1,11 @@
 /**
- * The generated parts of the Markdown docs: the Mermaid block and the tables of states and
- * events, each between a start and an end marker. Only what lies between the markers is
+ * The generated parts of the Markdown docs: the Mermaid blocks, the tables of phases, states and
+ * events, and the sentence that counts them, each between a start and an end marker. Only what lies between the markers is
  * rewritten; a doc without the markers is an error (the generator never guesses where to write).
  */
 import { EVENTS } from './labels.js';
 import type { DiagramModel } from './model.js';
+import type { OverviewModel } from './phases.js';
 
 export function replaceBlock(text: string, name: string, content: string, where: string): string {
   const start = `<!-- ${name}:start -->`;
@@ -41,4 +42,32 @@ export function eventTable(model: DiagramModel): string {
     rows.push(`| ${cell(phrase.text)} | \`${type}\` | ${cell(phrase.meaning)} |`);
   }
   return rows.join('\n');
+}
+
+export function phaseTable(overview: OverviewModel): string {
+  const rows = ['| phase | what happens | its states in the full diagram |', '|---|---|---|'];
+  for (const p of overview.phases) {
+    rows.push(`| **${p.key}** | ${cell(p.summary)} | ${p.states.map((s) => `\`${s}\``).join(', ')} |`);
+  }
+  return rows.join('\n');
+}
+
+const counted = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+
+/**
+ * How many states and transitions a machine has (and, with an overview, how many phases and
+ * arrows stand for them), as a sentence for the docs: figures that come from the machine are
+ * never typed by hand.
+ */
+export function countsSentence(model: DiagramModel, overview: OverviewModel | undefined): string {
+  const finals = model.states.filter((s) => s.final).length;
+  let text =
+    `The ${model.id} machine has **${counted(model.states.length, 'state', 'states')}** ` +
+    `(${finals} of them final) and **${counted(model.edges.length, 'transition', 'transitions')}**`;
+  if (overview) {
+    text +=
+      `; the overview groups the states into **${counted(overview.phases.length, 'phase', 'phases')}**, ` +
+      `joined by ${counted(overview.edges.length, 'arrow', 'arrows')}`;
+  }
+  return `${text}.`;
 }

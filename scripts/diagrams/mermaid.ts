@@ -1,9 +1,11 @@
 /**
- * A Mermaid `stateDiagram-v2` of a machine model, for GitHub to render inside Markdown. Edges
- * read as UML transitions: `trigger [condition] / effects`. Entry effects and tags are written
- * inside the state, and final states lead to `[*]`.
+ * Mermaid `stateDiagram-v2` drawings, for GitHub to render inside Markdown: the full diagram of a
+ * machine model, whose edges read as UML transitions (`trigger [condition] / effects`), with entry
+ * effects and tags written inside the state and final states leading to `[*]`; and the overview
+ * of its phases.
  */
 import { edgeWords, type DiagramModel } from './model.js';
+import type { OverviewModel } from './phases.js';
 
 /**
  * Mermaid ends a label at `;` or `::`, and reads `#…;` as an entity: keep labels clear of them.
@@ -37,5 +39,21 @@ export function toMermaid(model: DiagramModel): string {
   }
   for (const edge of model.edges) lines.push(`    ${edge.from} --> ${edge.to} : ${edgeLabel(edgeWords(edge))}`);
   for (const state of model.states) if (state.final) lines.push(`    ${state.key} --> [*]`);
+  return `${lines.join('\n')}\n`;
+}
+
+/**
+ * The overview of a machine's phases as a Mermaid `stateDiagram-v2`: each phase with what happens
+ * in it and its states in the full diagram, and one edge per pair of phases, labelled by its triggers.
+ */
+export function overviewMermaid(overview: OverviewModel): string {
+  const lines = ['stateDiagram-v2', '    direction LR', `    [*] --> ${overview.initial}`];
+  for (const phase of overview.phases) {
+    lines.push(...described(phase.key, [phase.summary, `states: ${phase.states.join(', ')}`]));
+  }
+  for (const edge of overview.edges) {
+    lines.push(`    ${edge.from} --> ${edge.to} : ${clean(edge.triggers.map((t) => t.text).join(', '))}`);
+  }
+  for (const phase of overview.phases) if (phase.final) lines.push(`    ${phase.key} --> [*]`);
   return `${lines.join('\n')}\n`;
 }

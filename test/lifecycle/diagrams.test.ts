@@ -4,7 +4,9 @@
  * transition of both machines must be drawn, read from the machine definitions (src/machines/
  * definition.ts) rather than from the generator's own diagram model.
  */
-import { readFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setup } from 'xstate';
 import { describe, expect, it } from 'vitest';
 import { DIAGRAMS, mermaidSources, renderAll, ROOT } from '../../scripts/diagrams/index.js';
@@ -44,7 +46,11 @@ function transitionsOf(machine: (typeof DIAGRAMS)[number]['machine']): Expected[
 describe('the committed docs match the machines', () => {
   it('every generated file is up to date (run `npm run docs` when this fails)', async () => {
     const files = await renderAll();
-    expect([...files.keys()].sort()).toEqual([...new Set(DIAGRAMS.flatMap((d) => [d.svg, d.doc]))].sort());
+    const pictures = DIAGRAMS.flatMap((d) => [d.svg, d.doc, ...(d.overview ? [d.overview.svg] : [])]);
+    const others = [...files.keys()].filter((path) => !pictures.includes(path));
+    expect([...files.keys()]).toEqual(expect.arrayContaining(pictures));
+    // Any other file written is a doc with a sentence that counts a machine's states.
+    for (const path of others) expect(files.get(path), path).toMatch(/<!-- counts:\w+:start -->/);
     const stale: string[] = [];
     for (const [path, content] of files) {
       const committed = await readFile(ROOT + path, 'utf8').catch(() => '<missing>');
@@ -59,6 +65,29 @@ describe('the committed docs match the machines', () => {
   it('renders the same bytes twice (no timestamps, stable order)', async () => {
     const [a, b] = [await renderAll(), await renderAll()];
     expect([...a]).toEqual([...b]);
+  });
+
+  it('docs/lifecycle.md quotes the numbers of states and transitions the session machine has', async () => {
+    const doc = await readFile(`${ROOT}docs/lifecycle.md`, 'utf8');
+    const { machine } = DIAGRAMS.find((d) => d.name === 'session')!;
+    expect(doc).toContain(`The session machine has **${readDefinition(machine).states.size} states**`);
+    expect(doc).toContain(`and **${transitionsOf(machine).length} transitions**`);
+  });
+
+  it('fills a counts block wherever README.md or a doc has one', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'ksm-docs-'));
+    try {
+      await cp(`${ROOT}docs`, join(root, 'docs'), { recursive: true });
+      await writeFile(
+        join(root, 'README.md'),
+        'Intro.\n\n<!-- counts:connection:start -->\n<!-- counts:connection:end -->\n',
+      );
+      const files = await renderAll(`${root}/`);
+      const states = readDefinition(DIAGRAMS.find((d) => d.name === 'connection')!.machine).states.size;
+      expect(files.get('README.md')).toContain(`The connection machine has **${states} states**`);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
   });
 });
 
