@@ -23,7 +23,7 @@
 import { runInNewContext } from 'node:vm';
 import { setFlagsFromString } from 'node:v8';
 import { randomSid } from '../src/middleware/http/random-sid.js';
-import { DEFAULT_COOKIE } from '../src/middleware/options.js';
+import { DEFAULT_COOKIE } from '../src/middleware/option-values.js';
 import { StoreAdapter } from '../src/stores/adapter.js';
 import { MemoryStore } from '../src/stores/memory.js';
 import type { StoredSession } from '../src/stores/types.js';

@@ -72,23 +72,20 @@ export const EVENTS: Readonly<Record<string, EventPhrase>> = Object.fromEntries(
 
 /** Guards, as the condition under which the edge is taken. */
 export const GUARDS: Readonly<Record<string, string>> = {
-  sessionMustBeLocked: "a sid came, concurrency: 'serialize'",
+  serializeRequests: "concurrency: 'serialize'",
   clientSentSid: 'the client sent a signed sid',
   clientSentForgedSid: 'bad signature or not a sid',
-  clientSentForgedSidAppGeneratesSid: "bad signature or not a sid, the app's own genSid",
-  appGeneratesSid: "the app's own genSid",
   sessionUsable: 'found, and valid() accepts it',
-  sessionOutlivedLifetime: 'found, but older than maxLifetime',
+  sessionOutlivedLifetime: 'older than maxLifetime',
   sidWasRetired: 'retired by a login or logout',
   lateChangeDropped: 'changed or sessionSave = true',
-  errorIsFatal: 'errorHandler rethrew',
+  failureIsFatal: "errorHandler rethrew, or storeOutage: 'fail'",
   outagePolicyDegrades: "storeOutage: 'degrade'",
   newSessionNeedsSave: 'changed, sessionSave = true or allowEmpty',
   loadedSessionNeedsSave: 'changed or sessionSave = true',
   rollingNeedsTouch: 'rolling',
   saveNotSkipped: 'sessionSave is not false',
   requestEnding: 'at the end of the request',
-  failureFailsRequest: "at the end, and errorHandler rethrew or storeOutage: 'fail'",
   entryGoneBeforeWrite: 'the entry was gone',
   startsConnected: 'the store was ready',
 };
@@ -110,7 +107,7 @@ export const ACTIONS: Readonly<Record<string, string | null>> = {
   sendCookie: 'send the cookie',
   resetCookie: 'expire the cookie',
   startNewSession: 'new sid, empty session',
-  issueSid: 'issue the sid now',
+  issueSid: 'issue the sid',
   reportLifetimeEnded: "onEvent 'expired'",
   reportLateChangeDropped: "onEvent 'late' (not saved)",
   // Records that the request has ended; every COMMIT edge carries it, "end of request" says it.
@@ -125,6 +122,7 @@ export const DELAYS: Readonly<Record<string, string>> = {
 /** State tags, as what a request does while the machine is in the state. */
 export const TAGS: Readonly<Record<string, string>> = {
   live: 'ctx.session usable',
+  unstarted: 'session not started yet',
   serving: 'requests go ahead',
   waiting: 'requests wait',
   refusing: 'requests get a 503 or degrade',

@@ -34,7 +34,7 @@ export interface DiagramEdge {
   /** The same as `from` for a transition without a target (it stays, running its actions). */
   to: string;
   trigger: Trigger;
-  /** The guard's name, if any. */
+  /** The guard in words (labels.ts), if any. */
   guard: string | undefined;
   /** Where it stands among the transitions of the same trigger, which XState tries in order. */
   branch: 'only' | 'if' | 'else if' | 'else';
@@ -60,12 +60,20 @@ function actionNames(actions: readonly ActionRef[], where: string): string[] {
   });
 }
 
-function guardName(guard: GuardRef | undefined, where: string): string | undefined {
+/** A guard in words: a named guard's phrase, or XState's `and` / `or` / `not` of such phrases. */
+function guardWords(guard: GuardRef | undefined, where: string): string | undefined {
   if (guard === undefined) return undefined;
-  if (guard.kind === 'inline') {
-    throw new Error(`scripts/diagrams: an inline guard in ${where} cannot be explained; give it a name in setup()`);
+  switch (guard.kind) {
+    case 'inline':
+      throw new Error(`scripts/diagrams: an inline guard in ${where} cannot be explained; give it a name in setup()`);
+    case 'named':
+      return guardPhrase(guard.name);
+    case 'not':
+      return `not (${guardWords(guard.guard, where)!})`;
+    case 'and':
+    case 'or':
+      return guard.guards.map((g) => guardWords(g, where)!).join(guard.kind === 'and' ? ', and ' : ', or ');
   }
-  return guard.name;
 }
 
 export function machineModel(machine: AnyStateMachine): DiagramModel {
@@ -76,7 +84,7 @@ export function machineModel(machine: AnyStateMachine): DiagramModel {
   /** The transitions of one trigger of one state (each knows its source and trigger), as edges. */
   const addGroup = (transitions: readonly TransitionDefinition[], where: string) => {
     transitions.forEach((t, i) => {
-      const guard = guardName(t.guard, where);
+      const guard = guardWords(t.guard, where);
       const branch =
         transitions.length === 1 && guard === undefined
           ? 'only'
@@ -87,7 +95,6 @@ export function machineModel(machine: AnyStateMachine): DiagramModel {
               : 'else if';
       const actions = actionNames(t.actions, where);
       // Fail early, with the name, when a phrase is missing.
-      if (guard !== undefined) guardPhrase(guard);
       actions.forEach(actionPhrase);
       edges.push({ from: t.source, to: t.target ?? t.source, trigger: t.trigger, guard, branch, actions });
     });
@@ -145,7 +152,7 @@ export function edgeWords(edge: DiagramEdge): EdgeWords {
       : t.kind === 'after'
         ? { text: delayPhrase(t.delay), kind: 'timer' as const }
         : { text: 'immediately', kind: 'automatic' as const };
-  const guard = edge.guard === undefined ? '' : guardPhrase(edge.guard);
+  const guard = edge.guard ?? '';
   const condition =
     edge.branch === 'only' ? '' : edge.branch === 'if' ? guard : edge.branch === 'else' ? 'else' : `else if ${guard}`;
   const effects = edge.actions.map(actionPhrase).filter((p): p is string => p !== null);

@@ -4,7 +4,8 @@
  * An XState actor per request costs tens of microseconds; the session machine has to run on every
  * request, so the hot path reads this table instead. It is derived from the machine definition
  * (as definition.ts reads it), never written by hand: the states, the order of the guarded
- * transitions, the guard functions, the assign actions and the effect names. Anything the table
+ * transitions, the guard functions (named, or XState's `and` / `or` / `not` of named ones), the
+ * assign actions and the effect names. Anything the table
  * cannot reproduce exactly (`always`, delayed or wildcard transitions, invokes, exit actions, inline
  * or built-in guards and actions) is refused here, at start-up, rather than run differently.
  * test/lifecycle/compiled-agrees.test.ts proves the table and XState agree on every generated path.
@@ -18,7 +19,7 @@ import {
   type MachineDefinition,
 } from './definition.js';
 
-type Guard = (args: { context: unknown; event: EventObject }) => boolean;
+export type Guard = (args: { context: unknown; event: EventObject }) => boolean;
 type Assigner = (context: Record<string, unknown>, event: EventObject) => Record<string, unknown>;
 type Step = { effect: string } | { assign: Assigner };
 
@@ -79,15 +80,33 @@ function stepsOf(definition: MachineDefinition, actions: readonly ActionRef[], w
   });
 }
 
-function guardOf(definition: MachineDefinition, guard: GuardRef | undefined, where: string): Guard | undefined {
-  if (guard === undefined) return undefined;
-  if (guard.kind === 'inline') refuse(`an inline guard in ${where}`);
-  if (guard.params !== undefined) refuse(`the parameters of the guard "${guard.name}" in ${where}`);
-  const impl = definition.guards.get(guard.name);
-  if (impl === undefined) refuse(`the unknown guard "${guard.name}"`);
-  if (impl.kind === 'builtin') refuse(`the built-in guard ${impl.type} "${guard.name}"`);
-  // Called with the arguments alone: a named guard without parameters gets `undefined` for them.
-  return impl.check as Guard;
+/**
+ * A guard as one function of `{ context, event }`: a named guard of the machine, or XState's
+ * `and`, `or` and `not` of such guards, evaluated as XState evaluates them (in order, stopping
+ * early). Inline guards, parameters and the built-in `stateIn` are refused.
+ */
+export function compileGuard(definition: MachineDefinition, guard: GuardRef, where: string): Guard {
+  switch (guard.kind) {
+    case 'inline':
+      return refuse(`an inline guard in ${where}`);
+    case 'not': {
+      const inner = compileGuard(definition, guard.guard, where);
+      return (args) => !inner(args);
+    }
+    case 'and':
+    case 'or': {
+      const parts = guard.guards.map((g) => compileGuard(definition, g, where));
+      return guard.kind === 'and' ? (args) => parts.every((p) => p(args)) : (args) => parts.some((p) => p(args));
+    }
+    case 'named': {
+      if (guard.params !== undefined) refuse(`the parameters of the guard "${guard.name}" in ${where}`);
+      const impl = definition.guards.get(guard.name);
+      if (impl === undefined) refuse(`the unknown guard "${guard.name}"`);
+      if (impl.kind === 'builtin') refuse(`the built-in guard ${impl.type} "${guard.name}"`);
+      // Called with the arguments alone: a named guard without parameters gets `undefined` for them.
+      return impl.check as Guard;
+    }
+  }
 }
 
 /** The state keys of a flat machine. */
@@ -128,7 +147,7 @@ export function compileMachine<M extends AnyStateMachine>(machine: M): CompiledM
           // Entering a different state runs its entry actions after the transition's own.
           const all = t.target !== undefined && t.target !== key ? [...own, ...(entryOf.get(target) ?? [])] : own;
           return {
-            guard: guardOf(definition, t.guard, `"${key}"`),
+            guard: t.guard === undefined ? undefined : compileGuard(definition, t.guard, `"${key}"`),
             target,
             targetTags: tags.get(target)!,
             steps: all,

@@ -11,102 +11,24 @@
  * a later XState release that changes these internals shows up as that error (the middleware then
  * runs real actors instead of the table, see session-runner.ts), never as a silently wrong model.
  */
-import type { AnyStateMachine, EventObject } from 'xstate';
+import { and, not, or, type AnyStateMachine } from 'xstate';
+import {
+  DefinitionError,
+  type ActionImplementation,
+  type ActionRef,
+  type Assignment,
+  type ContextDefinition,
+  type DelayedTransition,
+  type GuardFunction,
+  type GuardImplementation,
+  type GuardRef,
+  type MachineDefinition,
+  type StateDefinition,
+  type TransitionDefinition,
+  type Trigger,
+} from './definition-model.js';
 
-export class DefinitionError extends Error {
-  override name = 'DefinitionError';
-}
-
-/** What makes a transition be tried: an event, a delay elapsing (`after`), or nothing (`always`). */
-export type Trigger =
-  | { readonly kind: 'event'; readonly type: string }
-  /** `type` is the event XState raises when the delay elapses (`xstate.after.<delay>.<state id>`). */
-  | { readonly kind: 'after'; readonly delay: string; readonly type: string }
-  | { readonly kind: 'always' };
-
-export type GuardRef =
-  | { readonly kind: 'named'; readonly name: string; readonly params: unknown }
-  /** A function written in the transition. */
-  | { readonly kind: 'inline' };
-
-export type ActionRef =
-  | { readonly kind: 'named'; readonly name: string; readonly params: unknown }
-  /** A function or a built-in action (`assign(…)`, `raise(…)`) written in place; `what` says which. */
-  | { readonly kind: 'inline'; readonly what: string };
-
-export interface TransitionDefinition {
-  /** The state it leaves. */
-  readonly source: string;
-  readonly trigger: Trigger;
-  /** Its place among the candidates of its state for its trigger: XState tries them in this order. */
-  readonly index: number;
-  readonly guard: GuardRef | undefined;
-  /** The state it enters; `undefined` for a transition that stays, running its actions only. */
-  readonly target: string | undefined;
-  /** True when a transition to its own state leaves and re-enters it. */
-  readonly reenter: boolean;
-  readonly actions: readonly ActionRef[];
-}
-
-/** A transition of `after`: its trigger names the delay and the event XState raises for it. */
-export type DelayedTransition = TransitionDefinition & { readonly trigger: Extract<Trigger, { kind: 'after' }> };
-
-export interface StateDefinition {
-  readonly key: string;
-  readonly type: 'atomic' | 'final';
-  readonly description: string | undefined;
-  readonly tags: readonly string[];
-  /**
-   * Entry and exit actions, without the `raise` / `cancel` pairs XState adds for `after` (those are
-   * the delayed transitions, listed in `after`).
-   */
-  readonly entry: readonly ActionRef[];
-  readonly exit: readonly ActionRef[];
-  /** For each event type, the candidate transitions in the order XState tries them. */
-  readonly on: ReadonlyMap<string, readonly TransitionDefinition[]>;
-  /** Eventless transitions, in order. */
-  readonly always: readonly TransitionDefinition[];
-  /** Delayed transitions, by delay (a name from `delays`, or a number of ms), in order. */
-  readonly after: ReadonlyMap<string, readonly DelayedTransition[]>;
-  /** How many actors the state invokes. */
-  readonly invokes: number;
-}
-
-export type GuardFunction = (args: { context: unknown; event: EventObject }, params: unknown) => boolean;
-export type Assignment =
-  ((args: { context: unknown; event: EventObject }) => Record<string, unknown>) | Readonly<Record<string, unknown>>;
-
-export type GuardImplementation =
-  | { readonly kind: 'custom'; readonly check: GuardFunction }
-  /** `and(…)`, `or(…)`, `not(…)`, `stateIn(…)`. */
-  | { readonly kind: 'builtin'; readonly type: string };
-
-export type ActionImplementation =
-  | { readonly kind: 'custom' }
-  | { readonly kind: 'assign'; readonly assignment: Assignment }
-  /** Any other built-in action (`raise`, `sendTo`, `log`, …). */
-  | { readonly kind: 'builtin'; readonly type: string };
-
-export type ContextDefinition =
-  | { readonly kind: 'none' }
-  | { readonly kind: 'value'; readonly value: Readonly<Record<string, unknown>> }
-  | { readonly kind: 'factory'; readonly create: (args: { input: unknown }) => Record<string, unknown> };
-
-export interface MachineDefinition {
-  readonly id: string;
-  readonly initial: string;
-  /** The states, in definition order. */
-  readonly states: ReadonlyMap<string, StateDefinition>;
-  readonly context: ContextDefinition;
-  /** The named implementations given to `setup()` (or `provide()`). */
-  readonly guards: ReadonlyMap<string, GuardImplementation>;
-  readonly actions: ReadonlyMap<string, ActionImplementation>;
-  /**
-   * The definition of a transition object XState hands out (`machine.getTransitionData`), found
-   * by identity; `undefined` for an object that is not a transition of this machine.
-   */
-  transitionOf(transition: unknown): TransitionDefinition | undefined;
-}
+export * from './definition-model.js';
 
 type Loose = Record<string, unknown>;
 
@@ -114,6 +36,13 @@ const isObject = (value: unknown): value is Loose =>
   (typeof value === 'object' && value !== null) || typeof value === 'function';
 
 const cache = new WeakMap<AnyStateMachine, MachineDefinition>();
+
+/** The `check` of each of XState's guard combinators, taken from what the public functions return. */
+const COMBINATORS: ReadonlyMap<unknown, 'and' | 'or' | 'not'> = new Map([
+  [(and([]) as unknown as Loose).check, 'and'],
+  [(or([]) as unknown as Loose).check, 'or'],
+  [(not('') as unknown as Loose).check, 'not'],
+]);
 
 /** The model of a flat machine, read once per machine object; throws a `DefinitionError` on anything it does not understand. */
 export function readDefinition(machine: AnyStateMachine): MachineDefinition {
@@ -339,10 +268,28 @@ class Reader {
   private guard(guard: unknown, where: string): GuardRef | undefined {
     if (guard === undefined) return undefined;
     if (typeof guard === 'string') return { kind: 'named', name: guard, params: undefined };
-    if (typeof guard === 'function') return { kind: 'inline' };
+    if (typeof guard === 'function') return this.composedGuard(guard as unknown as Loose, where) ?? { kind: 'inline' };
     if (isObject(guard) && typeof guard.type === 'string')
       return { kind: 'named', name: guard.type, params: guard.params };
     this.fail(`the guard of ${where} is not understood`);
+  }
+
+  /**
+   * `and([...])`, `or([...])` or `not(...)`: a function whose `check` is the one XState's own
+   * combinators carry (compared by identity with what the public `and`, `or` and `not` return, so a
+   * look-alike is not taken for one); `undefined` for any other function, an inline guard.
+   */
+  private composedGuard(fn: Loose, where: string): GuardRef | undefined {
+    const kind = COMBINATORS.get(fn.check);
+    if (kind === undefined) return undefined;
+    const parts = this.array(fn.guards, `the guards of the ${kind}() guard of ${where}`).map((g) => {
+      const part = this.guard(g, where);
+      if (part === undefined) this.fail(`the ${kind}() guard of ${where} holds an undefined guard`);
+      return part;
+    });
+    if (kind !== 'not') return { kind, guards: parts };
+    if (parts.length !== 1) this.fail(`the not() guard of ${where} holds ${parts.length} guards`);
+    return { kind, guard: parts[0]! };
   }
 
   private actions(list: unknown, where: string): ActionRef[] {

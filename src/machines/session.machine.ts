@@ -7,7 +7,7 @@
  * or a cookie operation. That keeps this file free of Koa and of stores, lets the same definition
  * draw the diagrams in docs/, and lets `compile.ts` turn it into a table for the hot path.
  */
-import { assign, setup, type StateValueFrom } from 'xstate';
+import { and, assign, setup, type StateValueFrom } from 'xstate';
 import type { MachineRunner } from './runner.js';
 
 /** How `ctx.sessionSave` asks the commit to behave: unset, `true` (force) or `false` (skip). */
@@ -95,9 +95,11 @@ export const SESSION_EVENT_KINDS: Readonly<Record<SessionEvent['type'], SessionE
 /**
  * State tags. `live`: `ctx.session` holds a session object the app may read and change (a new
  * one, a loaded one, or the empty one of a degraded request); in every other state it is `null`
- * or not there yet.
+ * or not there yet. `unstarted`: the request has not started its session yet (with `defer`, or
+ * until its first use); a sid asked for now (`ctx.sessionId`) is the one a new session started by
+ * the load keeps.
  */
-export type SessionTag = 'live';
+export type SessionTag = 'live' | 'unstarted';
 
 export interface SessionMachineInput {
   /** `rolling`: refresh the TTL and re-send the cookie whenever an existing session is loaded. */
@@ -106,12 +108,6 @@ export interface SessionMachineInput {
   allowEmpty: boolean;
   /** `concurrency: 'serialize'`: the requests of one session run one after another, under a lock. */
   serialize: boolean;
-  /**
-   * The app gave its own `genSid`, which may be async: a new session's sid is then issued as the
-   * session starts, before the handlers, as koa-generic-session did, so that `ctx.sessionId` is
-   * known in them. The default generator's sid is issued when first needed.
-   */
-  ownGenSid: boolean;
 }
 
 export interface SessionMachineContext extends SessionMachineInput {
@@ -152,16 +148,6 @@ const changedOrForced = ({ event }: { event: SessionEvent }) => {
   return save !== 'skip' && (save === 'force' || changed);
 };
 
-/**
- * The transitions that start a new session as a request loads its own: with the app's own
- * `genSid` the new session's sid is issued at once, before the handlers (`issueSid`).
- */
-const startNewSessionOnLoad = (actions: readonly ('resetCookie' | 'startNewSession')[]) =>
-  [
-    { guard: 'appGeneratesSid', target: 'fresh', actions: [...actions, 'issueSid'] },
-    { target: 'fresh', actions: [...actions] },
-  ] as const;
-
 export const sessionMachine = setup({
   types: {
     context: {} as SessionMachineContext,
@@ -171,22 +157,19 @@ export const sessionMachine = setup({
   },
   guards: {
     clientSentSid: ({ event }) => event.type === 'LOAD' && event.sid === 'present',
-    /** With `concurrency: 'serialize'`, an existing session is locked before it is read, so that no update is lost. */
-    sessionMustBeLocked: ({ context, event }) => context.serialize && event.type === 'LOAD' && event.sid === 'present',
     clientSentForgedSid: ({ event }) => event.type === 'LOAD' && event.sid === 'forged',
-    /** A forged sid, and the app's own `genSid`: the new session's sid is issued at once. */
-    clientSentForgedSidAppGeneratesSid: ({ context, event }) =>
-      context.ownGenSid && event.type === 'LOAD' && event.sid === 'forged',
+    /** `concurrency: 'serialize'`: an existing session is locked before it is read, so that no update is lost. */
+    serializeRequests: ({ context }) => context.serialize,
     sessionUsable: ({ event }) => event.type === 'LOADED' && event.usable,
     /** `maxLifetime`: a session created longer ago than that is gone, however active it was. */
-    sessionOutlivedLifetime: ({ event }) => event.type === 'LOADED' && event.usable && event.expired,
+    sessionOutlivedLifetime: ({ event }) => event.type === 'LOADED' && event.expired,
     /** The sid was retired moments ago by a request that regenerated or destroyed its session. */
     sidWasRetired: ({ event }) => event.type === 'TOMBSTONE' && event.found,
     /** A late request's handler changed its empty session, or forced a save: that is dropped. */
     lateChangeDropped: changedOrForced,
-    /** The app's own `genSid` (see SessionMachineInput) issues a new session's sid as the session starts. */
-    appGeneratesSid: ({ context }) => context.ownGenSid,
-    errorIsFatal: ({ event }) => event.type === 'LOAD_FAILED' && event.fatal,
+    /** A failed store call fails the request (the app's `errorHandler` rethrew, or the outage policy is `'fail'`). */
+    failureIsFatal: ({ event }) =>
+      (event.type === 'LOAD_FAILED' || event.type === 'WRITE_FAILED' || event.type === 'TOUCH_FAILED') && event.fatal,
     outagePolicyDegrades: ({ event }) => event.type === 'STORE_UNAVAILABLE' && event.degrade,
     /** A new session is stored when forced, when it changed, or with `allowEmpty`. */
     newSessionNeedsSave: ({ context, event }) => {
@@ -200,9 +183,6 @@ export const sessionMachine = setup({
     /** `ctx.sessionSave = false` suppresses every write, the destroy of a removed session too. */
     saveNotSkipped: ({ event }) => commitGuardsFor(event).save !== 'skip',
     requestEnding: ({ context }) => context.ending,
-    /** A failed write at the end of the request that fails the request (see WRITE_FAILED). */
-    failureFailsRequest: ({ context, event }) =>
-      context.ending && (event.type === 'WRITE_FAILED' || event.type === 'TOUCH_FAILED') && event.fatal,
     entryGoneBeforeWrite: ({ event }) => (event.type === 'WRITTEN' || event.type === 'TOUCHED') && !event.stored,
   },
   actions: {
@@ -229,18 +209,14 @@ export const sessionMachine = setup({
   context: ({ input }) => ({ ...input, ending: false }),
   states: {
     uninitialized: {
+      tags: 'unstarted',
       description: 'Nothing read yet (with `defer`, until the session is first used).',
       on: {
         LOAD: [
-          { guard: 'sessionMustBeLocked', target: 'locking', actions: 'acquireLock' },
+          { guard: and(['serializeRequests', 'clientSentSid']), target: 'locking', actions: 'acquireLock' },
           { guard: 'clientSentSid', target: 'loading', actions: 'readStore' },
-          {
-            guard: 'clientSentForgedSidAppGeneratesSid',
-            target: 'fresh',
-            actions: ['resetCookie', 'startNewSession', 'issueSid'],
-          },
           { guard: 'clientSentForgedSid', target: 'fresh', actions: ['resetCookie', 'startNewSession'] },
-          ...startNewSessionOnLoad(['startNewSession']),
+          { target: 'fresh', actions: 'startNewSession' },
         ],
         COMMIT: { target: 'unchanged', actions: 'markEnding' },
       },
@@ -256,14 +232,21 @@ export const sessionMachine = setup({
       description: 'Reading the session of the client sid from the store.',
       on: {
         LOADED: [
-          { guard: 'sessionOutlivedLifetime', target: 'expiring', actions: 'reportLifetimeEnded' },
+          {
+            guard: and(['sessionUsable', 'sessionOutlivedLifetime']),
+            target: 'expiring',
+            actions: 'reportLifetimeEnded',
+          },
           { guard: 'sessionUsable', target: 'loaded' },
           // A sid the store does not know, or whose session is refused, is never adopted: a client
           // cannot choose its sid (session fixation), so a new session gets a new sid, unless the
           // sid was retired moments ago (see checkingTombstone).
           { target: 'checkingTombstone' },
         ],
-        LOAD_FAILED: [{ guard: 'errorIsFatal', target: 'failed' }, ...startNewSessionOnLoad(['startNewSession'])],
+        LOAD_FAILED: [
+          { guard: 'failureIsFatal', target: 'failed' },
+          { target: 'fresh', actions: 'startNewSession' },
+        ],
         STORE_UNAVAILABLE: [{ guard: 'outagePolicyDegrades', target: 'degraded' }, { target: 'failed' }],
       },
     },
@@ -273,7 +256,7 @@ export const sessionMachine = setup({
       on: {
         TOMBSTONE: [
           { guard: 'sidWasRetired', target: 'late' },
-          ...startNewSessionOnLoad(['resetCookie', 'startNewSession']),
+          { target: 'fresh', actions: ['resetCookie', 'startNewSession'] },
         ],
       },
     },
@@ -283,7 +266,7 @@ export const sessionMachine = setup({
         'A request that left with a sid a login or logout has since retired: an empty session, never saved, and no cookie, so that it cannot undo the new cookie.',
       on: {
         // A login in the late request gets a new session of its own, saved as usual.
-        REGENERATE: { target: 'fresh', actions: ['startNewSession', 'issueSid'] },
+        REGENERATE: { target: 'fresh', actions: 'startNewSession' },
         COMMIT: [
           { guard: 'lateChangeDropped', target: 'unchanged', actions: ['markEnding', 'reportLateChangeDropped'] },
           { target: 'unchanged', actions: 'markEnding' },
@@ -294,13 +277,16 @@ export const sessionMachine = setup({
       description: 'A session older than `maxLifetime`: deleted from the store, then a new one.',
       entry: 'destroyInStore',
       on: {
-        DESTROYED: startNewSessionOnLoad(['resetCookie', 'startNewSession']),
+        DESTROYED: { target: 'fresh', actions: ['resetCookie', 'startNewSession'] },
         DESTROY_FAILED: { target: 'failed' },
       },
     },
     fresh: {
       tags: 'live',
-      description: 'A new session that the store does not hold yet.',
+      description: 'A new session that the store does not hold yet; its sid is issued as it starts.',
+      // As koa-generic-session did: `ctx.sessionId` is known in the handlers, an app's async
+      // `genSid` included, and koa-generic-session apps read it right after regenerating.
+      entry: 'issueSid',
       on: {
         REMOVE: { target: 'abandoned' },
         REGENERATE: { actions: ['startNewSession', 'issueSid'] },
@@ -329,7 +315,7 @@ export const sessionMachine = setup({
       description: '`ctx.session = null` on a new session: nothing to destroy, nothing to save.',
       on: {
         REPLACE: { target: 'fresh' },
-        REGENERATE: { target: 'fresh', actions: ['startNewSession', 'issueSid'] },
+        REGENERATE: { target: 'fresh', actions: 'startNewSession' },
         COMMIT: { target: 'unchanged', actions: 'markEnding' },
       },
     },
@@ -354,7 +340,7 @@ export const sessionMachine = setup({
       description: 'Destroying the old entry (its sid retired) before a new sid is issued.',
       entry: 'retireInStore',
       on: {
-        DESTROYED: { target: 'fresh', actions: ['resetCookie', 'startNewSession', 'issueSid'] },
+        DESTROYED: { target: 'fresh', actions: ['resetCookie', 'startNewSession'] },
         DESTROY_FAILED: { target: 'loaded' },
       },
     },
@@ -367,7 +353,7 @@ export const sessionMachine = setup({
           { target: 'loaded', actions: 'sendCookie' },
         ],
         WRITE_FAILED: [
-          { guard: 'failureFailsRequest', target: 'failed' },
+          { guard: and(['requestEnding', 'failureIsFatal']), target: 'failed' },
           { guard: 'requestEnding', target: 'unsaved' },
           { target: 'fresh' },
         ],
@@ -383,7 +369,7 @@ export const sessionMachine = setup({
           { target: 'loaded', actions: 'sendCookie' },
         ],
         WRITE_FAILED: [
-          { guard: 'failureFailsRequest', target: 'failed' },
+          { guard: and(['requestEnding', 'failureIsFatal']), target: 'failed' },
           { guard: 'requestEnding', target: 'unsaved' },
           { target: 'loaded' },
         ],
@@ -397,7 +383,7 @@ export const sessionMachine = setup({
           { guard: 'entryGoneBeforeWrite', target: 'superseded' },
           { target: 'touched', actions: 'sendCookie' },
         ],
-        TOUCH_FAILED: [{ guard: 'failureFailsRequest', target: 'failed' }, { target: 'unsaved' }],
+        TOUCH_FAILED: [{ guard: and(['requestEnding', 'failureIsFatal']), target: 'failed' }, { target: 'unsaved' }],
       },
     },
     destroying: {
@@ -447,13 +433,15 @@ const UNSEEN_EFFECTS: ReadonlySet<string> = new Set<SessionEffect>(['startNewSes
  * Whether a request whose client sent `sid` may leave its run of the machine until the app first
  * uses the session. Asked of the machine, once per `session(options)`, with a new run of its
  * input: loaded and ended with the session unused, does the run ask for any effect someone could
- * see (a store call, a cookie, a sid)? If not, a request that never uses its session can skip the
- * run, and costs no session at all. With a client sid, `allowEmpty` (a new session is always
- * saved) or the app's own `genSid` (its sid comes before the handlers), it does.
+ * see (a store call, a cookie)? If not, a request that never uses its session can skip the run,
+ * and costs no session at all. With a client sid, or `allowEmpty` (a new session is always saved),
+ * it does. Issuing a sid is seen only when `appGeneratesSid`: the app's own `genSid` is its code
+ * (it may be async, or count its calls), while the default generator's sid is seen by nobody
+ * until a handler reads it.
  */
-export function quietUntilUsed(run: SessionRunner, sid: SidKind): boolean {
+export function quietUntilUsed(run: SessionRunner, sid: SidKind, appGeneratesSid: boolean): boolean {
   const effects = [...run.send({ type: 'LOAD', sid }), ...run.send({ type: 'COMMIT', changed: false, save: 'auto' })];
-  return effects.every((effect) => UNSEEN_EFFECTS.has(effect));
+  return effects.every((effect) => UNSEEN_EFFECTS.has(effect) || (effect === 'issueSid' && !appGeneratesSid));
 }
 
 /** The session machine's state keys: a misspelt state does not compile. */

@@ -53,16 +53,16 @@ export class Instance {
       rolling: options.rolling,
       allowEmpty: options.allowEmpty,
       serialize: options.concurrency === 'serialize',
-      ownGenSid: options.genSid !== defaultGenSid,
     };
     this.createRunner = sessionRunnerFactory(input, options.inspect);
     this.emptyJson = JSON.stringify(this.newSession());
     // Runs made only to ask the machine, never inspected: the app's `inspect` sees requests only.
     const ask = sessionRunnerFactory(input);
+    const appGeneratesSid = options.genSid !== defaultGenSid;
     this.startsOnFirstUse = {
-      absent: quietUntilUsed(ask(), 'absent'),
-      present: quietUntilUsed(ask(), 'present'),
-      forged: quietUntilUsed(ask(), 'forged'),
+      absent: quietUntilUsed(ask(), 'absent', appGeneratesSid),
+      present: quietUntilUsed(ask(), 'present', appGeneratesSid),
+      forged: quietUntilUsed(ask(), 'forged', appGeneratesSid),
     };
   }
 

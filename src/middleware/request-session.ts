@@ -25,6 +25,8 @@ import type { SidReading } from './sid-carrier.js';
 
 /** The tag of the states in which `ctx.session` holds an object the app may change. */
 const LIVE: SessionTag = 'live';
+/** The tag of the state before the request starts its session. */
+const UNSTARTED: SessionTag = 'unstarted';
 
 export class RequestSession {
   readonly runner: SessionRunner;
@@ -188,13 +190,11 @@ export class RequestSession {
   private decidedJson: string | undefined;
 
   /**
-   * `ctx.sessionId`: the sid; a new session's is generated on first read. Before the session is
-   * loaded (with `defer`) it is the client's sid, or, without one, the sid the new session will get.
+   * `ctx.sessionId`: the sid. Before the session is started (with `defer`, or until its first use)
+   * it is the client's sid, or, without one, the sid the new session will get.
    */
   sessionId(): string | undefined {
-    const state = this.runner.state;
-    if (state === 'fresh') return this.sidNow();
-    if (state === 'uninitialized' && this.sid === undefined) {
+    if (this.sid === undefined && this.runner.hasTag(UNSTARTED)) {
       // No client sid: the load will start a new session, which keeps the sid handed out here.
       this.keepSid = true;
       return this.sidNow();

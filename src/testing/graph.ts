@@ -9,6 +9,7 @@
  * (`xstate.after.<delay>.<machine>.<state>`).
  */
 import type { AnyMachineSnapshot, AnyStateMachine, EventObject } from 'xstate';
+import { compileGuard } from '../machines/compile.js';
 import { readDefinition, type TransitionDefinition } from '../machines/definition.js';
 
 function nameOf(t: TransitionDefinition): string {
@@ -47,15 +48,18 @@ export function transitionTaken(
  */
 export function initialTransition(machine: AnyStateMachine, started: AnyMachineSnapshot): string | undefined {
   const definition = readDefinition(machine);
-  const taken = definition.states.get(definition.initial)!.always.find((t) => {
-    if (t.guard === undefined) return true;
-    if (t.guard.kind === 'inline')
-      throw new Error(`initialTransition: an inline guard of "${definition.initial}" cannot be evaluated`);
-    const guard = definition.guards.get(t.guard.name);
-    if (guard?.kind !== 'custom')
-      throw new Error(`initialTransition: the guard "${t.guard.name}" is not a named guard of the machine`);
-    return guard.check({ context: started.context, event: { type: 'xstate.init' } }, t.guard.params);
-  });
+  const taken = definition.states.get(definition.initial)!.always.find(
+    (t) =>
+      t.guard === undefined ||
+      compileGuard(
+        definition,
+        t.guard,
+        `"${definition.initial}"`,
+      )({
+        context: started.context,
+        event: { type: 'xstate.init' },
+      }),
+  );
   return taken === undefined ? undefined : nameOf(taken);
 }
 

@@ -4,9 +4,10 @@
  * later xstate release that stores a definition differently must make it throw, never read a
  * wrong model; and each refusal names what and where.
  */
-import { assign, createActor, setup } from 'xstate';
+import { and, assign, createActor, not, or, setup } from 'xstate';
 import { describe, expect, it } from 'vitest';
 import { compileMachine } from '../../src/machines/compile.js';
+import { tableRunnerFactory } from '../../src/machines/runner.js';
 import { connectionMachine } from '../../src/machines/connection.machine.js';
 import { DefinitionError, readDefinition, statesTagged } from '../../src/machines/definition.js';
 import { SESSION_EFFECTS, sessionMachine } from '../../src/machines/session.machine.js';
@@ -47,7 +48,7 @@ describe('reading the session machine', () => {
 
   it('names the transition XState takes, from the object getTransitionData returns', () => {
     const actor = createActor(sessionMachine, {
-      input: { rolling: false, allowEmpty: false, serialize: false, ownGenSid: false },
+      input: { rolling: false, allowEmpty: false, serialize: false },
     }).start();
     actor.send({ type: 'LOAD', sid: 'present' });
     const snapshot = actor.getSnapshot();
@@ -137,5 +138,63 @@ describe('what the table refuses (read, but not reproducible by compile.ts)', ()
     expect(() => compileMachine(inlineAssign)).toThrow(/the built-in xstate.assign inline/);
 
     expect(() => compileMachine(connectionMachine)).toThrow(/always transition in "starting"/);
+  });
+});
+
+describe("XState's guard combinators: read as written, compiled to what XState decides", () => {
+  /** Four named guards over two booleans of the event, combined every way the combinators allow. */
+  const combined = setup({
+    types: { events: {} as { type: 'GO'; a: boolean; b: boolean } },
+    guards: { a: ({ event }) => event.a, b: ({ event }) => event.b },
+  }).createMachine({
+    initial: 'start',
+    states: {
+      start: {
+        on: {
+          GO: [
+            { guard: and(['a', not('b')]), target: 'aOnly' },
+            { guard: not(or(['a', 'b'])), target: 'neither' },
+            { guard: and(['a', 'b']), target: 'both' },
+            { target: 'bOnly' },
+          ],
+        },
+      },
+      aOnly: {},
+      neither: {},
+      both: {},
+      bOnly: {},
+    },
+  });
+
+  it('reads and(), or() and not() as the guards they combine', () => {
+    const go = readDefinition(combined).states.get('start')!.on.get('GO')!;
+    expect(go.map((t) => t.guard)).toEqual([
+      { kind: 'and', guards: [named('a'), { kind: 'not', guard: named('b') }] },
+      { kind: 'not', guard: { kind: 'or', guards: [named('a'), named('b')] } },
+      { kind: 'and', guards: [named('a'), named('b')] },
+      undefined,
+    ]);
+  });
+
+  it('the table takes the transition XState takes, for every value of the guards', () => {
+    const table = tableRunnerFactory(compileMachine(combined), undefined);
+    for (const a of [false, true])
+      for (const b of [false, true]) {
+        const run = table();
+        run.send({ type: 'GO', a, b });
+        const actor = createActor(combined).start();
+        actor.send({ type: 'GO', a, b });
+        expect(run.state, `a: ${a}, b: ${b}`).toBe(actor.getSnapshot().value);
+      }
+  });
+
+  it('a function that only looks like a combinator is an inline guard, which the table refuses', () => {
+    const lookalike = Object.assign(() => true, { check: () => true, guards: ['a'] });
+    const machine = setup({ guards: { a: () => true } }).createMachine({
+      initial: 'a',
+      states: { a: { on: { GO: { guard: lookalike, target: 'b' } } }, b: {} },
+    });
+    expect(readDefinition(machine).states.get('a')!.on.get('GO')![0]!.guard).toEqual({ kind: 'inline' });
+    expect(() => compileMachine(machine)).toThrow(/an inline guard in "a"/);
   });
 });

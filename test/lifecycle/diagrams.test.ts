@@ -13,13 +13,22 @@ import { DIAGRAMS, mermaidSources, renderAll, ROOT } from '../../scripts/diagram
 import { DELAYS, EVENTS, GUARDS } from '../../scripts/diagrams/labels.js';
 import { replaceBlock } from '../../scripts/diagrams/markdown.js';
 import { machineModel } from '../../scripts/diagrams/model.js';
-import { readDefinition, type TransitionDefinition } from '../../src/machines/definition.js';
+import { readDefinition, type GuardRef, type TransitionDefinition } from '../../src/machines/definition.js';
 
 interface Expected {
   from: string;
   to: string;
   trigger: string;
-  guard: string | undefined;
+  /** The named guards the transition's guard reads (one, or those an `and` / `or` / `not` combines). */
+  guards: string[];
+}
+
+/** The names of the guards a guard reads, through XState's combinators. */
+function guardNames(guard: GuardRef | undefined): string[] {
+  if (guard === undefined || guard.kind === 'inline') return [];
+  if (guard.kind === 'named') return [guard.name];
+  if (guard.kind === 'not') return guardNames(guard.guard);
+  return guard.guards.flatMap(guardNames);
 }
 
 /** Every transition of a machine, from its definition. */
@@ -32,7 +41,7 @@ function transitionsOf(machine: (typeof DIAGRAMS)[number]['machine']): Expected[
           from: key,
           to: t.target ?? key,
           trigger,
-          guard: t.guard?.kind === 'named' ? t.guard.name : undefined,
+          guards: guardNames(t.guard),
         });
       }
     };
@@ -125,9 +134,9 @@ describe.each(DIAGRAMS.map((d) => [d.name, d] as const))('the %s diagram', (_nam
       const prefix = `${t.from} --> ${t.to} : ${t.trigger}`;
       const candidates = edgeLines.filter((l) => l === prefix || l.startsWith(`${prefix} `));
       expect(candidates.length, `no edge "${prefix}"`).toBeGreaterThan(0);
-      if (t.guard !== undefined) {
-        const phrase = GUARDS[t.guard];
-        expect(phrase, `labels.ts has no phrase for the guard ${t.guard}`).toBeDefined();
+      for (const guard of t.guards) {
+        const phrase = GUARDS[guard];
+        expect(phrase, `labels.ts has no phrase for the guard ${guard}`).toBeDefined();
         expect(
           candidates.some((l) => l.includes(phrase!)),
           `"${prefix}" does not say "${phrase}"`,

@@ -45,9 +45,5 @@ export const SESSION_EVENTS: readonly SessionEvent[] = [
 
 /** Every combination of the options the machine reads. */
 export const SESSION_INPUTS: readonly SessionMachineInput[] = [false, true].flatMap((rolling) =>
-  [false, true].flatMap((allowEmpty) =>
-    [false, true].flatMap((serialize) =>
-      [false, true].map((ownGenSid) => ({ rolling, allowEmpty, serialize, ownGenSid })),
-    ),
-  ),
+  [false, true].flatMap((allowEmpty) => [false, true].map((serialize) => ({ rolling, allowEmpty, serialize }))),
 );

@@ -1,16 +1,16 @@
 /**
  * When the middleware starts a request's run of the session machine, and when a new session gets
  * its sid: both are the machine's. `quietUntilUsed` asks a run of the machine whether a request
- * whose session is never used asks for anything someone could see; `issueSid` is the effect that
- * issues a new session's sid as it starts (guard `appGeneratesSid` for the app's own `genSid`).
+ * whose session is never used asks for anything someone could see; `issueSid`, the entry effect of
+ * a new session, issues its sid as it starts.
  */
 import { describe, expect, it } from 'vitest';
 import { sessionRunnerFactory } from '../../src/machines/session-runner.js';
 import { quietUntilUsed, type SessionMachineInput, type SidKind } from '../../src/machines/session.machine.js';
 
-const DEFAULTS: SessionMachineInput = { rolling: false, allowEmpty: false, serialize: false, ownGenSid: false };
-const quiet = (over: Partial<SessionMachineInput>, sid: SidKind) =>
-  quietUntilUsed(sessionRunnerFactory({ ...DEFAULTS, ...over })(), sid);
+const DEFAULTS: SessionMachineInput = { rolling: false, allowEmpty: false, serialize: false };
+const quiet = (over: Partial<SessionMachineInput>, sid: SidKind, appGeneratesSid = false) =>
+  quietUntilUsed(sessionRunnerFactory({ ...DEFAULTS, ...over })(), sid, appGeneratesSid);
 
 describe('quietUntilUsed: a request may start its run when its session is first used', () => {
   it('without a client sid: nothing to read, nothing to send, whatever rolling and serialize say', () => {
@@ -26,25 +26,19 @@ describe('quietUntilUsed: a request may start its run when its session is first 
 
   it('not with allowEmpty (every new session is saved) nor with the app own genSid (its sid comes first)', () => {
     expect(quiet({ allowEmpty: true }, 'absent')).toBe(false);
-    expect(quiet({ ownGenSid: true }, 'absent')).toBe(false);
+    expect(quiet({}, 'absent', true)).toBe(false);
   });
 });
 
-describe('issueSid: when a new session gets its sid', () => {
-  const effectsOf = (over: Partial<SessionMachineInput>, sid: SidKind) =>
-    sessionRunnerFactory({ ...DEFAULTS, ...over })().send({ type: 'LOAD', sid });
+describe('issueSid: a new session gets its sid as it starts', () => {
+  const effectsOf = (sid: SidKind) => sessionRunnerFactory(DEFAULTS)().send({ type: 'LOAD', sid });
 
-  it('with the app own genSid, as the session starts, before the handlers', () => {
-    expect(effectsOf({ ownGenSid: true }, 'absent')).toEqual(['startNewSession', 'issueSid']);
-    expect(effectsOf({ ownGenSid: true }, 'forged')).toEqual(['resetCookie', 'startNewSession', 'issueSid']);
+  it('before the handlers, after the empty session is made (and a bad cookie expired)', () => {
+    expect(effectsOf('absent')).toEqual(['startNewSession', 'issueSid']);
+    expect(effectsOf('forged')).toEqual(['resetCookie', 'startNewSession', 'issueSid']);
   });
 
-  it('with the default generator, only when first needed', () => {
-    expect(effectsOf({}, 'absent')).toEqual(['startNewSession']);
-    expect(effectsOf({}, 'forged')).toEqual(['resetCookie', 'startNewSession']);
-  });
-
-  it('after a regeneration, always (koa-generic-session apps read ctx.sessionId right after)', () => {
+  it('after a regeneration, at once (koa-generic-session apps read ctx.sessionId right after)', () => {
     const run = sessionRunnerFactory(DEFAULTS)();
     run.send({ type: 'LOAD', sid: 'absent' });
     expect(run.send({ type: 'REGENERATE' })).toEqual(['startNewSession', 'issueSid']);

@@ -4,7 +4,7 @@
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import session from '../../src/index.js';
-import { closestOption, OPTION_NAMES } from '../../src/middleware/option-names.js';
+import { closestOption, OPTION_NAMES } from '../../src/middleware/unknown-options.js';
 
 afterEach(() => vi.restoreAllMocks());
 

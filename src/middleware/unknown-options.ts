@@ -3,44 +3,10 @@
  * (`hashId`, `maxLiftime`, `rollng`) is otherwise ignored without a word, leaving an app without
  * the behaviour its author believes it has.
  */
-import type { SessionOptions } from './options.js';
+import { OPTIONS } from './option-table.js';
 
-export const OPTION_NAMES = [
-  'key',
-  'store',
-  'prefix',
-  'ttl',
-  'cookie',
-  'rolling',
-  'defer',
-  'allowEmpty',
-  'genSid',
-  'errorHandler',
-  'valid',
-  'beforeSave',
-  'sessionIdStore',
-  'reconnectTimeout',
-  'maxSize',
-  'storeTimeout',
-  'storeOutage',
-  'concurrency',
-  'lockTimeout',
-  'lockLease',
-  'onEvent',
-  'inspect',
-  'hashIds',
-  'seal',
-  'maxLifetime',
-  'tombstoneTtl',
-  'owner',
-  'describe',
-] as const satisfies readonly (keyof SessionOptions)[];
-
-// Fails to compile when SessionOptions gains a name the list above lacks.
-type Missing = Exclude<keyof SessionOptions, (typeof OPTION_NAMES)[number]>;
-const complete: [Missing] extends [never] ? true : Missing = true;
-void complete;
-
+/** Every option name, in the order of the option table. */
+export const OPTION_NAMES: readonly string[] = Object.keys(OPTIONS);
 const KNOWN: ReadonlySet<string> = new Set(OPTION_NAMES);
 /** Each unknown name is reported once per process, however many middlewares are made with it. */
 const warned = new Set<string>();
