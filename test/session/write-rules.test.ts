@@ -6,10 +6,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import session, { MemoryStore, type StoredSession } from '../../src/index.js';
 import { KOA_VERSIONS } from '../helpers/koa.js';
 import { closeApps, type Handler, startApp } from '../helpers/apps.js';
-import { cookieNames, cookieOf } from '../helpers/set-cookies.js';
+import { cookieNames, cookieOf, expectResetCookies } from '../helpers/set-cookies.js';
 import { RecordingStore } from '../helpers/recording-store.js';
-import { plainPromiseStore, plainSyncStore } from '../helpers/legacy-stores.js';
-import type { Reply } from '../helpers/http.js';
+import { plainSyncStore } from '../helpers/legacy-stores.js';
 import { PREFIX } from '../helpers/store-keys.js';
 
 afterEach(closeApps);
@@ -46,16 +45,6 @@ const routes: Handler = async (ctx) => {
   }
   ctx.status = 404;
 };
-
-/** The reply expires the cookie and its `.sig` (whose value is the signature of the empty value). */
-function expectResetCookies(reply: Reply, key = 'koa.sid') {
-  for (const name of [key, `${key}.sig`]) {
-    const c = cookieOf(reply, name);
-    expect(c, `a Set-Cookie for ${name}`).toBeDefined();
-    expect(c!.expired, `${name} expired`).toBe(true);
-  }
-  expect(cookieOf(reply, key)!.value).toBe('');
-}
 
 describe.each(KOA_VERSIONS)('rules on $name', ({ Koa }) => {
   describe('writes only when the session changed', () => {
@@ -466,91 +455,6 @@ describe.each(KOA_VERSIONS)('rules on $name', ({ Koa }) => {
       expect(reply.status).toBe(409);
       expect(reply.text).toBe('conflict');
       expect(store.inner.get(PREFIX + sid)).toMatchObject({ count: 100 });
-    });
-  });
-
-  describe('store failures', () => {
-    it("a get failure goes to errorHandler as 'get'", async () => {
-      const inner = plainSyncStore();
-      const failure = new Error('connection reset');
-      let failing = false;
-      const store = { ...inner, get: (key: string) => (failing ? Promise.reject(failure) : inner.get(key)) };
-      const seen: unknown[] = [];
-      const t = await startApp(Koa, { store, errorHandler: (err, type) => void seen.push([err, type]) }, routes);
-      const client = t.client();
-      const sid = (await client.get('/inc')).body.sid;
-      failing = true;
-      const reply = await client.get('/inc');
-      expect(reply.status).toBe(200);
-      expect(reply.body.count).toBe(1);
-      expect(reply.body.sid).not.toBe(sid);
-      expect(seen).toEqual([[failure, 'get']]);
-    });
-
-    it('a get error with code ENOENT means "not found": no errorHandler, a fresh session', async () => {
-      const inner = plainSyncStore();
-      const enoent = Object.assign(new Error('no such session'), { code: 'ENOENT' });
-      let mode: 'ok' | 'throw' | 'reject' = 'ok';
-      const store = {
-        ...inner,
-        get: (key: string) => {
-          if (mode === 'throw') throw enoent;
-          if (mode === 'reject') return Promise.reject(enoent);
-          return inner.get(key);
-        },
-      };
-      const seen: unknown[] = [];
-      const t = await startApp(Koa, { store, errorHandler: (err) => void seen.push(err) }, routes);
-      for (const m of ['throw', 'reject'] as const) {
-        const client = t.client();
-        mode = 'ok';
-        const sid = (await client.get('/inc')).body.sid;
-        mode = m;
-        const reply = await client.get('/read');
-        expect(reply.status, m).toBe(200);
-        expect(reply.body.count).toBeNull();
-        expect(reply.body.sid).not.toBe(sid);
-        expectResetCookies(reply);
-      }
-      expect(seen).toEqual([]);
-    });
-
-    it("a set failure goes to errorHandler as 'set'; the default handler fails the request", async () => {
-      const store = plainPromiseStore();
-      const failure = new Error('disk full');
-      store.set = () => Promise.reject(failure);
-      const seen: unknown[] = [];
-      const swallowing = await startApp(
-        Koa,
-        { store, errorHandler: (err, type) => void seen.push([err, type]) },
-        routes,
-      );
-      const ok = await swallowing.client().get('/inc');
-      expect(ok.status).toBe(200);
-      expect(seen).toEqual([[failure, 'set']]);
-      expect(ok.setCookies).toEqual([]);
-
-      const strict = await startApp(Koa, { store }, routes);
-      const failed = await strict.client().get('/inc');
-      expect(failed.status).toBe(500);
-      expect(strict.errors).toEqual([failure]);
-      expect(failure.name).toBe('koa-generic-session set error');
-    });
-
-    it("a failing rewrite of a loaded session goes to errorHandler as 'set'", async () => {
-      const store = new RecordingStore();
-      const failure = new Error('update failed');
-      const seen: unknown[] = [];
-      const t = await startApp(Koa, { store, errorHandler: (err, type) => void seen.push([err, type]) }, routes);
-      const client = t.client();
-      const sid = (await client.get('/inc')).body.sid;
-      store.update = () => {
-        throw failure;
-      };
-      const reply = await client.get('/inc');
-      expect(reply.status).toBe(200);
-      expect(seen).toEqual([[failure, 'set']]);
-      expect(store.inner.get(PREFIX + sid)).toMatchObject({ count: 1 });
     });
   });
 
