@@ -394,32 +394,6 @@ describe.each(KOA_VERSIONS)('options on $name', ({ Koa }) => {
     });
   });
 
-  describe('defer', () => {
-    it('makes ctx.session a promise and reads the store only when the session is used', async () => {
-      const store = new RecordingStore();
-      const t = await startApp(Koa, { store, defer: true }, async (ctx) => {
-        if (ctx.path === '/skip') {
-          ctx.body = 'no session here';
-          return;
-        }
-        const pending = ctx.session;
-        expect(pending).toBeInstanceOf(Promise);
-        const sess = (await pending) as StoredSession;
-        sess.count = ((sess.count as number) ?? 0) + 1;
-        ctx.body = { count: sess.count };
-      });
-      const client = t.client();
-      expect((await client.get('/')).body).toEqual({ count: 1 });
-      store.reset();
-      const skipped = await client.get('/skip');
-      expect(skipped.text).toBe('no session here');
-      expect(skipped.setCookies).toEqual([]);
-      expect(store.calls).toEqual([]);
-      expect((await client.get('/')).body).toEqual({ count: 2 });
-      expect(store.of('get')).toHaveLength(1);
-    });
-  });
-
   describe('allowEmpty', () => {
     it('is off by default: a new session left empty is not saved', async () => {
       const store = new RecordingStore();
