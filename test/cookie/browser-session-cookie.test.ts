@@ -1,5 +1,5 @@
 /**
- * SPEC §5.9: `cookie.maxAge: 'session'` and `cookie.maxAge: null` give a browser-session cookie (no
+ * `cookie.maxAge: 'session'` and `cookie.maxAge: null` give a browser-session cookie (no
  * Expires, no Max-Age) while the store entry still expires (a finite TTL), and nothing fails after
  * the store was written.
  *

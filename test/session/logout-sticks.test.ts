@@ -1,5 +1,5 @@
 /**
- * SPEC §5.6: a logout (or a regeneration) sticks. Request A loads the session and is still running
+ * A logout (or a regeneration) sticks. Request A loads the session and is still running
  * when request B, from the same browser, destroys it (`ctx.session = null`) or regenerates it. When
  * A then commits it must not write the old session back, with or without `rolling`, modified or not,
  * forced or not, and must send no cookie for it.
