@@ -1,7 +1,8 @@
 /**
- * The options that decide which sid a request gets and where it travels, on Koa 2 and Koa 3:
- * `genSid` (the app's own generator, sync or async), `valid` (refuse a loaded session: a new sid)
- * and `sessionIdStore` (the sid carried somewhere else than the cookie, e.g. a header).
+ * The options that decide where a sid comes from and where it travels, on Koa 2 and Koa 3:
+ * `genSid` (the app's own generator, sync or async) and `sessionIdStore` (the sid carried somewhere
+ * else than the cookie, e.g. a header). `valid` is with the rest of sid adoption, in
+ * session/sid-adoption.test.ts.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MemoryStore, type SessionIdStore, type StoredSession } from '../../src/index.js';
@@ -11,7 +12,7 @@ import { cookieOf } from '../helpers/set-cookies.js';
 
 afterEach(closeApps);
 
-describe.each(KOA_VERSIONS)('genSid, valid and sessionIdStore on $name', ({ Koa }) => {
+describe.each(KOA_VERSIONS)('genSid and sessionIdStore on $name', ({ Koa }) => {
   describe('genSid', () => {
     it('uses a synchronous generator, called with this = ctx and length 24', async () => {
       const seen: { self: unknown; length: number }[] = [];
@@ -61,38 +62,6 @@ describe.each(KOA_VERSIONS)('genSid, valid and sessionIdStore on $name', ({ Koa 
       expect(a).toMatch(/^[A-Za-z0-9_-]{32}$/);
       expect(b).toMatch(/^[A-Za-z0-9_-]{32}$/);
       expect(a).not.toBe(b);
-    });
-  });
-
-  describe('valid', () => {
-    it('is called with ctx and the loaded session; false gives a fresh session with a new sid', async () => {
-      const store = new MemoryStore();
-      const seen: unknown[] = [];
-      const t = await startApp(
-        Koa,
-        {
-          store,
-          valid: (ctx, sess) => {
-            seen.push([ctx.path, sess.count]);
-            return ctx.get('user-agent') !== 'other';
-          },
-        },
-        counter,
-      );
-      const client = t.client();
-      const sid = (await client.get('/one')).body.sid;
-      expect(seen).toEqual([]); // a new session is not validated
-      expect((await client.get('/two')).body).toEqual({ count: 2, sid });
-      const reply = await client.get('/three', { headers: { 'user-agent': 'other' } });
-      expect(reply.body.count).toBe(1);
-      expect(reply.body.sid).not.toBe(sid);
-      expect(cookieOf(reply, 'koa.sid')?.value).toBe(reply.body.sid);
-      expect(seen).toEqual([
-        ['/two', 1],
-        ['/three', 2],
-      ]);
-      // The refused session is not overwritten: it is simply not adopted.
-      expect(store.get(`koa:sess:${sid}`)).toMatchObject({ count: 2 });
     });
   });
 

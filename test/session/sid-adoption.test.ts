@@ -7,7 +7,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../src/index.js';
 import { KOA_VERSIONS } from '../helpers/koa.js';
-import { closeApps, startApp } from '../helpers/apps.js';
+import { closeApps, counter, startApp } from '../helpers/apps.js';
 import { cookieOf, expectResetCookies } from '../helpers/set-cookies.js';
 import { PREFIX } from '../helpers/store-keys.js';
 import { routes } from './fixtures/routes.js';
@@ -76,6 +76,38 @@ describe.each(KOA_VERSIONS)('sid adoption on $name', ({ Koa }) => {
       expect(reply.body.count).toBeNull();
       expect(reply.body.sid).not.toBe(sid);
       expectResetCookies(reply);
+    });
+  });
+
+  describe('the valid option', () => {
+    it('is called with ctx and the loaded session; false gives a fresh session with a new sid', async () => {
+      const store = new MemoryStore();
+      const seen: unknown[] = [];
+      const t = await startApp(
+        Koa,
+        {
+          store,
+          valid: (ctx, sess) => {
+            seen.push([ctx.path, sess.count]);
+            return ctx.get('user-agent') !== 'other';
+          },
+        },
+        counter,
+      );
+      const client = t.client();
+      const sid = (await client.get('/one')).body.sid;
+      expect(seen).toEqual([]); // a new session is not validated
+      expect((await client.get('/two')).body).toEqual({ count: 2, sid });
+      const reply = await client.get('/three', { headers: { 'user-agent': 'other' } });
+      expect(reply.body.count).toBe(1);
+      expect(reply.body.sid).not.toBe(sid);
+      expect(cookieOf(reply, 'koa.sid')?.value).toBe(reply.body.sid);
+      expect(seen).toEqual([
+        ['/two', 1],
+        ['/three', 2],
+      ]);
+      // The refused session is not overwritten: it is simply not adopted.
+      expect(store.get(`koa:sess:${sid}`)).toMatchObject({ count: 2 });
     });
   });
 

@@ -3,7 +3,7 @@
  * name and its signature's, its attributes and their defaults, Expires as the clock moves, the
  * options copied and never changed, and the session cookie read from the Cookie header as Koa's
  * cookies module reads it. (A browser-session cookie, `maxAge: 'session'`, is in
- * cookie/browser-session-cookie.test.ts; the security defaults in cookie/insecure-options.test.ts.)
+ * browser-session-cookie.test.ts; the security defaults in insecure-options.test.ts.)
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MemoryStore, type StoredSession } from '../../src/index.js';
