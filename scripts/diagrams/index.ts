@@ -7,7 +7,8 @@
  *
  * Each machine's doc must have its blocks (`diagram`, `states`, `events`, and `overview` and
  * `phases` with an overview). The sentence that counts its states and transitions (`counts`) is
- * filled in wherever README.md or a doc under docs/ has its markers.
+ * filled in wherever README.md or a doc under docs/ has its markers. The README's table of options
+ * (`options`) comes from the middleware's option table (../options-table.ts).
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { posix } from 'node:path';
@@ -23,6 +24,7 @@ import { machineModel } from './model.js';
 import { toOverviewDot } from './overview-dot.js';
 import { overviewModel, type OverviewModel, type Phases } from './phases.js';
 import { SESSION_PHASE_OF, SESSION_PHASES } from '../../src/machines/session.phases.js';
+import { optionsTable } from '../options-table.js';
 
 /** The repository root, whatever the working directory. */
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -159,6 +161,8 @@ export async function renderAll(root: string = ROOT): Promise<Map<string, string
       docs.set(path, replaceBlock(text, `counts:${d.name}`, countsSentence(model, overview), path));
     }
   }
+  const readme = await read('README.md');
+  docs.set('README.md', replaceBlock(readme, 'options', optionsTable(), 'README.md', 'src/middleware/option-table.ts'));
   for (const [path, content] of docs) files.set(path, content);
   return files;
 }

@@ -32,7 +32,7 @@ export interface OptionSpec<In, Out> {
   readonly shown: string;
   /** What it does, in one line (the README's table). */
   readonly summary: string;
-  /** How the README's table names it when it is a function the app gives (its parameters). */
+  /** The parameters of a function the app gives, when the README's table names them. */
   readonly call?: string;
   /** Checks the app's value (`undefined` when unset) and gives the value the middleware uses. */
   readonly resolve: (value: In | undefined) => Out;
@@ -56,19 +56,19 @@ export const OPTIONS = {
   /** Cookie name (default `'koa.sid'`); a signed cookie comes with `<key>.sig`. */
   key: option<string>()({
     shown: "`'koa.sid'`",
-    summary: 'cookie name; with `app.keys` and `signed`, a `<key>.sig` cookie accompanies it',
+    summary: "the cookie's name (and `<key>.sig` for its signature)",
     resolve: cookieName,
   }),
   /** Where sessions live (default: a new `MemoryStore`). Any koa-generic-session store works. */
   store: option<SessionStore>()({
     shown: 'a new `MemoryStore`',
-    summary: 'any koa-generic-session store: `get`, `set(key, sess, ttlMs)`, `destroy`; optional capabilities',
+    summary: 'where sessions live: any koa-generic-session store, `RedisStore`, your own',
     resolve: sessionStore,
   }),
   /** Store key = prefix + sid (default `'koa:sess:'`). */
   prefix: option<string>()({
     shown: "`'koa:sess:'`",
-    summary: "store key = prefix + sid (no separator added; `''` is kept)",
+    summary: 'store key = prefix + sid',
     resolve: storePrefix,
   }),
   /**
@@ -77,25 +77,25 @@ export const OPTIONS = {
    */
   ttl: option<TtlOption>()({
     shown: 'from the cookie',
-    summary: 'store expiry in ms, or `(session) => ms`; `Infinity` for none',
+    summary: 'store expiry in ms, a number or `(session) => number`',
     resolve: storeTtl,
   }),
   /** Cookie options; merged over the defaults, never mutated. */
   cookie: option<SessionCookie & { maxage?: number }>()({
-    shown: '`httpOnly`, `path: /`, `signed`, one day, `sameSite: lax`',
-    summary: "merged over the defaults; `maxAge: 'session'` gives a browser-session cookie",
+    shown: "HttpOnly, `sameSite: 'lax'`, signed, a day",
+    summary: "the cookie's attributes, merged over the defaults",
     resolve: cookieOptions,
   }),
   /** Re-send the cookie and refresh the store TTL on every request that loads a session. */
   rolling: option<boolean>()({
     shown: '`false`',
-    summary: 'refresh the cookie and the store TTL (without a rewrite) on every request',
+    summary: 're-send the cookie and refresh the TTL on every request that loads a session',
     resolve: flag('rolling'),
   }),
   /** `ctx.session` becomes a getter returning a Promise; the store is read on first use. */
   defer: option<boolean>()({
     shown: '`false`',
-    summary: '`ctx.session` is a Promise; the store is read when the session is first used',
+    summary: '`ctx.session` is a Promise; the store is read on first use',
     resolve: flag('defer'),
   }),
   /** Save new sessions even when nothing was set. */
@@ -109,48 +109,53 @@ export const OPTIONS = {
    * 24 random bytes in base64url (32 characters), as uid-safe made them.
    */
   genSid: option<(this: Context, length: number) => string | Promise<string>>()({
-    shown: '24 random bytes, base64url',
-    summary: 'the sid generator, called with `this = ctx` and the length; may be async',
-    call: '(length)',
+    shown: '32 random url-safe characters',
+    summary: 'the sid generator, sync or async',
     resolve: (value) => optionalFunction('genSid')(value) ?? defaultGenSid,
   }),
   /** Sees store `get`/`set` errors; returning swallows them, throwing propagates. */
   errorHandler: option<(err: Error, type: ErrorType, ctx: Context) => void>()({
     shown: 'rethrow',
-    summary: "sees store errors (`type` `'get'` or `'set'`); returning swallows them",
+    summary: 'sees store errors; returning swallows them',
     call: '(err, type, ctx)',
     resolve: (value) => optionalFunction('errorHandler')(value) ?? defaultErrorHandler,
   }),
   /** `false` makes a loaded session be ignored: a fresh session with a new sid is used. */
   valid: option<(ctx: Context, session: StoredSession) => boolean>()({
     shown: 'always true',
-    summary: '`false` makes a loaded session be ignored: a new session, a new sid',
+    summary: '`false` gives a new session and a new sid',
     call: '(ctx, session)',
     resolve: optionalFunction('valid'),
   }),
   /** Runs right before each store write; its changes are saved. */
   beforeSave: option<(ctx: Context, session: StoredSession) => void>()({
     shown: 'none',
-    summary: 'runs right before each store write; its changes are saved',
+    summary: 'runs right before each write; its changes are saved',
     call: '(ctx, session)',
     resolve: optionalFunction('beforeSave'),
   }),
   /** Where the sid travels (default: the cookie), e.g. a header. */
   sessionIdStore: option<SessionIdStore>()({
     shown: 'the cookie',
-    summary: '`{ get(), set(sid, session), reset() }` with `this = ctx`, e.g. a header',
+    summary: 'where the sid travels, e.g. a header',
     resolve: sidCarrier,
   }),
   /** ms that requests wait for a disconnected store before it is declared unavailable. */
   reconnectTimeout: option<number>()({
     shown: '`10000`',
-    summary: 'ms requests wait for a disconnected store before it is declared unavailable',
+    summary: 'ms requests wait for a disconnected store',
     resolve: positiveNumber('reconnectTimeout', 10_000, { zero: true }),
+  }),
+  /** The largest serialized session, in bytes, that may be saved (default 1 MiB). */
+  maxSize: option<number>()({
+    shown: '`1048576`',
+    summary: 'the largest session (bytes) that may be saved',
+    resolve: positiveNumber('maxSize', 1024 * 1024, { unit: 'bytes' }),
   }),
   /** ms after which a store call that has not answered fails the request with a 503 (default 3000). */
   storeTimeout: option<number>()({
     shown: '`3000`',
-    summary: 'ms after which a store call that has not answered fails the request (503)',
+    summary: 'ms after which an unanswered store call fails the request (503)',
     resolve: positiveNumber('storeTimeout', 3000),
   }),
   /**
@@ -159,14 +164,8 @@ export const OPTIONS = {
    */
   storeOutage: option<'fail' | 'degrade'>()({
     shown: "`'fail'`",
-    summary: "a store outage answers 503 (`'fail'`) or gives an empty, unsaved session (`'degrade'`)",
+    summary: "on an outage: `'fail'` (503) or `'degrade'` (an empty session, not saved)",
     resolve: oneOf('storeOutage', ['fail', 'degrade']),
-  }),
-  /** The largest serialized session, in bytes, that may be saved (default 1 MiB). */
-  maxSize: option<number>()({
-    shown: '`1048576`',
-    summary: 'the largest serialized session, in bytes; a larger one fails with a clear error',
-    resolve: positiveNumber('maxSize', 1024 * 1024, { unit: 'bytes' }),
   }),
   /**
    * `'serialize'` runs the requests of one session one after another (load, handlers, commit)
@@ -174,26 +173,25 @@ export const OPTIONS = {
    */
   concurrency: option<'none' | 'serialize'>()({
     shown: "`'none'`",
-    summary: "`'serialize'` runs the requests of one session one after another: no lost update",
+    summary: "`'serialize'`: the requests of one session run one after another",
     resolve: oneOf('concurrency', ['none', 'serialize']),
   }),
   /** ms a request waits for its session's lock before the outage policy applies (default 5000). */
   lockTimeout: option<number>()({
     shown: '`5000`',
-    summary: "ms a request waits for its session's lock, then the outage policy applies",
+    summary: "ms a request waits for its session's lock",
     resolve: positiveNumber('lockTimeout', 5000),
   }),
   /** ms a lock outlives a holder that died without releasing it (default 10000; renewed while held). */
   lockLease: option<number>()({
     shown: '`10000`',
-    summary: 'ms a lock outlives a holder that died without releasing it (renewed while held)',
+    summary: 'ms a lock outlives a process that died holding it',
     resolve: positiveNumber('lockLease', 10_000),
   }),
   /** Typed notices: store connection changes, degraded requests, ended lifetimes, late requests. */
   onEvent: option<(event: SessionNotice) => void>()({
     shown: 'none',
-    summary: 'typed notices: connection changes, degraded requests, ended lifetimes, late requests',
-    call: '(notice)',
+    summary: 'typed notices: connection, degraded, expired, late',
     resolve: optionalFunction('onEvent'),
   }),
   /**
@@ -203,8 +201,7 @@ export const OPTIONS = {
    */
   inspect: option<(event: InspectionEvent) => void>()({
     shown: 'none',
-    summary: 'an XState inspection callback that sees every transition of both machines',
-    call: '(event)',
+    summary: 'an XState inspection callback that sees every transition',
     resolve: optionalFunction('inspect'),
   }),
   /**
@@ -214,7 +211,7 @@ export const OPTIONS = {
    */
   hashIds: option<boolean>()({
     shown: '`false`',
-    summary: 'store keys are hashes of sids: a store dump gives no usable cookie (recommended)',
+    summary: 'store keys hold a hash of the sid, never the sid; recommended',
     resolve: flag('hashIds'),
   }),
   /**
@@ -223,7 +220,7 @@ export const OPTIONS = {
    */
   seal: option<boolean>()({
     shown: '`false`',
-    summary: 'with `hashIds`: stored sessions are encrypted with a key derived from the sid',
+    summary: 'with `hashIds`: stored sessions encrypted with a key the store never holds',
     resolve: flag('seal'),
   }),
   /**
@@ -234,7 +231,7 @@ export const OPTIONS = {
    */
   maxLifetime: option<number>()({
     shown: 'none',
-    summary: 'an absolute lifetime in ms, whatever the activity; a login starts a new one',
+    summary: 'an absolute lifetime in ms, whatever the activity',
     resolve: (value) => (value === undefined ? undefined : positiveNumber('maxLifetime', 0)(value)),
   }),
   /**
@@ -255,14 +252,14 @@ export const OPTIONS = {
    */
   owner: option<OwnerOfSession>()({
     shown: 'none',
-    summary: "who a session belongs to: an owner's sessions can be listed and revoked",
+    summary: "who a session belongs to, for [managing a user's sessions](#managing-a-users-sessions)",
     call: '(session)',
     resolve: optionalFunction('owner'),
   }),
   /** What the session list shows about a session besides its dates, taken at each write (needs `owner`). */
   describe: option<(ctx: Context) => Record<string, unknown> | undefined>()({
     shown: 'none',
-    summary: 'with `owner`: what the session list shows about each session',
+    summary: 'what `list()` shows about each session',
     call: '(ctx)',
     resolve: optionalFunction('describe'),
   }),

@@ -1,5 +1,5 @@
 /**
- * Issue 9: the example app (examples/app.ts) in a real browser. Headless Chromium from Debian's
+ * The example app (examples/app.ts) in a real browser. Headless Chromium from Debian's
  * `chromium` package (/usr/bin/chromium), driven by playwright-core, never a downloaded browser.
  * The page's buttons call /get, /regenerate and /remove with fetch; what the page shows and which
  * cookies the browser holds (HttpOnly, SameSite, no Secure on http) are checked at every step, and

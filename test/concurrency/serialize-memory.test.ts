@@ -1,6 +1,6 @@
 /**
- * SPEC §6.1 with the MemoryStore: `concurrency: 'serialize'` runs the requests of one session one
- * after another, so concurrent read-modify-write requests lose no update.
+ * No lost update with the MemoryStore: `concurrency: 'serialize'` runs the requests of one session
+ * one after another, so concurrent read-modify-write requests lose no update.
  */
 import Koa from 'koa';
 import { setTimeout as sleep } from 'node:timers/promises';

@@ -1,6 +1,6 @@
 /**
- * SPEC §6.1 across processes: two app processes share one real redis-server and serialize the
- * requests of a session through the RedisStore's lease lock.
+ * `concurrency: 'serialize'` across processes: two app processes share one real redis-server and
+ * serialize the requests of a session through the RedisStore's lease lock.
  */
 import { request } from 'node:http';
 import { afterEach, describe, expect, inject, it } from 'vitest';

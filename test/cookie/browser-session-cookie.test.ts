@@ -1,5 +1,5 @@
 /**
- * SPEC §5.9: `cookie.maxAge: 'session'` and `cookie.maxAge: null` give a browser-session cookie (no
+ * `cookie.maxAge: 'session'` and `cookie.maxAge: null` give a browser-session cookie (no
  * Expires, no Max-Age) while the store entry still expires (a finite TTL), and nothing fails after
  * the store was written.
  *
@@ -10,7 +10,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import Koa from 'koa';
-import { closeApps, startApp } from '../helpers/apps.js';
+import { closeApps, counter, startApp } from '../helpers/apps.js';
+import { KOA_VERSIONS } from '../helpers/koa.js';
 import { cookieOf, sessionCookies } from '../helpers/set-cookies.js';
 import { PREFIX } from '../helpers/store-keys.js';
 import { RecordingStore } from '../helpers/recording-store.js';
@@ -86,4 +87,28 @@ describe.each([
       expect(store.of('set').map((c) => c.ttl)).toEqual([12_345]);
     });
   });
+});
+
+describe.each(KOA_VERSIONS)('a browser-session cookie on $name', ({ Koa: KoaOfVersion }) => {
+  it.each(['session' as const, null])(
+    'maxAge: %j gives a browser-session cookie without Expires or Max-Age',
+    async (maxAge) => {
+      const store = new RecordingStore();
+      const t = await startApp(KoaOfVersion, { store, cookie: { maxAge } }, counter);
+      const client = t.client();
+      const reply = await client.get('/');
+      expect(reply.status).toBe(200);
+      for (const name of ['koa.sid', 'koa.sid.sig']) {
+        const c = cookieOf(reply, name)!;
+        expect(c.value).not.toBe('');
+        expect(c.attributes.expires).toBeUndefined();
+        expect(c.attributes['max-age']).toBeUndefined();
+      }
+      expect(store.inner.get(`koa:sess:${reply.body.sid}`)).toMatchObject({ count: 1 });
+      // The store entry still expires.
+      const ttl = store.of('set')[0]!.ttl;
+      expect(Number.isFinite(ttl) && ttl! > 0).toBe(true);
+      expect((await client.get('/')).body.count).toBe(2);
+    },
+  );
 });

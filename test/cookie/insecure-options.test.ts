@@ -1,5 +1,5 @@
 /**
- * Issue 4, cookie security: the defaults a security review asks for. The session cookie is
+ * Cookie security: the defaults a security review asks for. The session cookie is
  * HttpOnly and SameSite=Lax unless the app says otherwise; `secure` follows the request protocol as
  * Koa sees it (`app.proxy` + X-Forwarded-Proto); `cookie.secure: true` behind a TLS-terminating
  * proxy without `app.proxy` does not turn into a 500; `sameSite: 'none'` or `partitioned` without

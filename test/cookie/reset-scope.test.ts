@@ -1,5 +1,5 @@
 /**
- * SPEC §5.2: every cookie that resets or destroys the session carries the configured `path` and
+ * Every cookie that resets or destroys the session carries the configured `path` and
  * `domain`, for `koa.sid` and `koa.sid.sig` alike.
  *
  * Naive: koa-generic-session resets with `ctx.cookies.set(key, null, { expires: new Date(0) })`

@@ -1,5 +1,5 @@
 /**
- * A real Redis Cluster on loopback for the scale-out tests (issue 9): three masters from Debian's
+ * A real Redis Cluster on loopback for the scale-out tests: three masters from Debian's
  * `redis-server` (`--cluster-enabled yes`), each on a free port in its own temporary directory,
  * without persistence, joined by `redis-cli --cluster create … --cluster-replicas 0 --cluster-yes`.
  *

@@ -1,5 +1,5 @@
 /**
- * A real Sentinel set on loopback for the failover tests (issue 9): one master, one replica
+ * A real Sentinel set on loopback for the failover tests: one master, one replica
  * (`--replicaof`) and three sentinels (`redis-server <conf> --sentinel`, quorum 2), all from
  * Debian's redis-server, each on a free port in its own temporary directory, without persistence.
  * Sentinels rewrite their config file, so each one gets a writable copy in its directory.

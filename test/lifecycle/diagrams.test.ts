@@ -89,7 +89,7 @@ describe('the committed docs match the machines', () => {
       await cp(`${ROOT}docs`, join(root, 'docs'), { recursive: true });
       await writeFile(
         join(root, 'README.md'),
-        'Intro.\n\n<!-- counts:connection:start -->\n<!-- counts:connection:end -->\n',
+        'Intro.\n\n<!-- counts:connection:start -->\n<!-- counts:connection:end -->\n\n<!-- options:start -->\n<!-- options:end -->\n',
       );
       const files = await renderAll(`${root}/`);
       const states = readDefinition(DIAGRAMS.find((d) => d.name === 'connection')!.machine).states.size;

@@ -1,5 +1,5 @@
 /**
- * Observability (SPEC §6.4): with the `inspect` option every transition of each request's session
+ * Observability: with the `inspect` option every transition of each request's session
  * machine and of the store connection machine reaches an XState inspection callback, and
  * `onEvent` gives typed notices of the connection and of degraded requests. A real Koa app on
  * 127.0.0.1 goes through a full lifecycle; the exact state sequences are asserted.

@@ -6,8 +6,8 @@
  * store that never answers is bounded by `storeTimeout`; nothing crashes the process.
  *
  * Elsewhere: the same on a real redis-server stopped, frozen, killed and restarted in
- * redis-server-faults.test.ts; `storeOutage: 'degrade'` instead of the 503, and the errors that are
- * not outages, in outage-policy.test.ts; which errors are connection failures in
+ * redis-server-faults.test.ts; `storeOutage: 'degrade'` instead of the 503 in outage-policy.test.ts;
+ * the errors that are not outages in options/error-handler.test.ts; which errors are connection failures in
  * connection-failure-errors.test.ts.
  */
 import { EventEmitter } from 'node:events';

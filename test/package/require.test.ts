@@ -1,5 +1,5 @@
 /**
- * SPEC §2: `require('koa-session-machine')` gives the callable factory in a CommonJS app. This runs
+ * `require('koa-session-machine')` gives the callable factory in a CommonJS app. This runs
  * the built package (dist/, produced by `npm run build`, which CI runs before the tests) in plain
  * Node, outside vitest's module system, exactly as a CommonJS user would load it.
  */

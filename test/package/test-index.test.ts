@@ -36,7 +36,7 @@ describe('test/README.md', () => {
     const [folder, ...rest] = file.split(/[\\/]/);
     const name = rest.join('/');
     const section = sectionOf(folder!);
-    // A file may be named alone (`write-rules.test.ts`) or with a sub-folder (`chaos/chaos.test.ts`)
+    // A file may be named alone (`defer.test.ts`) or with a sub-folder (`chaos/chaos.test.ts`)
     // or, in a shared section, with its folder (`conformance/memory.test.ts`).
     const named = [`\`${name}\``, `\`${folder}/${name}\``].some((form) => section.includes(form));
     expect(named, `test/README.md's section for ${folder}/ does not name ${name}`).toBe(true);

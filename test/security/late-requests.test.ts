@@ -1,11 +1,12 @@
 /**
- * A late request never logs the user out (express-session #923). A page fires a login (or a
- * logout) and, in parallel, requests with the old cookie; those that reach the server after the
- * login carry a sid the store no longer knows. koa-generic-session answers them with a reset
- * `Set-Cookie` that expires `koa.sid`: if that response reaches the browser last, the new login
- * cookie is gone. Here the old sid leaves a tombstone (under a key of its own, for `tombstoneTtl`),
- * and a request carrying it gets an empty session, no cookie, and nothing saved, unless it logs in
- * itself. Run on the MemoryStore and RedisStore.
+ * A late request never logs the user out (a bug express-session users reported as
+ * expressjs/session#923 on GitHub). A page fires a login (or a logout) and, in parallel, requests
+ * with the old cookie; those that reach the server after the login carry a sid the store no longer
+ * knows. koa-generic-session answers them with a reset `Set-Cookie` that expires `koa.sid`: if that
+ * response reaches the browser last, the new login cookie is gone. Here the old sid leaves a
+ * tombstone (under a key of its own, for `tombstoneTtl`), and a request carrying it gets an empty
+ * session, no cookie, and nothing saved, unless it logs in itself. Run on the MemoryStore and
+ * RedisStore.
  */
 import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';

@@ -1,5 +1,5 @@
 /**
- * The context API of SPEC §2: ctx.session, ctx.sessionId, ctx.sessionSave, ctx.regenerateSession(),
+ * The context API: ctx.session, ctx.sessionId, ctx.sessionSave, ctx.regenerateSession(),
  * ctx.saveSession() and ctx.sessionStore, as handlers written for koa-generic-session use them.
  */
 import { afterEach, describe, expect, it } from 'vitest';

@@ -30,6 +30,13 @@ const routes: Handler = async (ctx) => {
     case '/none':
       ctx.body = 'unused';
       return;
+    case '/promise': {
+      const pending = ctx.session;
+      const promise = pending instanceof Promise;
+      await pending;
+      ctx.body = { promise };
+      return;
+    }
     case '/inc': {
       const s = (await ctx.session) as StoredSession;
       s.count = ((s.count as number) ?? 0) + 1;
@@ -158,13 +165,16 @@ function expectNoUndefinedKey(store: RecordingStore): void {
 
 describe('defer: the store is read only when the session is first used', () => {
   describe.each(KOA_VERSIONS)('on $name', ({ Koa }) => {
-    it('keeps a session across requests through `await ctx.session`', async () => {
+    it('makes ctx.session a promise that keeps a session across requests, read once per request', async () => {
       const store = new RecordingStore();
       const t = await startApp(Koa, { store, defer: true }, routes);
       const client = t.client();
+      expect((await client.get('/promise')).body).toEqual({ promise: true });
       const sid = (await client.get('/inc')).body.sid;
       expect(sid).toMatch(/^[\w-]{32}$/);
+      store.reset();
       expect((await client.get('/inc')).body).toEqual({ count: 2, sid });
+      expect(store.of('get')).toHaveLength(1);
       expect(store.inner.get(PREFIX + sid)).toMatchObject({ count: 2 });
     });
 

@@ -1,5 +1,5 @@
 /**
- * SPEC §5.12: saving a session whose serialized size exceeds `maxSize` fails with a clear error
+ * Saving a session whose serialized size exceeds `maxSize` fails with a clear error
  * (a 500, an error that names the limit), writes nothing to the store and sends no cookie; a session
  * under the limit is saved as usual.
  *

@@ -1,5 +1,5 @@
 /**
- * SPEC §5.5: after `regenerateSession()`, restoring data identical to the old session (the usual
+ * After `regenerateSession()`, restoring data identical to the old session (the usual
  * "regenerate on login, keep the cart" pattern) saves it under the new sid.
  *
  * Naive: an implementation that decides "changed" by comparing with the hash of the session as it

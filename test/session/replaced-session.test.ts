@@ -1,5 +1,5 @@
 /**
- * SPEC §5.3: replacing the whole session (`ctx.session = { user }`) keeps it readable on the next
+ * Replacing the whole session (`ctx.session = { user }`) keeps it readable on the next
  * request: the cookie is signed like any other, with the configured options, and the store entry
  * gets its TTL.
  *

@@ -31,15 +31,16 @@ describe('the JSON written is always the session as it is at the write', () => {
         ctx.body = 'ok';
         return;
       }
-      expect(ctx.session!.secret).toBe('old');
+      const loaded = ctx.session!.secret;
       await ctx.saveSession(); // nothing changed: compared, not written
       const oldSid = ctx.sessionId;
       await ctx.regenerateSession();
       ctx.sessionSave = true;
-      ctx.body = { oldSid };
+      ctx.body = { oldSid, loaded };
     });
     await client.get('/login');
     const reply = await client.get('/rotate');
+    expect(reply.body.loaded).toBe('old');
     const newSid = client.cookie('koa.sid')!;
     expect(newSid).not.toBe(reply.body.oldSid);
     expect(store.get('koa:sess:' + newSid)).toBeDefined();

@@ -1,6 +1,6 @@
 /**
  * koa-redis 4 (the store most koa-generic-session apps use, with its own ioredis 4 client) works
- * unchanged as the middleware's store (SPEC §7), in a real Koa app against a real redis-server.
+ * unchanged as the middleware's store, in a real Koa app against a real redis-server.
  */
 import type { EventEmitter } from 'node:events';
 import { Redis } from 'ioredis';

@@ -1,5 +1,5 @@
 /**
- * SPEC §5.10: thunk and generator stores (the co / Koa 1 era) either work or are refused when the
+ * Thunk and generator stores (the co / Koa 1 era) either work or are refused when the
  * middleware is created, with a message that says why; never a silent misbehaviour.
  *
  * Naive: koa-generic-session 2 does `yield store.get(key)` inside a Promise-based runner, which
@@ -114,7 +114,7 @@ describe('thunk stores work, generator stores are refused at creation', () => {
 
   // Regression: results used to be awaited only when `instanceof Promise`, so a store returning
   // another library's promises (Bluebird, any thenable) answered "no session" on every request. Any
-  // thenable is awaited now, as the reference's `yield` did (SPEC §5.10).
+  // thenable is awaited now, as the reference's `yield` did.
   it('a store returning thenables (non-native promises) works end to end', async () => {
     const data = new Map<string, string>();
     const thenable = <T>(value: () => T) => ({

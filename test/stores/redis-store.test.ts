@@ -1,5 +1,5 @@
 /**
- * RedisStore against a real redis-server (SPEC §8), on every client kind it takes
+ * RedisStore against a real redis-server, on every client kind it takes
  * (test/helpers/redis-clients.ts): the one the global setup started (`inject('redisUrl')`), and
  * dedicated ones for the lifecycle tests, which stop, restart and freeze theirs.
  */

@@ -1,8 +1,8 @@
 /**
- * Issue 9 / SPEC §7: RedisStore on a real Redis Cluster (three masters on loopback, Debian's
- * redis-server) shared by two app processes through ioredis' `Cluster` client. What is asserted
- * over HTTP is checked again on the nodes themselves: CLUSTER KEYSLOT, and GET on the master that
- * owns the slot (the other masters answer MOVED).
+ * Several processes on a Redis Cluster: RedisStore on a real Redis Cluster (three masters on
+ * loopback, Debian's redis-server) shared by two app processes through ioredis' `Cluster` client.
+ * What is asserted over HTTP is checked again on the nodes themselves: CLUSTER KEYSLOT, and GET on
+ * the master that owns the slot (the other masters answer MOVED).
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { lockKeyFor } from '../../src/stores/redis-lock.js';

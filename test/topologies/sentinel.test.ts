@@ -1,6 +1,6 @@
 /**
- * Issue 9 / SPEC §7, §6.3: RedisStore on a Sentinel-backed ioredis `Redis` (one master, one
- * replica, three sentinels on loopback), shared by two app processes. The master is failed over
+ * Several processes behind Sentinel: RedisStore on a Sentinel-backed ioredis `Redis` (one master,
+ * one replica, three sentinels on loopback), shared by two app processes. The master is failed over
  * during a bounded stream of requests (one every 50 ms): sessions written before are still there
  * after it, no request hangs past its bound or gets a 500, and service resumes by itself. The
  * timeline (the sentinels' events, the processes' connection events, the answers) is printed for
