@@ -6,12 +6,9 @@
  * failure is the next event.
  *
  * After the load, after every handler step and after the response, the kit compares what a user can
- * observe with what the path's effects imply: the session cookie (sent with which sid, reset, or
- * none), what the store holds under every sid the request used, the store calls the middleware made,
- * the errors the handler and the `errorHandler` saw, the `onEvent` notices of an ended lifetime or a
- * late request, the session the handler gets, and the status. Through the `inspect` option it
- * also checks that the request's session machine went through exactly the events and states of the
- * path.
+ * observe with what the path's effects imply (observed.ts: the cookie, the store, the store calls,
+ * the notices, the machine's states through `inspect`), and here: the errors the handler and the
+ * `errorHandler` saw, the session the handler gets, and the status.
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -28,19 +25,10 @@ import {
   stateBefore,
   type ClientCookie,
 } from './event-actions.js';
-import {
-  cookieState,
-  describeCookie,
-  Expected,
-  expectedStatus,
-  failingMethod,
-  HANDLED,
-  KEY,
-  userData,
-  type UserData,
-} from './expected-outcome.js';
+import { Expected, expectedStatus, failingMethod, HANDLED, userData, type UserData } from './expected-outcome.js';
 import { listen, parseSetCookie, request, type SetCookie } from './http.js';
 import { injectedError, InstrumentedStore, type ResolvedCapabilities } from './instrumented.js';
+import { checkObserved, withContext, type Observation } from './observed.js';
 import { describeEvent, LIVE_STATES, type LifecyclePath, type LifecycleStep } from './session-paths.js';
 import { StateLog } from './state-log.js';
 import { KEYS, SEEDED, StoreFaults } from './store-faults.js';
@@ -79,14 +67,6 @@ function groupSteps(steps: readonly LifecycleStep[]): Group[] {
     else groups.at(-1)!.steps.push(step);
   });
   return groups;
-}
-
-function withContext(err: unknown, where: string): Error {
-  if (err instanceof Error) {
-    err.message = `${where}: ${err.message}`;
-    return err;
-  }
-  return new Error(`${where}: ${String(err)}`);
 }
 
 /** Runs `path` against a fresh store from `options.factory`; rejects with what differed. */
@@ -163,48 +143,10 @@ async function drive(
     ...(observe ? { inspect: log.inspect } : {}),
   };
 
+  const observed: Observation = { observe, log, steps, instrumented, expected, noticesSeen, prefix };
   /** Compares what is observable now with what the first `done` steps imply. */
-  const check = async (where: string, done: number, cookies: SetCookie[] | undefined) => {
-    try {
-      if (observe) {
-        const seen = log.observed();
-        assert.equal(seen.actors, 1, `one session machine per request (${seen.actors} were started)`);
-        assert.deepEqual(
-          seen.entries,
-          steps.slice(0, done).map((s) => `${describeEvent(s.event)} → ${s.state}`),
-          'the session machine went through other events or states than the path',
-        );
-      }
-      assert.deepEqual(
-        instrumented.calls.map((c) => `${c.method} ${c.key}`),
-        expected.calls,
-        'the middleware made other store calls than the effects of the path',
-      );
-      assert.deepEqual(noticesSeen, expected.notices, 'the onEvent notices of an ended lifetime or a late request');
-      if (cookies !== undefined) {
-        const got = cookieState(cookies);
-        assert.equal(describeCookie(got), describeCookie(expected.cookie), 'the session cookie');
-        const sig = cookies.filter((c) => c.name === `${KEY}.sig`).at(-1);
-        if (got.kind === 'none') assert.equal(sig, undefined, `no ${KEY}.sig cookie without the session cookie`);
-        else
-          assert.ok(
-            sig !== undefined && sig.expired === (got.kind === 'reset'),
-            `the ${KEY}.sig cookie goes with the session cookie`,
-          );
-      }
-      for (const [sid, data] of expected.store) {
-        const stored = await raw.get(prefix + sid);
-        if (data === null)
-          assert.ok(!stored, `the store should hold nothing under ${prefix}${sid}, it holds ${JSON.stringify(stored)}`);
-        else {
-          assert.ok(stored, `the store should hold a session under ${prefix}${sid}`);
-          assert.deepEqual(userData(stored), data, `the session stored under ${prefix}${sid}`);
-        }
-      }
-    } catch (err) {
-      throw withContext(err, where);
-    }
-  };
+  const check = (where: string, done: number, cookies: SetCookie[] | undefined) =>
+    checkObserved(observed, where, done, cookies);
 
   const step = (i: number) => steps[i - 1];
   const describeUpTo = (n: number) =>
