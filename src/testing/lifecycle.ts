@@ -11,7 +11,6 @@
  * `errorHandler` saw, the session the handler gets, and the status.
  */
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import Koa from 'koa';
 import session, { type SessionOptions, type SessionStore } from '../index.js';
@@ -28,7 +27,11 @@ import {
 import { Expected, expectedStatus, failingMethod, HANDLED, userData, type UserData } from './expected-outcome.js';
 import { listen, parseSetCookie, request, type SetCookie } from './http.js';
 import { injectedError, InstrumentedStore, type ResolvedCapabilities } from './instrumented.js';
+import { storeFrom } from './contract.js';
+import { KitFailure } from './failure.js';
+import { KeyMaker, SID_SHAPES } from './keys.js';
 import { checkObserved, withContext, type Observation } from './observed.js';
+import { Draw, kitSeed } from './seed.js';
 import { describeEvent, LIVE_STATES, type LifecyclePath, type LifecycleStep } from './session-paths.js';
 import { StateLog } from './state-log.js';
 import { KEYS, SEEDED, StoreFaults } from './store-faults.js';
@@ -48,6 +51,10 @@ export interface RunPathOptions {
   observeStates?: boolean;
   /** The Koa class to build the app with (default: the `koa` the package resolves). */
   Koa?: new () => Koa;
+  /** The seed of the sids the kit makes up (default: $KSM_KIT_SEED, else a new one). */
+  seed?: string;
+  /** The store's name, which failures give. */
+  name?: string;
 }
 
 /** A step the kit sends, and the store's answers that follow it. */
@@ -69,14 +76,29 @@ function groupSteps(steps: readonly LifecycleStep[]): Group[] {
   return groups;
 }
 
-/** Runs `path` against a fresh store from `options.factory`; rejects with what differed. */
+/**
+ * Runs `path` against a fresh store from `options.factory`; rejects with a `KitFailure` that says
+ * what differed, under which store keys, and the seed.
+ */
 export async function runLifecyclePath(path: LifecyclePath, options: RunPathOptions): Promise<void> {
-  const raw = await options.factory();
-  const instrumented = new InstrumentedStore(raw, options.supports);
+  const seed = options.seed ?? kitSeed();
   const prefix = options.prefix ?? 'koa:sess:';
   const cleanup: (() => unknown)[] = [];
+  let raw: SessionStore | undefined;
+  let instrumented: InstrumentedStore | undefined;
   try {
-    await drive(path, instrumented, { ...options, prefix }, cleanup);
+    raw = await storeFrom(options.factory);
+    instrumented = new InstrumentedStore(raw, options.supports);
+    const keys = new KeyMaker(new Draw(seed, `${options.name ?? ''} ${path.name}`), path.name);
+    let n = 0;
+    const sid = () => keys.sid(SID_SHAPES[n++ % SID_SHAPES.length]!);
+    await drive(path, instrumented, { ...options, prefix, sid }, cleanup);
+  } catch (err) {
+    const called = [...new Set(instrumented?.calls.map((c) => c.key) ?? [])];
+    throw new KitFailure(
+      { rule: path.name, store: options.name, seed, ...(called.length > 0 ? { key: called.join(', ') } : {}) },
+      err,
+    );
   } finally {
     for (const step of cleanup.reverse()) {
       try {
@@ -85,21 +107,21 @@ export async function runLifecyclePath(path: LifecyclePath, options: RunPathOpti
         // Best effort: the path's result is what matters.
       }
     }
-    for (const key of instrumented.written) {
+    for (const key of instrumented?.written ?? []) {
       try {
         await (raw as { destroy(key: string): unknown }).destroy(key);
       } catch {
         // Best effort.
       }
     }
-    await options.teardown?.(raw);
+    if (raw !== undefined) await options.teardown?.(raw);
   }
 }
 
 async function drive(
   path: LifecyclePath,
   instrumented: InstrumentedStore,
-  options: RunPathOptions & { prefix: string },
+  options: RunPathOptions & { prefix: string; sid: () => string },
   cleanup: (() => unknown)[],
 ): Promise<void> {
   const { supports, prefix } = options;
@@ -129,7 +151,8 @@ async function drive(
     allowEmpty: input.allowEmpty,
     concurrency: input.serialize ? 'serialize' : 'none',
     // The app's own generator, async as an app's may be: the middleware awaits it before the handlers.
-    ...(input.ownGenSid ? { genSid: async () => randomUUID() } : {}),
+    // Its sids have the shapes of the kit's keys, from the seed.
+    ...(input.ownGenSid ? { genSid: async () => options.sid() } : {}),
     errorHandler: (err, type) => {
       const fatal = rethrows[errorHandlerSaw.length] ?? true;
       errorHandlerSaw.push(`${type}: ${err.message}`);
@@ -162,7 +185,13 @@ async function drive(
   const server = await listen(app);
   cleanup.push(() => server.close());
 
-  const faults = new StoreFaults(instrumented, expected, { prefix, supports, Koa: KoaClass, cleanup });
+  const faults = new StoreFaults(instrumented, expected, {
+    prefix,
+    supports,
+    Koa: KoaClass,
+    cleanup,
+    sid: options.sid,
+  });
   let client: ClientCookie = {};
   if (loadGroup) {
     const load = loadGroup.steps[0]!.event;

@@ -1,6 +1,6 @@
 /** The `add` capability: `add(key, session, ttl)` writes only a missing key. */
-import assert from 'node:assert/strict';
-import { settle, sessionOf, LONG_TTL, SHORT_TTL, type RuleGroup } from './probe.js';
+import { entriesExpire } from './expiry.js';
+import { sessionOf, LONG_TTL, type RuleGroup } from './probe.js';
 
 export const addRules: RuleGroup = {
   capability: 'add',
@@ -9,9 +9,14 @@ export const addRules: RuleGroup = {
       rule: 'add writes a missing key and returns true',
       body: async (s) => {
         const key = s.key();
-        const ok = await settle(s.store.add(key, sessionOf({ n: 1 }), LONG_TTL));
-        assert.equal(ok, true, `add() of a key never set returned ${String(ok)}`);
-        assert.equal((await s.get(key))?.n, 1, 'add() did not write the session');
+        s.equal(
+          key,
+          await s.call('add', key, sessionOf({ n: 1 }), LONG_TTL),
+          true,
+          'add() of a key never set did not return true',
+        );
+        const got = await s.get(key);
+        s.check(got?.n === 1, key, 'add() did not write the session', sessionOf({ n: 1 }), got);
       },
     },
     {
@@ -19,39 +24,38 @@ export const addRules: RuleGroup = {
       body: async (s) => {
         const key = s.key();
         await s.set(key, sessionOf({ n: 1 }), LONG_TTL);
-        const ok = await settle(s.store.add(key, sessionOf({ n: 2 }), LONG_TTL));
-        assert.equal(ok, false, `add() of an existing key returned ${String(ok)}`);
-        assert.equal((await s.get(key))?.n, 1, 'add() of an existing key overwrote it');
+        s.equal(
+          key,
+          await s.call('add', key, sessionOf({ n: 2 }), LONG_TTL),
+          false,
+          'add() of an existing key did not return false',
+        );
+        const kept = await s.get(key);
+        s.check(kept?.n === 1, key, 'add() of an existing key overwrote it', sessionOf({ n: 1 }), kept);
         // Once the entry is gone, add() may create it again.
         await s.destroy(key);
-        assert.equal(
-          await settle(s.store.add(key, sessionOf({ n: 3 }), LONG_TTL)),
+        s.equal(
+          key,
+          await s.call('add', key, sessionOf({ n: 3 }), LONG_TTL),
           true,
-          'add() after destroy() returned false',
+          'add() after destroy() did not return true',
         );
-        assert.equal((await s.get(key))?.n, 3, 'add() after destroy() did not write the session');
+        const again = await s.get(key);
+        s.check(again?.n === 3, key, 'add() after destroy() did not write the session', sessionOf({ n: 3 }), again);
       },
     },
     {
       rule: 'add sets the ttl it is given',
       needs: ['ttl'],
-      body: async (s) => {
-        const key = s.key();
-        assert.equal(
-          await settle(s.store.add(key, sessionOf({ n: 1 }), SHORT_TTL)),
-          true,
-          'add() of a key never set did not return true',
-        );
-        assert.ok(
-          (await s.get(key))?.n === 1,
-          `an entry added with a ttl of ${SHORT_TTL} ms was not there right after`,
-        );
-        const waited = await s.goneWithin(key, s.ttlBound);
-        assert.ok(
-          waited !== undefined,
-          `an entry added with a ttl of ${SHORT_TTL} ms was still there ${s.ttlBound} ms later`,
-        );
-      },
+      body: (s) =>
+        entriesExpire(s, 'an entry added', async (key, ttl) => {
+          s.equal(
+            key,
+            await s.call('add', key, sessionOf({ n: 1 }), ttl),
+            true,
+            'add() of a key never set did not return true',
+          );
+        }),
     },
   ],
 };

@@ -1,6 +1,6 @@
 /** The plain contract every store keeps: get, set and destroy (koa-generic-session's three methods). */
-import assert from 'node:assert/strict';
-import { normalize, sessionOf, LONG_TTL, type RuleGroup } from './probe.js';
+import { described } from '../failure.js';
+import { sessionOf, LONG_TTL, type RuleGroup } from './probe.js';
 
 export const basicRules: RuleGroup = {
   rules: [
@@ -8,20 +8,18 @@ export const basicRules: RuleGroup = {
       rule: 'get after set returns what was set',
       body: async (s) => {
         const key = s.key();
-        await s.set(key, sessionOf({ user: 'alice', n: 1 }), LONG_TTL);
+        const value = sessionOf({ user: 'alice', n: 1 });
+        await s.set(key, value, LONG_TTL);
         const got = await s.get(key);
-        assert.ok(got, `get() gave ${String(got)} right after set()`);
-        assert.deepEqual(normalize(got), normalize(sessionOf({ user: 'alice', n: 1 })));
+        s.check(Boolean(got), key, 'get() gave nothing right after set()', value, got);
+        s.same(key, got, value, 'get() gave another session than set() was given');
       },
     },
     {
       rule: 'a missing key gives a falsy value',
       body: async (s) => {
-        await s.set(s.key('present'), sessionOf({ n: 1 }), LONG_TTL);
-        for (const key of [s.key('never-set'), s.key('never-set-either')]) {
-          const got = await s.get(key);
-          assert.ok(!got, `get() of a key never set gave ${JSON.stringify(got)}`);
-        }
+        await s.set(s.key(), sessionOf({ n: 1 }), LONG_TTL);
+        for (const key of [s.key(), s.key()]) s.nothing(key, await s.get(key), 'get() of a key never set gave a value');
       },
     },
     {
@@ -31,7 +29,7 @@ export const basicRules: RuleGroup = {
         for (let n = 1; n <= 3; n++) {
           await s.set(key, sessionOf({ n }), LONG_TTL);
           const got = await s.get(key);
-          assert.equal(got?.n, n, `after set() number ${n}, get() gave ${JSON.stringify(got)}`);
+          s.check(got?.n === n, key, `after set() number ${n}, get() gave another session`, sessionOf({ n }), got);
         }
       },
     },
@@ -52,13 +50,16 @@ export const basicRules: RuleGroup = {
         value.cookie = { path: '/', httpOnly: true, secure: false, sameSite: 'strict', expires };
         await s.set(key, value, LONG_TTL);
         const got = await s.get(key);
-        assert.ok(got, `get() gave ${String(got)} right after set()`);
+        s.check(Boolean(got), key, 'get() gave nothing right after set()', value, got);
         const back = got.cookie?.expires;
-        assert.ok(
+        s.check(
           (back instanceof Date && back.getTime() === expires.getTime()) || back === expires.toISOString(),
-          `cookie.expires came back as ${JSON.stringify(back)} (${typeof back}); expected a Date or the ISO string ${expires.toISOString()}`,
+          key,
+          `cookie.expires came back as a ${typeof back}, not as the Date or its ISO string`,
+          described(`a Date or the ISO string ${expires.toISOString()}`),
+          back,
         );
-        assert.deepEqual(normalize(got), normalize(value));
+        s.same(key, got, value, 'the session came back changed');
       },
     },
     {
@@ -67,9 +68,8 @@ export const basicRules: RuleGroup = {
         const key = s.key();
         await s.set(key, sessionOf({ n: 1 }), LONG_TTL);
         await s.destroy(key);
-        const got = await s.get(key);
-        assert.ok(!got, `get() after destroy() gave ${JSON.stringify(got)}`);
-        await s.destroy(s.key('never-set'));
+        s.nothing(key, await s.get(key), 'get() after destroy() gave a session');
+        await s.destroy(s.key());
       },
     },
     {
@@ -77,10 +77,10 @@ export const basicRules: RuleGroup = {
       body: async (s) => {
         const key = s.key();
         await s.set(key, sessionOf({ n: 1 }), LONG_TTL);
-        assert.ok(await s.get(key), 'get() after set() gave nothing');
+        const before = await s.get(key);
+        s.check(Boolean(before), key, 'get() after set() gave nothing', sessionOf({ n: 1 }), before);
         await s.destroy(key);
-        const got = await s.get(key);
-        assert.ok(!got, `get() after destroy() gave ${JSON.stringify(got)}, the session read before it`);
+        s.nothing(key, await s.get(key), 'get() after destroy() gave the session read before it');
       },
     },
     {
@@ -93,10 +93,10 @@ export const basicRules: RuleGroup = {
         (value.list as number[]).push(2);
         (value.nested as Record<string, number>).x = 2;
         value.cookie.maxAge = 1;
-        const got = await s.get(key);
-        assert.deepEqual(
-          normalize(got),
-          normalize(sessionOf({ n: 1, list: [1], nested: { x: 1 } })),
+        s.same(
+          key,
+          await s.get(key),
+          sessionOf({ n: 1, list: [1], nested: { x: 1 } }),
           'changing the object after set() changed what the store returns',
         );
       },
@@ -111,10 +111,11 @@ export const basicRules: RuleGroup = {
         first.nested.x = 99;
         first.cookie.path = '/changed';
         const second = await s.get(key);
-        assert.notEqual(second, first, 'get() returned the same object twice');
-        assert.deepEqual(
-          normalize(second),
-          normalize(sessionOf({ n: 1, nested: { x: 1 } })),
+        s.check(second !== first, key, 'get() returned the same object twice', described('a new object'), second);
+        s.same(
+          key,
+          second,
+          sessionOf({ n: 1, nested: { x: 1 } }),
           'changing the object get() returned changed what the store returns',
         );
       },
@@ -122,11 +123,17 @@ export const basicRules: RuleGroup = {
     {
       rule: 'concurrent calls on different keys do not interfere',
       body: async (s) => {
-        const keys = Array.from({ length: 32 }, (_, i) => s.key(`c${i}`));
+        const keys = Array.from({ length: 32 }, () => s.key());
         await Promise.all(keys.map((key, i) => s.set(key, sessionOf({ i }), LONG_TTL)));
         const first = await Promise.all(keys.map((key) => s.get(key)));
         first.forEach((got, i) =>
-          assert.equal(got?.i, i, `after 32 concurrent set() calls, get(${keys[i]}) gave ${JSON.stringify(got)}`),
+          s.check(
+            got?.i === i,
+            keys[i],
+            'after 32 concurrent set() calls, get() gave another session',
+            sessionOf({ i }),
+            got,
+          ),
         );
         await Promise.all(
           keys.map((key, i) => (i % 2 === 0 ? s.destroy(key) : s.set(key, sessionOf({ i: i + 100 }), LONG_TTL))),
@@ -134,15 +141,14 @@ export const basicRules: RuleGroup = {
         const second = await Promise.all(keys.map((key) => s.get(key)));
         second.forEach((got, i) => {
           if (i % 2 === 0)
-            assert.ok(
-              !got,
-              `after concurrent destroy() and set() calls, destroyed ${keys[i]} gave ${JSON.stringify(got)}`,
-            );
+            s.nothing(keys[i]!, got, 'after concurrent destroy() and set() calls, a destroyed key gave a session');
           else
-            assert.equal(
-              got?.i,
-              i + 100,
-              `after concurrent destroy() and set() calls, rewritten ${keys[i]} gave ${JSON.stringify(got)}`,
+            s.check(
+              got?.i === i + 100,
+              keys[i],
+              'after concurrent destroy() and set() calls, a rewritten key gave another session',
+              sessionOf({ i: i + 100 }),
+              got,
             );
         });
       },
@@ -161,10 +167,12 @@ export const basicRules: RuleGroup = {
         }
         if (reported) return;
         const got = await s.get(key);
-        assert.equal(
-          got?.big,
-          10n,
-          `set() of a value with a BigInt resolved, but get() gave back ${String(got && typeof got === 'object' ? `an object whose big is ${String(got.big)}` : got)}: the failure was swallowed`,
+        s.check(
+          got?.big === 10n,
+          key,
+          'set() of a value with a BigInt resolved, but get() did not give it back: the failure was swallowed',
+          described('set() fails, or get() gives back big: 10n'),
+          got,
         );
       },
     },

@@ -1,5 +1,5 @@
 /** The `events` capability: `on()` for `connect` / `disconnect`, and `connected`. */
-import assert from 'node:assert/strict';
+import { described } from '../failure.js';
 import { type RuleGroup } from './probe.js';
 
 export const eventRules: RuleGroup = {
@@ -14,9 +14,12 @@ export const eventRules: RuleGroup = {
           (s.store.off ?? s.store.removeListener)?.call(s.store, event, noop);
         }
         const connected = s.store.connected as unknown;
-        assert.ok(
+        s.check(
           connected === undefined || typeof connected === 'boolean',
-          `connected is ${typeof connected}, not a boolean`,
+          undefined,
+          `connected is a ${typeof connected}, not a boolean`,
+          described('a boolean, or no connected property'),
+          connected,
         );
       },
     },

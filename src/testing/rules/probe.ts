@@ -1,18 +1,18 @@
 /**
  * What every rule file of the store contract shares: the probe a rule sees its store through (its
- * own keys, calls that accept every kind of store answer, cleanup), sessions and index entries as
- * the middleware writes them, and the shape of a rule.
+ * own keys, calls that accept every kind of store answer, assertions that name the key, cleanup),
+ * sessions and index entries as the middleware writes them, and the shape of a rule.
  */
-import assert from 'node:assert/strict';
+import { isDeepStrictEqual } from 'node:util';
 import type { OwnerIndexEntry, StoredSession } from '../../index.js';
-import type { ResolvedCapabilities } from '../instrumented.js';
+import { described, RuleFailure } from '../failure.js';
+import type { ResolvedCapabilities, StoreCapabilities } from '../instrumented.js';
+import type { KeyMaker } from '../keys.js';
 
-/** The ttl, in ms, of the entries the ttl rules watch expire. */
-export const SHORT_TTL = 100;
+/** The ttl of entries that must outlive the check. */
 export const LONG_TTL = 60_000;
+/** ms between two looks at an entry that is to expire. */
 export const POLL = 20;
-/** How long after indexAdd() the expiry rule's entry expires: it must still be listed half-way. */
-export const INDEX_TTL = 1_000;
 
 export type Loose = Record<string, any>;
 
@@ -41,69 +41,112 @@ export function sessionOf(fields: Record<string, unknown> = {}): StoredSession {
 
 /** JSON's view of a value: a `cookie.expires` Date and its ISO string compare equal. */
 export function normalize(value: unknown): unknown {
-  return JSON.parse(JSON.stringify(value)) as unknown;
+  return value === undefined ? undefined : (JSON.parse(JSON.stringify(value)) as unknown);
 }
 
-/** A check's view of its store: its keys, calls that accept every kind of store answer, cleanup. */
+const NOTHING = described('nothing (a falsy value)');
+
+/**
+ * A check's view of its store: keys of its own (keys.ts), calls that accept every kind of store
+ * answer and turn a store's error into a failure naming the key, the rule's assertions, and cleanup.
+ */
 export class Probe {
   private readonly keys = new Set<string>();
   private readonly owners = new Set<string>();
   constructor(
     readonly store: Loose,
-    private readonly tag: string,
+    private readonly keyMaker: KeyMaker,
     readonly ttlBound: number,
   ) {}
 
-  key(name = 'k'): string {
-    const key = `ksm-conformance:${this.tag}:${name}`;
+  /** A new key of this check's own, destroyed by cleanup. */
+  key(): string {
+    const key = this.keyMaker.next();
     this.keys.add(key);
     return key;
   }
-  get(key: string): Promise<any> {
-    return settle(this.store.get(key));
-  }
-  set(key: string, value: unknown, ttl?: number): Promise<unknown> {
-    return settle(this.store.set(key, value, ttl));
-  }
-  destroy(key: string): Promise<unknown> {
-    return settle(this.store.destroy(key));
+  /** A key made of `prefix` and `sid`, destroyed by cleanup (the key shape rule's). */
+  keyOf(prefix: string, sid: string): string {
+    const key = prefix + sid;
+    this.keys.add(key);
+    return key;
   }
   /** An owner key of this check's own (the `index` capability), emptied by cleanup. */
-  ownerKey(name = 'owner'): string {
-    const key = `ksm-conformance:${this.tag}:owner:${name}`;
+  ownerKey(): string {
+    const key = this.keyMaker.next();
     this.owners.add(key);
     return key;
   }
+  /** A draw of the check's sids (the key shape rule writes every shape). */
+  get sids(): KeyMaker {
+    return this.keyMaker;
+  }
+
+  /** `store[method](key, ...args)`, settled; a store error fails the rule, naming the call and the key. */
+  async call(method: string, key: string, ...args: unknown[]): Promise<any> {
+    try {
+      return await settle(this.store[method](key, ...args));
+    } catch (err) {
+      throw new RuleFailure(`${method}() failed`, key, described('an answer, not an error'), err);
+    }
+  }
+  get(key: string): Promise<any> {
+    return this.call('get', key);
+  }
+  set(key: string, value: unknown, ttl?: number): Promise<unknown> {
+    return this.call('set', key, value, ttl);
+  }
+  destroy(key: string): Promise<unknown> {
+    return this.call('destroy', key);
+  }
   indexAdd(ownerKey: string, handle: string, entry: OwnerIndexEntry, expiresAt: number): Promise<unknown> {
-    return settle(this.store.indexAdd(ownerKey, handle, entry, expiresAt));
+    return this.call('indexAdd', ownerKey, handle, entry, expiresAt);
   }
   indexRemove(ownerKey: string, handle: string): Promise<unknown> {
-    return settle(this.store.indexRemove(ownerKey, handle));
+    return this.call('indexRemove', ownerKey, handle);
   }
   /** `indexList(ownerKey)` as a Map of handle to entry, failing when it is not a list of `{ handle, entry }`. */
   async indexList(ownerKey: string): Promise<Map<string, OwnerIndexEntry>> {
-    const listed: unknown = await settle(this.store.indexList(ownerKey));
-    assert.ok(Array.isArray(listed), `indexList() gave ${JSON.stringify(listed)}, not an array`);
+    const listed: unknown = await this.call('indexList', ownerKey);
+    this.check(Array.isArray(listed), ownerKey, 'indexList() gave no array', described('an array'), listed);
     const byHandle = new Map<string, OwnerIndexEntry>();
     for (const item of listed as { handle?: unknown; entry?: unknown }[]) {
-      assert.ok(
+      this.check(
         typeof item?.handle === 'string' && item.entry !== null && typeof item.entry === 'object',
-        `indexList() gave ${JSON.stringify(item)}, not { handle, entry }`,
+        ownerKey,
+        'indexList() gave an item that is not { handle, entry }',
+        described('{ handle, entry }'),
+        item,
       );
-      assert.ok(!byHandle.has(item.handle), `indexList() gave the handle ${item.handle} twice`);
-      byHandle.set(item.handle, normalize(item.entry) as OwnerIndexEntry);
+      this.check(
+        !byHandle.has(item.handle as string),
+        ownerKey,
+        `indexList() gave the handle ${String(item.handle)} twice`,
+        described('each handle once'),
+        listed,
+      );
+      byHandle.set(item.handle as string, normalize(item.entry) as OwnerIndexEntry);
     }
     return byHandle;
   }
-  /** Resolves once `get(key)` gives a falsy value; rejects with how long it waited after `bound`. */
-  async goneWithin(key: string, bound: number): Promise<number | undefined> {
-    const start = Date.now();
-    for (;;) {
-      if (!(await this.get(key))) return Date.now() - start;
-      if (Date.now() - start > bound) return undefined;
-      await sleep(POLL);
-    }
+
+  /** Fails the rule unless `ok`: `message`, under `key`, with what was expected and what came back. */
+  check(ok: boolean, key: string | undefined, message: string, expected: unknown, actual: unknown): void {
+    if (!ok) throw new RuleFailure(message, key, expected, actual);
   }
+  /** `actual === expected`. */
+  equal(key: string | undefined, actual: unknown, expected: unknown, message: string): void {
+    this.check(actual === expected, key, message, expected, actual);
+  }
+  /** `actual` and `expected` are alike as JSON (a Date and its ISO string alike). */
+  same(key: string | undefined, actual: unknown, expected: unknown, message: string): void {
+    this.check(isDeepStrictEqual(normalize(actual), normalize(expected)), key, message, expected, actual);
+  }
+  /** `actual` is falsy: the store gave nothing. */
+  nothing(key: string, actual: unknown, message: string): void {
+    this.check(!actual, key, message, NOTHING, actual);
+  }
+
   async cleanup(): Promise<void> {
     for (const ownerKey of this.owners) {
       try {
@@ -122,7 +165,8 @@ export class Probe {
   }
 }
 
-export type Body = (s: Probe, supports: ResolvedCapabilities) => Promise<void>;
+/** A rule's check, given the store's probe, the capabilities under test and what the author declared. */
+export type Body = (s: Probe, supports: ResolvedCapabilities, declared: StoreCapabilities) => Promise<void>;
 
 export interface Rule {
   rule: string;
