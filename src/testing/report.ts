@@ -20,6 +20,8 @@ export interface KitCounts {
   /** The contract rules that failed, and the lifecycle paths that failed, in the order they ran. */
   failedRules: string[];
   failedPaths: string[];
+  /** How many lifecycle paths ran (were not skipped). */
+  pathsRun: number;
   seed: string;
 }
 
@@ -27,7 +29,15 @@ export interface KitCounts {
 export async function reportKit(options: KitReportOptions, write: (line: string) => void): Promise<KitCounts> {
   const timeout = kitTimeout(options);
   const plan = await planKit(options);
-  const counts: KitCounts = { passed: 0, failed: 0, skipped: 0, failedRules: [], failedPaths: [], seed: plan.seed };
+  const counts: KitCounts = {
+    passed: 0,
+    failed: 0,
+    skipped: 0,
+    failedRules: [],
+    failedPaths: [],
+    pathsRun: 0,
+    seed: plan.seed,
+  };
   write(`seed: ${replayHint(plan.seed)}`);
   const sections: [string, KitCheck[], string[]][] = [
     ['store contract', [plan.acceptance, ...plan.contract], counts.failedRules],
@@ -42,6 +52,7 @@ export async function reportKit(options: KitReportOptions, write: (line: string)
           write(`  - ${check.name} (skipped: ${check.skip})`);
           continue;
         }
+        if (failures === counts.failedPaths) counts.pathsRun++;
         const started = Date.now();
         const error = await within(check.run(), timeout).then(
           () => undefined,
@@ -68,7 +79,7 @@ export async function reportKit(options: KitReportOptions, write: (line: string)
     plan.close();
   }
   write(`${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped`);
-  write(failedSummary(counts, plan.lifecycle.length));
+  write(failedSummary(counts));
   return counts;
 }
 
@@ -78,9 +89,10 @@ function indented(write: (line: string) => void, error: unknown): void {
 }
 
 /** `N rules failed: …`, the lifecycle paths counted as one entry. */
-export function failedSummary(counts: KitCounts, paths: number): string {
+export function failedSummary(counts: KitCounts): string {
   const entries = [...counts.failedRules];
-  if (counts.failedPaths.length > 0) entries.push(`${counts.failedPaths.length} of ${paths} session lifecycle paths`);
+  if (counts.failedPaths.length > 0)
+    entries.push(`${counts.failedPaths.length} of ${counts.pathsRun} session lifecycle paths`);
   if (entries.length === 0) return '0 rules failed';
   return `${entries.length} ${entries.length === 1 ? 'rule' : 'rules'} failed: ${entries.join('; ')}`;
 }

@@ -75,6 +75,7 @@ export class StoreFaults {
     const { instrumented, raw } = this;
     const seeder = new this.options.Koa();
     seeder.keys = KEYS;
+    seeder.silent = true;
     const seederStore: SessionStore = {
       get: (k) => raw.get(k),
       set: (k, v, t) => {
