@@ -2,6 +2,7 @@
  * Types of the context API, added to Koa's `Context` by declaration merging. The session's own
  * fields come from `SessionData`, which an app augments (see src/stores/types.ts).
  */
+import type { BaseContext } from 'koa';
 import type { StoreAdapter } from '../stores/adapter.js';
 import type { SessionData } from '../stores/types.js';
 
@@ -21,13 +22,24 @@ export interface SessionMethods {
 /** A session as handlers see it: the app's declared fields, the cookie, and anything else set. */
 export type Session = SessionData & Record<string, unknown> & SessionMethods;
 
+/** `T` without its index signatures: its named members only. */
+type NamedMembers<T> = { [K in keyof T as string extends K ? never : number extends K ? never : K]: T[K] };
+
+/**
+ * What another package declares `ctx.session` to be on Koa's `BaseContext`, its named members
+ * only: @types/koa-session does (@types/koa-redis brings it in). Koa's `ExtendableContext` extends
+ * `BaseContext`, so ours must be a subtype of it for the declarations to compile side by side with
+ * `skipLibCheck: false`; without such a package, nothing. The app's own fields keep their types.
+ */
+type DeclaredElsewhere = BaseContext extends { session: infer Other } ? NamedMembers<NonNullable<Other>> : unknown;
+
 declare module 'koa' {
   interface ExtendableContext {
     /**
      * The session: an object, or `null` after `ctx.session = null`. With `defer: true` reading it
      * gives a Promise of that: write `await ctx.session` (which type-checks either way).
      */
-    session: Session | null;
+    session: (Session & DeclaredElsewhere) | null;
     /** The sid; an earlier middleware may set it to force one. */
     sessionId: string | undefined;
     /** `true` forces a save at the end of the request, `false` suppresses every write. */

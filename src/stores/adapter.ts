@@ -50,7 +50,11 @@ function isGeneratorFunction(fn: unknown): boolean {
   return /GeneratorFunction$/.test(ctor?.name ?? '') || ctor?.displayName === 'GeneratorFunction';
 }
 
-function checkStore(store: SessionStore): void {
+/**
+ * The middleware's acceptance of a store at creation: it throws a TypeError that says why and what
+ * to do when the store cannot be driven. The conformance kit runs stores through this same check.
+ */
+export function checkStore(store: SessionStore): void {
   for (const method of ['get', 'set', 'destroy'] as const) {
     if (typeof store[method] !== 'function') {
       throw new TypeError(

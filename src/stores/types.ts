@@ -69,12 +69,18 @@ export interface ListedOwnerIndexEntry {
   entry: OwnerIndexEntry;
 }
 
+/**
+ * A session store. The three required methods take `...rest` so that a store typed by its own
+ * package fits without a cast: koa-redis through @types/koa-redis (koa-session's `stores`, whose
+ * `get` and `set` take more parameters), or a class with overloads. The middleware passes only
+ * the parameters below.
+ */
 export interface SessionStore {
   /** The session stored under `key`, or a falsy value when there is none. */
-  get(key: string): unknown;
+  get(key: string, ...rest: unknown[]): unknown;
   /** Store `session` under `key`; `ttl` is in milliseconds, `undefined` for no expiry. */
-  set(key: string, session: StoredSession, ttl?: number): unknown;
-  destroy(key: string): unknown;
+  set(key: string, session: StoredSession, ttl?: number, ...rest: unknown[]): unknown;
+  destroy(key: string, ...rest: unknown[]): unknown;
   /**
    * Capability: refresh the expiry of `key` without rewriting it. Resolves `false` when the key
    * does not exist (it expired or was destroyed), `true` otherwise.

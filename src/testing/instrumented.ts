@@ -6,8 +6,8 @@
 import type { SessionStore, StoredSession } from '../index.js';
 
 /**
- * What a store declares it can do. Declared, never guessed: the kit checks that the declaration
- * matches the store's methods, then tests what is declared.
+ * What a store can do beyond get/set/destroy. Each capability left out is detected from the store's
+ * methods; one declared `true` is checked against them, one declared `false` switches its rules off.
  */
 export interface StoreCapabilities {
   /** `set(key, session, ttl)` expires the entry after `ttl` ms. Default `true`; `false` skips the ttl rules. */
@@ -31,16 +31,37 @@ export interface StoreCapabilities {
 
 export type ResolvedCapabilities = Required<StoreCapabilities>;
 
-export function resolveCapabilities(supports: StoreCapabilities = {}): ResolvedCapabilities {
-  return {
-    ttl: supports.ttl !== false,
-    touch: supports.touch === true,
-    update: supports.update === true,
-    add: supports.add === true,
-    lock: supports.lock === true,
-    events: supports.events === true,
-    index: supports.index === true,
-  };
+/** The methods that make each capability but `ttl` (the middleware uses a capability whose methods a store has). */
+export const CAPABILITY_METHODS = {
+  touch: ['touch'],
+  update: ['update'],
+  add: ['add'],
+  lock: ['lock'],
+  events: ['on'],
+  index: ['indexAdd', 'indexRemove', 'indexList'],
+} as const satisfies Record<Exclude<keyof StoreCapabilities, 'ttl'>, readonly string[]>;
+
+/**
+ * The capabilities to test: each as `store`'s methods show, unless declared false (without a store,
+ * as declared, and none but `ttl` when not). A capability declared true that the store's methods do
+ * not show is not tested: the declaration rule fails instead.
+ */
+export function resolveCapabilities(supports: StoreCapabilities = {}, store?: object): ResolvedCapabilities {
+  const has = (methods: readonly string[]) =>
+    store !== undefined && methods.every((m) => typeof (store as Record<string, unknown>)[m] === 'function');
+  const resolved = { ttl: supports.ttl !== false } as ResolvedCapabilities;
+  for (const [capability, methods] of Object.entries(CAPABILITY_METHODS)) {
+    const name = capability as keyof typeof CAPABILITY_METHODS;
+    resolved[name] = store === undefined ? supports[name] === true : supports[name] !== false && has(methods);
+  }
+  return resolved;
+}
+
+/** Why a rule or path that needs `capability` does not run on this store. */
+export function missingReason(capability: keyof StoreCapabilities, declared: StoreCapabilities): string {
+  if (declared[capability] === false) return `supports.${capability} is false`;
+  if (capability === 'ttl') return 'supports.ttl is false';
+  return `the store has no ${CAPABILITY_METHODS[capability].map((m) => `${m}()`).join(', ')}`;
 }
 
 /** The store methods the wrapper can record or make fail. */

@@ -6,15 +6,11 @@
  * failure is the next event.
  *
  * After the load, after every handler step and after the response, the kit compares what a user can
- * observe with what the path's effects imply: the session cookie (sent with which sid, reset, or
- * none), what the store holds under every sid the request used, the store calls the middleware made,
- * the errors the handler and the `errorHandler` saw, the `onEvent` notices of an ended lifetime or a
- * late request, the session the handler gets, and the status. Through the `inspect` option it
- * also checks that the request's session machine went through exactly the events and states of the
- * path.
+ * observe with what the path's effects imply (observed.ts: the cookie, the store, the store calls,
+ * the notices, the machine's states through `inspect`), and here: the errors the handler and the
+ * `errorHandler` saw, the session the handler gets, and the status.
  */
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import Koa from 'koa';
 import session, { type SessionOptions, type SessionStore } from '../index.js';
@@ -28,19 +24,14 @@ import {
   stateBefore,
   type ClientCookie,
 } from './event-actions.js';
-import {
-  cookieState,
-  describeCookie,
-  Expected,
-  expectedStatus,
-  failingMethod,
-  HANDLED,
-  KEY,
-  userData,
-  type UserData,
-} from './expected-outcome.js';
+import { Expected, expectedStatus, failingMethod, HANDLED, userData, type UserData } from './expected-outcome.js';
 import { listen, parseSetCookie, request, type SetCookie } from './http.js';
 import { injectedError, InstrumentedStore, type ResolvedCapabilities } from './instrumented.js';
+import { storeFrom } from './contract.js';
+import { KitFailure } from './failure.js';
+import { KeyMaker, SID_SHAPES } from './keys.js';
+import { checkObserved, withContext, type Observation } from './observed.js';
+import { Draw, kitSeed } from './seed.js';
 import { describeEvent, LIVE_STATES, type LifecyclePath, type LifecycleStep } from './session-paths.js';
 import { StateLog } from './state-log.js';
 import { KEYS, SEEDED, StoreFaults } from './store-faults.js';
@@ -60,6 +51,10 @@ export interface RunPathOptions {
   observeStates?: boolean;
   /** The Koa class to build the app with (default: the `koa` the package resolves). */
   Koa?: new () => Koa;
+  /** The seed of the sids the kit makes up (default: $KSM_KIT_SEED, else a new one). */
+  seed?: string;
+  /** The store's name, which failures give. */
+  name?: string;
 }
 
 /** A step the kit sends, and the store's answers that follow it. */
@@ -81,22 +76,29 @@ function groupSteps(steps: readonly LifecycleStep[]): Group[] {
   return groups;
 }
 
-function withContext(err: unknown, where: string): Error {
-  if (err instanceof Error) {
-    err.message = `${where}: ${err.message}`;
-    return err;
-  }
-  return new Error(`${where}: ${String(err)}`);
-}
-
-/** Runs `path` against a fresh store from `options.factory`; rejects with what differed. */
+/**
+ * Runs `path` against a fresh store from `options.factory`; rejects with a `KitFailure` that says
+ * what differed, under which store keys, and the seed.
+ */
 export async function runLifecyclePath(path: LifecyclePath, options: RunPathOptions): Promise<void> {
-  const raw = await options.factory();
-  const instrumented = new InstrumentedStore(raw, options.supports);
+  const seed = options.seed ?? kitSeed();
   const prefix = options.prefix ?? 'koa:sess:';
   const cleanup: (() => unknown)[] = [];
+  let raw: SessionStore | undefined;
+  let instrumented: InstrumentedStore | undefined;
   try {
-    await drive(path, instrumented, { ...options, prefix }, cleanup);
+    raw = await storeFrom(options.factory);
+    instrumented = new InstrumentedStore(raw, options.supports);
+    const keys = new KeyMaker(new Draw(seed, `${options.name ?? ''} ${path.name}`), path.name);
+    let n = 0;
+    const sid = () => keys.sid(SID_SHAPES[n++ % SID_SHAPES.length]!);
+    await drive(path, instrumented, { ...options, prefix, sid }, cleanup);
+  } catch (err) {
+    const called = [...new Set(instrumented?.calls.map((c) => c.key) ?? [])];
+    throw new KitFailure(
+      { rule: path.name, store: options.name, seed, ...(called.length > 0 ? { key: called.join(', ') } : {}) },
+      err,
+    );
   } finally {
     for (const step of cleanup.reverse()) {
       try {
@@ -105,21 +107,21 @@ export async function runLifecyclePath(path: LifecyclePath, options: RunPathOpti
         // Best effort: the path's result is what matters.
       }
     }
-    for (const key of instrumented.written) {
+    for (const key of instrumented?.written ?? []) {
       try {
         await (raw as { destroy(key: string): unknown }).destroy(key);
       } catch {
         // Best effort.
       }
     }
-    await options.teardown?.(raw);
+    if (raw !== undefined) await options.teardown?.(raw);
   }
 }
 
 async function drive(
   path: LifecyclePath,
   instrumented: InstrumentedStore,
-  options: RunPathOptions & { prefix: string },
+  options: RunPathOptions & { prefix: string; sid: () => string },
   cleanup: (() => unknown)[],
 ): Promise<void> {
   const { supports, prefix } = options;
@@ -149,7 +151,8 @@ async function drive(
     allowEmpty: input.allowEmpty,
     concurrency: input.serialize ? 'serialize' : 'none',
     // The app's own generator, async as an app's may be: the middleware awaits it before the handlers.
-    ...(input.ownGenSid ? { genSid: async () => randomUUID() } : {}),
+    // Its sids have the shapes of the kit's keys, from the seed.
+    ...(input.ownGenSid ? { genSid: async () => options.sid() } : {}),
     errorHandler: (err, type) => {
       const fatal = rethrows[errorHandlerSaw.length] ?? true;
       errorHandlerSaw.push(`${type}: ${err.message}`);
@@ -163,48 +166,10 @@ async function drive(
     ...(observe ? { inspect: log.inspect } : {}),
   };
 
+  const observed: Observation = { observe, log, steps, instrumented, expected, noticesSeen, prefix };
   /** Compares what is observable now with what the first `done` steps imply. */
-  const check = async (where: string, done: number, cookies: SetCookie[] | undefined) => {
-    try {
-      if (observe) {
-        const seen = log.observed();
-        assert.equal(seen.actors, 1, `one session machine per request (${seen.actors} were started)`);
-        assert.deepEqual(
-          seen.entries,
-          steps.slice(0, done).map((s) => `${describeEvent(s.event)} → ${s.state}`),
-          'the session machine went through other events or states than the path',
-        );
-      }
-      assert.deepEqual(
-        instrumented.calls.map((c) => `${c.method} ${c.key}`),
-        expected.calls,
-        'the middleware made other store calls than the effects of the path',
-      );
-      assert.deepEqual(noticesSeen, expected.notices, 'the onEvent notices of an ended lifetime or a late request');
-      if (cookies !== undefined) {
-        const got = cookieState(cookies);
-        assert.equal(describeCookie(got), describeCookie(expected.cookie), 'the session cookie');
-        const sig = cookies.filter((c) => c.name === `${KEY}.sig`).at(-1);
-        if (got.kind === 'none') assert.equal(sig, undefined, `no ${KEY}.sig cookie without the session cookie`);
-        else
-          assert.ok(
-            sig !== undefined && sig.expired === (got.kind === 'reset'),
-            `the ${KEY}.sig cookie goes with the session cookie`,
-          );
-      }
-      for (const [sid, data] of expected.store) {
-        const stored = await raw.get(prefix + sid);
-        if (data === null)
-          assert.ok(!stored, `the store should hold nothing under ${prefix}${sid}, it holds ${JSON.stringify(stored)}`);
-        else {
-          assert.ok(stored, `the store should hold a session under ${prefix}${sid}`);
-          assert.deepEqual(userData(stored), data, `the session stored under ${prefix}${sid}`);
-        }
-      }
-    } catch (err) {
-      throw withContext(err, where);
-    }
-  };
+  const check = (where: string, done: number, cookies: SetCookie[] | undefined) =>
+    checkObserved(observed, where, done, cookies);
 
   const step = (i: number) => steps[i - 1];
   const describeUpTo = (n: number) =>
@@ -220,7 +185,13 @@ async function drive(
   const server = await listen(app);
   cleanup.push(() => server.close());
 
-  const faults = new StoreFaults(instrumented, expected, { prefix, supports, Koa: KoaClass, cleanup });
+  const faults = new StoreFaults(instrumented, expected, {
+    prefix,
+    supports,
+    Koa: KoaClass,
+    cleanup,
+    sid: options.sid,
+  });
   let client: ClientCookie = {};
   if (loadGroup) {
     const load = loadGroup.steps[0]!.event;

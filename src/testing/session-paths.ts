@@ -36,12 +36,16 @@ type Snapshot = SnapshotFrom<typeof sessionMachine>;
 
 const definition = readDefinition(sessionMachine);
 
-/** The options the session machine reads. */
+/** The options the session machine reads, and whether the paths run with an app's own `genSid`. */
 export interface LifecycleInput {
   rolling: boolean;
   allowEmpty: boolean;
   serialize: boolean;
-  /** The app gave its own `genSid` (the kit gives an async one); false when left out. */
+  /**
+   * The app gives its own `genSid` (the kit gives an async one); false when left out. The machine
+   * does not read it (a new session's sid is issued as it starts either way), but the middleware
+   * then starts every session before the handlers, and awaits the sid.
+   */
   ownGenSid?: boolean;
 }
 
@@ -68,9 +72,9 @@ export interface LifecyclePath {
 }
 
 /**
- * Every combination of `rolling`, `allowEmpty` and `serialize`, and the app's own `genSid` alone:
- * it only decides whether a new session gets its sid as it starts (the guard `appGeneratesSid`),
- * which no other option changes.
+ * Every combination of `rolling`, `allowEmpty` and `serialize`, and the app's own async `genSid`
+ * alone: it changes when the middleware starts a session and how the sid arrives, which no other
+ * option changes.
  */
 export const LIFECYCLE_INPUTS: readonly Required<LifecycleInput>[] = [
   ...[false, true].flatMap((serialize) =>

@@ -8,7 +8,6 @@
  * holds afterwards is recorded in the path's `Expected`; a failing call is planned in the wrapper.
  */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import type Koa from 'koa';
 import session, { type SessionStore, type StoredSession } from '../index.js';
 import { cookieState, failingMethod, KEY, userData, type Expected, type UserData } from './expected-outcome.js';
@@ -57,6 +56,8 @@ export class StoreFaults {
       Koa: new () => Koa;
       /** Where to leave what undoes an arrangement after the path (servers, a held lock). */
       cleanup: (() => unknown)[];
+      /** A sid the kit makes up (from the seed). */
+      sid: () => string;
     },
   ) {
     this.raw = instrumented.raw as unknown as Record<string, any>;
@@ -74,6 +75,7 @@ export class StoreFaults {
     const { instrumented, raw } = this;
     const seeder = new this.options.Koa();
     seeder.keys = KEYS;
+    seeder.silent = true;
     const seederStore: SessionStore = {
       get: (k) => raw.get(k),
       set: (k, v, t) => {
@@ -104,7 +106,7 @@ export class StoreFaults {
 
   /** A sid the client made up, with a bad signature: never looked up, never adopted. */
   forgeCookie(): { cookie: string } {
-    const forged = randomBytes(24).toString('base64url');
+    const forged = this.options.sid();
     this.expected.store.set(forged, null);
     return { cookie: cookieHeader(forged, 'forged-signature') };
   }

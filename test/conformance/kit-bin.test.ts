@@ -2,7 +2,10 @@
  * The kit as a command (`npx koa-session-machine-kit ./my-store.mjs`, src/testing/bin.ts), run as
  * a process on store modules in plain JavaScript: a correct store passes every rule and lifecycle
  * path and exits 0; a store whose index keeps removed entries fails exactly those rules, named in
- * the report, and exits 1; a module that is no store module is a usage error (exit 2).
+ * the report and in the closing summary, and exits 1; a store the middleware refuses gets that one
+ * failure; a store whose setup rejects where no one awaits it fails, named, without crashing the
+ * command; the seed is printed and `--seed` replays it; a module that is no store module is a usage
+ * error (exit 2).
  */
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -57,7 +60,10 @@ describe('koa-session-machine-kit', () => {
     const passed = lines.filter(([mark]) => mark === '✓').length;
     const skipped = lines.filter(([mark]) => mark === '-').length;
     expect(passed).toBeGreaterThan(100);
-    expect(run.stdout.trimEnd().split('\n').at(-1)).toBe(`${passed} passed, 0 failed, ${skipped} skipped`);
+    expect(run.stdout.trimEnd().split('\n').slice(-2)).toEqual([
+      `${passed} passed, 0 failed, ${skipped} skipped`,
+      '0 rules failed',
+    ]);
   }, 120_000);
 
   it('a store whose indexRemove does nothing: the rules it breaks fail by name, the others pass, exit code 1', async () => {
@@ -72,8 +78,44 @@ describe('koa-session-machine-kit', () => {
       'the indexes of different owners are independent',
     ]);
     expect(run.stdout).toContain('indexList() still gives a handle after indexRemove() of it');
+    expect(run.stdout).toContain('        store:    stale-index-store.mjs\n');
     expect(run.stdout).not.toContain('session lifecycle paths');
-    expect(run.stdout.trimEnd().split('\n').at(-1)).toMatch(/^\d+ passed, 3 failed, \d+ skipped$/);
+    const [counts, summary] = run.stdout.trimEnd().split('\n').slice(-2);
+    expect(counts).toMatch(/^\d+ passed, 3 failed, \d+ skipped$/);
+    expect(summary).toBe(`3 rules failed: ${failed.join('; ')}`);
+  }, 60_000);
+
+  it('prints its seed, and the same seed replays the same keys', async () => {
+    const [first, again] = await Promise.all([
+      kit('--contract-only', '--seed', 'replay-me', `${FIXTURES}/stale-index-store.mjs`),
+      kit('--contract-only', '--seed', 'replay-me', `${FIXTURES}/stale-index-store.mjs`),
+    ]);
+    expect(first.stdout).toContain('seed: replay-me (KSM_KIT_SEED=replay-me replays it)\n');
+    const keys = (out: string) => [...out.matchAll(/key: {6}(".*")/g)].map((m) => m[1]);
+    expect(keys(first.stdout).length).toBe(3);
+    expect(keys(again.stdout)).toEqual(keys(first.stdout));
+  }, 60_000);
+
+  it('a store the middleware refuses: one failure with its message, nothing else runs, exit code 1', async () => {
+    const run = await kit(`${FIXTURES}/generator-store.mjs`);
+    expect(run.code).toBe(1);
+    expect(checks(run.stdout)).toEqual([['✗', 'the middleware accepts the store']]);
+    expect(run.stdout).toContain('store.get() is a generator function');
+    expect(run.stdout.trimEnd().split('\n').slice(-2)).toEqual([
+      '0 passed, 1 failed, 0 skipped',
+      '1 rule failed: the middleware accepts the store',
+    ]);
+  }, 60_000);
+
+  it('a store whose setup rejects where no one awaits it: a failure naming the store and the check, no crash', async () => {
+    const run = await kit('--contract-only', `${FIXTURES}/failing-setup-store.mjs`);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toBe('');
+    expect(checks(run.stdout)).toEqual([['✗', 'the middleware accepts the store']]);
+    expect(run.stdout).toMatch(
+      /the middleware accepts the store: the store raised an unhandled rejection during this check: Error: the sessions table could not be created\n {8}store: {4}a store whose setup fails\n/,
+    );
+    expect(run.stdout.trimEnd().split('\n').at(-1)).toBe('1 rule failed: the middleware accepts the store');
   }, 60_000);
 
   it('no module, or a module without a factory, is a usage error (exit code 2)', async () => {
