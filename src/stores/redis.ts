@@ -12,6 +12,7 @@
  * `connect` when the client is ready, `disconnect` on the first sign of a lost connection, and
  * `close` once when the app shuts the store down.
  */
+import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { storeClosedError } from './errors.js';
 import { jsonForWrite, sessionFromJson } from './serialized.js';
@@ -21,12 +22,14 @@ import { createIoredisClient } from './redis-clients/ioredis.js';
 import { LeaseLocks } from './redis-lock.js';
 import { RedisOwnerIndexes } from './redis-owner-index.js';
 import type {
+  CompareAndSetReply,
   ListedOwnerIndexEntry,
   LockOptions,
   OwnerIndexEntry,
   SessionLock,
   SessionStore,
   StoredSession,
+  VersionedEntry,
 } from './types.js';
 
 export type { RedisClient };
@@ -49,6 +52,25 @@ export interface RedisStoreCloseOptions {
 }
 
 const KNOWN_OPTIONS = new Set(['client', 'url', 'redis']);
+
+/**
+ * The fenced write (`compareAndSet`), one script on one key, so that it is atomic and runs on a
+ * Cluster as on a single Redis. A version is the stored value itself, compared by its SHA-1 (the
+ * caller sends the SHA-1 of the value it read, `''` when it expects no entry): nothing is stored
+ * beside the session, so the entries stay what koa-redis reads and writes. A value that already
+ * holds exactly what is written counts as written (the repeat of a write that landed). Replies: 1
+ * written, 0 gone, or the value that is there instead.
+ */
+const COMPARE_AND_SET = `local current = redis.call('GET', KEYS[1])
+if current ~= ARGV[2] then
+  if current then
+    if ARGV[1] == '' or redis.sha1hex(current) ~= ARGV[1] then return current end
+  elseif ARGV[1] ~= '' then
+    return 0
+  end
+end
+if ARGV[3] == '' then redis.call('SET', KEYS[1], ARGV[2]) else redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) end
+return 1`;
 
 /** `PERSIST` answers 0 both for a missing key and for one without expiry: `EXISTS` tells them apart. */
 const PERSIST_EXISTING = `redis.call('PERSIST', KEYS[1]) return redis.call('EXISTS', KEYS[1])`;
@@ -154,6 +176,35 @@ export class RedisStore<Client extends RedisClient = RedisClient> extends EventE
     this.assertOpen();
     const json = await this.connection.send(key, ['GET', key]);
     return json === null ? undefined : sessionFromJson(String(json));
+  }
+
+  /** The session under `key` and its version, the JSON stored (the `compareAndSet` capability). */
+  async getVersioned(key: string): Promise<VersionedEntry | undefined> {
+    this.assertOpen();
+    const json = await this.connection.send(key, ['GET', key]);
+    if (json === null) return undefined;
+    const version = String(json);
+    return { session: sessionFromJson(version), version };
+  }
+
+  /**
+   * Writes only if the value under `key` is still `expected` (`null`: only if there is none), in one
+   * `EVAL` (see COMPARE_AND_SET); otherwise writes nothing and replies with what is there.
+   */
+  async compareAndSet(
+    key: string,
+    session: StoredSession,
+    ttl: number | undefined,
+    expected: string | null,
+  ): Promise<CompareAndSetReply> {
+    this.assertOpen();
+    const json = jsonForWrite(session);
+    const read = expected === null ? '' : createHash('sha1').update(expected).digest('hex');
+    const reply = await this.connection.send(key, ['EVAL', COMPARE_AND_SET, '1', key, read, json, px(ttl) ?? '']);
+    if (reply === 1) return { written: true, version: json };
+    if (reply === 0 || reply === null) return { written: false };
+    const current = String(reply);
+    return { written: false, current: { session: sessionFromJson(current), version: current } };
   }
 
   /** `SET key json PX ttl`; without a `ttl` (the app asked for no expiry), a plain `SET`. */
