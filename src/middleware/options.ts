@@ -105,7 +105,7 @@ export interface SessionOptions {
    * Default 60000; 0 turns it off.
    */
   tombstoneTtl?: number;
-  /** Typed notices: store connection changes, degraded requests, ended lifetimes, late requests. */
+  /** Typed notices: store connection changes, degraded requests, ended lifetimes, late requests, fenced-off writes. */
   onEvent?: (event: SessionNotice) => void;
   /**
    * An XState inspection callback (`createActor(..., { inspect })`): sees every transition of each
@@ -121,7 +121,14 @@ export type SessionNotice =
   /** A session outlived `maxLifetime`: it was destroyed and the request got a new one. */
   | { type: 'expired'; ctx: Context }
   /** A late request (its sid retired by a login or logout meanwhile) changed its session: not saved. */
-  | { type: 'late'; ctx: Context };
+  | { type: 'late'; ctx: Context }
+  /**
+   * A write of the request was fenced off and dropped, never applied: the session had been written
+   * since the request read it (a store with `compareAndSet`). `late`: the write outlived its
+   * request, which had answered already (a 503 after `storeTimeout`); otherwise other requests kept
+   * writing the session while this one merged its changes, and it ended without saving them.
+   */
+  | { type: 'fenced'; ctx: Context; late: boolean };
 
 /** The options that always have a value once resolved: the others stay `undefined` when unset. */
 type Defaulted =
