@@ -66,7 +66,6 @@ function tableRow({ variant, runs }: Row): string {
     : `never in ${recoveries.filter((r) => r === undefined).length} run(s)`;
   const lost = all.reduce((n, f) => n + f.lost, 0);
   const allowed = all.reduce((n, f) => n + f.lostAllowed, 0);
-  const late = all.reduce((n, f) => n + f.lostLate, 0);
   const passed = runs.filter((r) => r.failures.length === 0).length;
   return [
     variant.label,
@@ -76,7 +75,7 @@ function tableRow({ variant, runs }: Row): string {
     all.map((f) => f.statuses[500] ?? 0).join(', '),
     windows.some((w) => w > 0) ? ms(Math.max(...windows)) : 'none',
     ms(Math.max(...all.map((f) => f.longestWait))),
-    `${lost}${allowed ? ` (${allowed} by the failover)` : ''}${late ? ` (${late} by late writes of failed requests)` : ''}`,
+    `${lost}${allowed ? ` (${allowed} by the failover)` : ''}`,
     String(all.reduce((n, f) => n + f.unacknowledged, 0)),
     back,
     variant.checked ? `${passed} of ${runs.length}` : 'not checked',
