@@ -1,7 +1,8 @@
 /**
  * Makes any koa-generic-session style store fit the middleware: plain or Promise-returning methods,
  * callback thunks (run here), and the optional capabilities `touch` and `update` with a fallback to
- * `set` when a store lacks them. Generator-function stores (the co era) cannot be driven without
+ * `set` when a store lacks them, and `compareAndSet`, which fences every write of a session (see
+ * `Written`). Generator-function stores (the co era) cannot be driven without
  * co, so they are refused when the middleware is created, with a message that says why (docs/migrating-from-koa-generic-session.md).
  * It also owns the key prefix and the TTL rule of the `ttl` option (README, Options), and hands back only values that are
  * sessions (README, Security).

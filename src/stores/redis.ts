@@ -1,8 +1,9 @@
 /**
  * The Redis store, on the client the app already has: ioredis 5 or 6 (`Redis`, Sentinel-backed
  * `Redis`, `Cluster`) or node-redis 4 or 5 (`createClient`, `createCluster`), both optional peer
- * dependencies. Sessions are JSON under the middleware's key (prefix + sid), written with
- * `SET … PX` so that Redis expires them. Every client kind runs the same commands; what differs
+ * dependencies. Sessions are JSON under the middleware's key (prefix + sid), as koa-redis keeps
+ * them, with a `PX` expiry so that Redis expires them; the middleware writes them with a
+ * compare-and-set script (COMPARE_AND_SET below). Every client kind runs the same commands; what differs
  * between them (how a command is sent, the lifecycle events, closing) is in ./redis-clients/.
  *
  * Neither library is imported at run time unless the store has to create a client (then ioredis):
@@ -12,7 +13,7 @@
  * `connect` when the client is ready, `disconnect` on the first sign of a lost connection, and
  * `close` once when the app shuts the store down.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { storeClosedError } from './errors.js';
 import { jsonForWrite, sessionFromJson } from './serialized.js';
@@ -20,6 +21,7 @@ import { connectionFor, type RedisClient } from './redis-clients/index.js';
 import type { RedisConnection } from './redis-clients/connection.js';
 import { createIoredisClient } from './redis-clients/ioredis.js';
 import { LeaseLocks } from './redis-lock.js';
+import { RedisScript } from './redis-script.js';
 import { RedisOwnerIndexes } from './redis-owner-index.js';
 import type {
   CompareAndSetReply,
@@ -61,7 +63,7 @@ const KNOWN_OPTIONS = new Set(['client', 'url', 'redis']);
  * holds exactly what is written counts as written (the repeat of a write that landed). Replies: 1
  * written, 0 gone, or the value that is there instead.
  */
-const COMPARE_AND_SET = `local current = redis.call('GET', KEYS[1])
+const COMPARE_AND_SET = new RedisScript(`local current = redis.call('GET', KEYS[1])
 if current ~= ARGV[2] then
   if current then
     if ARGV[1] == '' or redis.sha1hex(current) ~= ARGV[1] then return current end
@@ -70,7 +72,7 @@ if current ~= ARGV[2] then
   end
 end
 if ARGV[3] == '' then redis.call('SET', KEYS[1], ARGV[2]) else redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) end
-return 1`;
+return 1`);
 
 /** `PERSIST` answers 0 both for a missing key and for one without expiry: `EXISTS` tells them apart. */
 const PERSIST_EXISTING = `redis.call('PERSIST', KEYS[1]) return redis.call('EXISTS', KEYS[1])`;
@@ -189,7 +191,7 @@ export class RedisStore<Client extends RedisClient = RedisClient> extends EventE
 
   /**
    * Writes only if the value under `key` is still `expected` (`null`: only if there is none), in one
-   * `EVAL` (see COMPARE_AND_SET); otherwise writes nothing and replies with what is there.
+   * script (see COMPARE_AND_SET); otherwise writes nothing and replies with what is there.
    */
   async compareAndSet(
     key: string,
@@ -199,8 +201,8 @@ export class RedisStore<Client extends RedisClient = RedisClient> extends EventE
   ): Promise<CompareAndSetReply> {
     this.assertOpen();
     const json = jsonForWrite(session);
-    const read = expected === null ? '' : createHash('sha1').update(expected).digest('hex');
-    const reply = await this.connection.send(key, ['EVAL', COMPARE_AND_SET, '1', key, read, json, px(ttl) ?? '']);
+    const read = expected === null ? '' : hash('sha1', expected);
+    const reply = await COMPARE_AND_SET.run(this.connection, key, [read, json, px(ttl) ?? '']);
     if (reply === 1) return { written: true, version: json };
     if (reply === 0 || reply === null) return { written: false };
     const current = String(reply);
