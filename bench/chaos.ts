@@ -77,6 +77,7 @@ function tableRow({ variant, runs }: Row): string {
     ms(Math.max(...all.map((f) => f.longestWait))),
     `${lost}${allowed ? ` (${allowed} by the failover)` : ''}`,
     String(all.reduce((n, f) => n + f.unacknowledged, 0)),
+    variant.checked ? String(all.reduce((n, f) => n + f.fenced, 0)) : '–',
     back,
     variant.checked ? `${passed} of ${runs.length}` : 'not checked',
   ].join(' | ');
@@ -87,8 +88,8 @@ function tables(rows: Row[]): string {
   for (const scenario of [...new Set(rows.map((r) => r.scenario))]) {
     out.push(`### ${scenario.title}`, '');
     out.push(
-      '| variant | runs | requests per run (median) | statuses (all runs) | 500s per run | 503 window (longest) | longest wait | acknowledged increments lost | increments applied unacknowledged | service back after the fault ended (median) | runs passing the checks |',
-      '|---|---|---|---|---|---|---|---|---|---|---|',
+      '| variant | runs | requests per run (median) | statuses (all runs) | 500s per run | 503 window (longest) | longest wait | acknowledged increments lost | increments applied unacknowledged | late writes fenced off | service back after the fault ended (median) | runs passing the checks |',
+      '|---|---|---|---|---|---|---|---|---|---|---|---|',
     );
     for (const row of rows.filter((r) => r.scenario === scenario)) out.push(`| ${tableRow(row)} |`);
     out.push('');

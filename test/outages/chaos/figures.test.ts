@@ -13,7 +13,7 @@ let clock = 0;
 const ok = (count: number): Exchange => ({ sent: (clock += 10), answered: (clock += 5), status: 200, count });
 const unavailable = (): Exchange => ({ sent: (clock += 10), answered: (clock += 1000), status: 503 });
 
-function check(log: Exchange[], final: number, fault: Partial<FaultReport> = {}) {
+function check(log: Exchange[], final: number, fault: Partial<FaultReport> = {}, stderr = '') {
   const browser = { name: 'b#1', log, final, finalError: undefined, key: 'k' } as unknown as Browser;
   const figures = figuresOf({
     variant: 'ksm',
@@ -21,7 +21,7 @@ function check(log: Exchange[], final: number, fault: Partial<FaultReport> = {})
     fault: { start: 0, end: 0, notes: {}, ...fault },
     bound: Number.MAX_SAFE_INTEGER,
     exit: undefined,
-    stderr: '',
+    stderr,
   });
   return { figures, failures: failures(figures, { no503: false }) };
 }
@@ -58,5 +58,10 @@ describe('chaos figures: acknowledged increments lost', () => {
     expect(check([ok(1), unavailable(), ok(4)], 4).failures).toEqual([
       '1 increment(s) applied beyond the requests whose outcome was unknown',
     ]);
+  });
+
+  it('the late writes the app fenced off are counted from its notices, the live ones are not', () => {
+    const stderr = 'chaos-fenced late\nchaos-connection connected 1\nchaos-fenced live\nchaos-fenced late\n';
+    expect(check([ok(1), unavailable(), ok(2)], 2, {}, stderr).figures.fenced).toBe(2);
   });
 });

@@ -64,6 +64,11 @@ export interface AppFigures {
   unacknowledged: number;
   unexplained: number;
   /**
+   * Writes that reached Redis after a newer write of their session and were dropped, from the app's
+   * `fenced` notices (late writes of failed requests: applied, each would have lost increments).
+   */
+  fenced: number;
+  /**
    * ms from the end of the fault until every browser had a 200 answered after the last failed
    * request; undefined when some browser never got one.
    */
@@ -192,6 +197,7 @@ export function figuresOf(inputs: FigureInputs): AppFigures {
     lostAllowed: sum((f) => Math.min(f.lost, f.lostAllowed)),
     unacknowledged: sum((f) => f.unacknowledged),
     unexplained: sum((f) => f.unexplained),
+    fenced: [...inputs.stderr.matchAll(/^chaos-fenced late$/gm)].length,
     recovery: recoveryOf(browsers, fault),
     bound: inputs.bound,
     exit: inputs.exit,
