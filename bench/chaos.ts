@@ -66,7 +66,6 @@ function tableRow({ variant, runs }: Row): string {
     : `never in ${recoveries.filter((r) => r === undefined).length} run(s)`;
   const lost = all.reduce((n, f) => n + f.lost, 0);
   const allowed = all.reduce((n, f) => n + f.lostAllowed, 0);
-  const late = all.reduce((n, f) => n + f.lostLate, 0);
   const passed = runs.filter((r) => r.failures.length === 0).length;
   return [
     variant.label,
@@ -76,8 +75,9 @@ function tableRow({ variant, runs }: Row): string {
     all.map((f) => f.statuses[500] ?? 0).join(', '),
     windows.some((w) => w > 0) ? ms(Math.max(...windows)) : 'none',
     ms(Math.max(...all.map((f) => f.longestWait))),
-    `${lost}${allowed ? ` (${allowed} by the failover)` : ''}${late ? ` (${late} by late writes of failed requests)` : ''}`,
+    `${lost}${allowed ? ` (${allowed} by the failover)` : ''}`,
     String(all.reduce((n, f) => n + f.unacknowledged, 0)),
+    variant.checked ? String(all.reduce((n, f) => n + f.fenced, 0)) : '–',
     back,
     variant.checked ? `${passed} of ${runs.length}` : 'not checked',
   ].join(' | ');
@@ -88,8 +88,8 @@ function tables(rows: Row[]): string {
   for (const scenario of [...new Set(rows.map((r) => r.scenario))]) {
     out.push(`### ${scenario.title}`, '');
     out.push(
-      '| variant | runs | requests per run (median) | statuses (all runs) | 500s per run | 503 window (longest) | longest wait | acknowledged increments lost | increments applied unacknowledged | service back after the fault ended (median) | runs passing the checks |',
-      '|---|---|---|---|---|---|---|---|---|---|---|',
+      '| variant | runs | requests per run (median) | statuses (all runs) | 500s per run | 503 window (longest) | longest wait | acknowledged increments lost | increments applied unacknowledged | late writes fenced off | service back after the fault ended (median) | runs passing the checks |',
+      '|---|---|---|---|---|---|---|---|---|---|---|---|',
     );
     for (const row of rows.filter((r) => r.scenario === scenario)) out.push(`| ${tableRow(row)} |`);
     out.push('');

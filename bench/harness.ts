@@ -84,7 +84,36 @@ export const VARIANTS: Variant[] = [
     rolling: true,
     env: { BENCH_OWNER: '1' },
   },
+  ...baselineVariants(),
 ];
+
+/**
+ * BENCH_BASELINE=<dir>: another build of this library (a checkout of the commit to compare with,
+ * built with `npm run build`) runs beside this one, as variants `ksm-memory-baseline` and
+ * `ksm-redis-baseline`, so that a change's cost is measured against it in the same run.
+ */
+function baselineVariants(): Variant[] {
+  const dir = process.env.BENCH_BASELINE;
+  if (!dir) return [];
+  const env = { BENCH_KSM: join(dir, 'dist', 'index.js') };
+  return [
+    {
+      id: 'ksm-memory-baseline',
+      label: `koa-session-machine + MemoryStore, ${dir}`,
+      file: 'ksm-memory.ts',
+      rolling: true,
+      env,
+    },
+    {
+      id: 'ksm-redis-baseline',
+      label: `koa-session-machine + RedisStore, ${dir}`,
+      file: 'ksm-redis.ts',
+      redis: true,
+      rolling: true,
+      env,
+    },
+  ];
+}
 
 export interface Scenario {
   id: string;

@@ -16,6 +16,7 @@
  *   BENCH_VARIANTS   comma list of variant ids (bare Koa is always added: it is the baseline)
  *   BENCH_SCENARIOS  comma list of scenario ids
  *   BENCH_CONNECTIONS  concurrent connections (default 50)
+ *   BENCH_BASELINE   a directory holding another build of this library: it runs beside this one
  *   BENCH_OUT        name of the result files (default latest)
  *
  * Writes bench/results/latest.json and bench/results/latest.md; `npx tsx bench/chart.ts` draws
@@ -439,6 +440,7 @@ async function main(): Promise<void> {
       'BENCH_VARIANTS',
       'BENCH_SCENARIOS',
       'BENCH_CONNECTIONS',
+      'BENCH_BASELINE',
       'BENCH_OUT',
     ]
       .filter((name) => process.env[name])

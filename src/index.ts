@@ -13,12 +13,14 @@ export type { SessionMiddleware } from './middleware/middleware.js';
 export type { OwnerOfSession, OwnerSessions, RequestSessions, SessionInfo, SessionOwner } from './sessions/types.js';
 export { SessionError, STORE_UNAVAILABLE_MESSAGE } from './middleware/errors.js';
 export type {
+  CompareAndSetReply,
   ListedOwnerIndexEntry,
   OwnerIndexEntry,
   SessionCookie,
   SessionData,
   SessionStore,
   StoredSession,
+  VersionedEntry,
 } from './stores/types.js';
 export type { MemoryStoreOptions } from './stores/memory.js';
 export { MemoryStore };

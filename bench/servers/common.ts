@@ -41,6 +41,11 @@ export function ksmOptions(store: SessionStore): SessionOptions {
   };
 }
 
+/** The library the servers of this library run: this build, or BENCH_KSM's (a baseline: BENCH_BASELINE in harness.ts). */
+export async function ksmLibrary(): Promise<typeof import('koa-session-machine')> {
+  return (await import(process.env.BENCH_KSM ?? 'koa-session-machine')) as typeof import('koa-session-machine');
+}
+
 export const APP_KEYS = ['keys', 'keykeys'];
 
 type CounterSession = { count?: unknown } | null | undefined;

@@ -1,9 +1,9 @@
 /** This library with its RedisStore; BENCH_CONCURRENCY selects its concurrency mode. */
 import Koa from 'koa';
-import session, { RedisStore } from 'koa-session-machine';
-import { APP_KEYS, ksmOptions, redisUrl, serve, sessionRoutes } from './common.js';
+import { APP_KEYS, ksmLibrary, ksmOptions, redisUrl, serve, sessionRoutes } from './common.js';
 
 if (!redisUrl) throw new Error('BENCH_REDIS_URL is not set');
+const { default: session, RedisStore } = await ksmLibrary();
 const store = new RedisStore({ url: redisUrl });
 const app = new Koa();
 app.keys = APP_KEYS;

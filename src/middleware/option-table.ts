@@ -50,7 +50,14 @@ export type SessionNotice =
   /** A session outlived `maxLifetime`: it was destroyed and the request got a new one. */
   | { type: 'expired'; ctx: Context }
   /** A late request (its sid retired by a login or logout meanwhile) changed its session: not saved. */
-  | { type: 'late'; ctx: Context };
+  | { type: 'late'; ctx: Context }
+  /**
+   * A write of the request was fenced off and dropped, never applied: the session had been written
+   * since the request read it (a store with `compareAndSet`). `late`: the write outlived its
+   * request, which had answered already (a 503 after `storeTimeout`); otherwise other requests kept
+   * writing the session while this one merged its changes, and it ended without saving them.
+   */
+  | { type: 'fenced'; ctx: Context; late: boolean };
 
 export const OPTIONS = {
   /** Cookie name (default `'koa.sid'`); a signed cookie comes with `<key>.sig`. */
@@ -188,10 +195,10 @@ export const OPTIONS = {
     summary: 'ms a lock outlives a process that died holding it',
     resolve: positiveNumber('lockLease', 10_000),
   }),
-  /** Typed notices: store connection changes, degraded requests, ended lifetimes, late requests. */
+  /** Typed notices: store connection changes, degraded requests, ended lifetimes, late requests, fenced-off writes. */
   onEvent: option<(event: SessionNotice) => void>()({
     shown: 'none',
-    summary: 'typed notices: connection, degraded, expired, late',
+    summary: 'typed notices: connection, degraded, expired, late, fenced',
     resolve: optionalFunction('onEvent'),
   }),
   /**

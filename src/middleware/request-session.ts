@@ -18,6 +18,7 @@ import { announceJson, takeReadJson } from '../stores/serialized.js';
 import type { SessionLock, StoredSession } from '../stores/types.js';
 import type { Instance } from './instance.js';
 import { sessionTooLarge } from './errors.js';
+import { mergeChanges } from './merge-changes.js';
 import { EFFECTS } from './session-effects.js';
 import { addSessionMethods, refuseOnDeferred } from './session-methods.js';
 import { trace, traceRequest } from './trace.js';
@@ -43,6 +44,11 @@ export class RequestSession {
   private committed = false;
   /** The session's lock while this request holds it (`concurrency: 'serialize'`). */
   lock: SessionLock | undefined;
+  /**
+   * On a store with `compareAndSet`: the version of the entry this request read or last wrote,
+   * which its next write expects to find (`null`: a new session, no entry); `undefined` otherwise.
+   */
+  version: string | null | undefined = null;
   /** With `DEBUG=koa-session-machine`: the states this request went through (trace.ts). */
   private readonly trail: string[] | undefined;
   /** With the trace on: the request's last COMMIT or SAVE_NOW, which says why it ended where it did. */
@@ -248,14 +254,31 @@ export class RequestSession {
     // changed the session since.
     const json = (beforeSave === undefined && !stamped ? this.decidedJson : undefined) ?? JSON.stringify(session);
     this.decidedJson = undefined;
+    this.checkSize(json);
+    announceJson(session, json);
+    return { session, json };
+  }
+
+  /**
+   * The session to write after a fenced write met a newer entry: that entry with this request's
+   * changes applied (merge-changes.ts), in place, so that `ctx.session` holds what is written.
+   */
+  mergeInto(newer: StoredSession): { session: StoredSession; json: string } {
+    const session = this.data!;
+    mergeChanges(this.baseline ?? takeReadJson(session) ?? JSON.stringify(session), session, newer);
+    const json = JSON.stringify(session);
+    this.checkSize(json);
+    announceJson(session, json);
+    return { session, json };
+  }
+
+  private checkSize(json: string): void {
     const max = this.instance.options.maxSize;
     // A string's length in UTF-16 units bounds its UTF-8 size from below and its third from above.
     if (json.length > max / 3) {
       const bytes = Buffer.byteLength(json);
       if (bytes > max) throw sessionTooLarge(bytes, max);
     }
-    announceJson(session, json);
-    return { session, json };
   }
 
   written(json: string): void {
@@ -304,6 +327,7 @@ export class RequestSession {
     this.data = undefined;
     this.baseline = undefined;
     this.createdAt = undefined;
+    this.version = null;
   }
 }
 

@@ -4,11 +4,13 @@
  * see store-calls.ts), a cookie operation, or a notice to the app. Nothing here decides when.
  */
 import type { SessionEffect, SessionEvent } from '../machines/session.machine.js';
+import type { Written } from '../stores/adapter.js';
 import { announceJson } from '../stores/serialized.js';
 import type { SessionLock, StoredSession } from '../stores/types.js';
 import { isStoreUnavailable, storeUnavailable, type SessionError } from './errors.js';
 import type { RequestSession } from './request-session.js';
 import { outcome } from './store-calls.js';
+import { trace, traceFencedOff } from './trace.js';
 
 /**
  * An effect answers with the machine's next event (a store call's outcome), a Promise of it, or
@@ -54,6 +56,84 @@ function unavailable(s: RequestSession, err: SessionError): SessionEvent {
 /** The `onEvent` notice of a request that goes on without its session store. */
 function reportDegraded(s: RequestSession, err: SessionError): void {
   s.instance.options.onEvent?.({ type: 'degraded', ctx: s.ctx, reason: String(err.cause ?? err.message) });
+}
+
+/**
+ * How many times a fenced write that met a newer entry is merged into it and sent again: each time
+ * means that another request's write landed meanwhile, so this many overlapping writers of one
+ * session all keep their changes.
+ */
+export const MERGES = 5;
+
+/**
+ * A write of this request was fenced off and dropped (the `fenced` notice and its trace line).
+ * `late`: its answer came after the request stopped waiting for it, so nothing but this report
+ * can see it; an error of the app's `onEvent` then goes to the app's `error` event.
+ */
+function reportFencedOff(s: RequestSession, late: boolean): void {
+  try {
+    s.instance.options.onEvent?.({ type: 'fenced', ctx: s.ctx, late });
+    if (trace.enabled) traceFencedOff(s.ctx, late);
+  } catch (err) {
+    if (!late) throw err;
+    s.ctx.app.emit('error', err, s.ctx);
+  }
+}
+
+/** The answer of a write that came after the request gave up on it: reported when it was fenced off. */
+function lateWrite(s: RequestSession): (result: Written) => void {
+  return (result) => {
+    if (!result.written && result.newer !== undefined) reportFencedOff(s, true);
+  };
+}
+
+/**
+ * A write's answer as the machine's event. Written: the request's version and baseline move on.
+ * Fenced off by a newer entry (another request wrote the session since this one read it): this
+ * request's changes are merged into it and sent again, expecting it ({@link MERGES} times at most);
+ * an entry that does not open, or still newer ones after that, and the write is dropped and
+ * reported, the session `superseded` as when the entry is gone.
+ */
+function afterWrite(
+  s: RequestSession,
+  result: Written,
+  json: string,
+  merges: number,
+): SessionEvent | Promise<SessionEvent> {
+  if (result.written) {
+    s.version = result.version;
+    s.written(json);
+    return { type: 'WRITTEN', stored: true };
+  }
+  const newer = result.newer;
+  if (newer === undefined) return { type: 'WRITTEN', stored: false };
+  if (newer.session === undefined || merges >= MERGES) {
+    reportFencedOff(s, false);
+    return { type: 'WRITTEN', stored: false };
+  }
+  return rewrite(s, newer.version, s.mergeInto(newer.session), merges + 1);
+}
+
+/** Rewrites the loaded session, expecting the entry's version `expected` (a merged write brings its `prepared`). */
+function rewrite(
+  s: RequestSession,
+  expected: string | null | undefined,
+  prepared: PreparedWrite | undefined,
+  merges: number,
+): SessionEvent | Promise<SessionEvent> {
+  let write = prepared;
+  return outcome(
+    s,
+    'set',
+    () => {
+      const { session } = (write = preparedWrite(s, write));
+      return s.instance.sessions.update(s, s.sid!, session, expected ?? undefined);
+    },
+    (result) => afterWrite(s, result, write!.json, merges),
+    (err) => ({ type: 'WRITE_FAILED', fatal: writeFailed(s, err) }),
+    undefined,
+    lateWrite(s),
+  );
 }
 
 /**
@@ -118,6 +198,7 @@ export const EFFECTS: Record<SessionEffect, Effect> = {
         const usable = session !== undefined && (valid === undefined || valid(s.ctx, session) !== false);
         if (!usable) return { type: 'LOADED', usable, expired: false };
         s.data = session;
+        s.version = s.instance.store.versionOf(session);
         return { type: 'LOADED', usable, expired: s.outlived(session) };
       },
       (err) => (isStoreUnavailable(err) ? unavailable(s, err) : { type: 'LOAD_FAILED', fatal: !s.handled(err, 'get') }),
@@ -130,45 +211,28 @@ export const EFFECTS: Record<SessionEffect, Effect> = {
       'set',
       () => {
         // Synchronous with a synchronous genSid and store: no Promise, no timer.
-        const writeAs = (sid: string) => {
-          const { session, json } = (write = preparedWrite(s, write));
-          const stored = s.instance.sessions.create(s, sid, session);
-          return stored instanceof Promise ? stored.then(() => json) : json;
-        };
+        const writeAs = (sid: string) => s.instance.sessions.create(s, sid, (write = preparedWrite(s, write)).session);
         const sid = s.sidNow();
         return sid === undefined ? s.ensureSid().then(writeAs) : writeAs(sid);
       },
-      (json) => {
-        s.written(json);
-        return { type: 'WRITTEN', stored: true };
-      },
+      // A new session meets an entry only under a sid an earlier middleware chose (`ctx.sessionId`,
+      // `sessionIdStore`): its changes are merged into it like a rewrite's. Should they be dropped
+      // (reported), the session is still stored under that sid, so the cookie goes out: the machine
+      // reads no `stored` on a create.
+      (result) => afterWrite(s, result, write!.json, 0),
       (err) => ({ type: 'WRITE_FAILED', fatal: writeFailed(s, err) }),
+      undefined,
+      lateWrite(s),
     );
   },
 
-  updateInStore: (s) => {
-    let write: PreparedWrite | undefined;
-    return outcome(
-      s,
-      'set',
-      () => {
-        const { session, json } = (write = preparedWrite(s, write));
-        const stored = s.instance.sessions.update(s, s.sid!, session);
-        return stored instanceof Promise ? stored.then((ok) => ({ ok, json })) : { ok: stored, json };
-      },
-      ({ ok, json }) => {
-        if (ok) s.written(json);
-        return { type: 'WRITTEN', stored: ok };
-      },
-      (err) => ({ type: 'WRITE_FAILED', fatal: writeFailed(s, err) }),
-    );
-  },
+  updateInStore: (s) => rewrite(s, s.version, undefined, 0),
 
   touchInStore: (s) =>
     outcome(
       s,
       'touch',
-      () => s.instance.store.touch(s.sid!, s.data as StoredSession),
+      () => s.instance.store.touch(s.sid!, s.data as StoredSession, s.version ?? undefined),
       (stored) => ({ type: 'TOUCHED', stored }),
       (err) => ({ type: 'TOUCH_FAILED', fatal: writeFailed(s, err) }),
     ),

@@ -12,13 +12,18 @@ import type { RequestSession } from './request-session.js';
 /**
  * Rejects with a 503 when `value` has not settled within `ms`; the timer never outlives the call.
  * One Promise per call (not `Promise.race` and `finally`, which made three more on every store
- * round trip of a Redis request).
+ * round trip of a Redis request). A value that comes after that goes to `late`.
  */
-function bounded<T>(value: Promise<T>, ms: number, operation: string): Promise<T> {
+function bounded<T>(value: Promise<T>, ms: number, operation: string, late?: (value: T) => void): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(storeTimedOut(operation, ms)), ms);
+    let gaveUp = false;
+    const timer = setTimeout(() => {
+      gaveUp = true;
+      reject(storeTimedOut(operation, ms));
+    }, ms);
     value.then(
       (result) => {
+        if (gaveUp) late?.(result);
         clearTimeout(timer);
         resolve(result);
       },
@@ -35,15 +40,18 @@ function bounded<T>(value: Promise<T>, ms: number, operation: string): Promise<T
  * the connection gate (go, wait — bounded by `reconnectTimeout` — or a 503), then an asynchronous
  * call is bounded by `storeTimeout`. A call that fails because of the connection to the store is
  * repeated when the store is back ({@link retried}). A synchronous store (the MemoryStore) answers
- * without a Promise or a timer. A store closed by the app is an unavailable store.
+ * without a Promise or a timer. A store closed by the app is an unavailable store. `ok` may go on
+ * with another call (a fenced write merged into a newer entry). The answer of a call that came
+ * after the request stopped waiting for it (after `timeout`) goes to `late`.
  */
 export function outcome<T>(
   s: RequestSession,
   operation: string,
   call: () => T | Promise<T>,
-  ok: (value: T) => SessionEvent,
+  ok: (value: T) => SessionEvent | Promise<SessionEvent>,
   failed: (err: unknown) => SessionEvent,
   timeout = s.instance.options.storeTimeout,
+  late?: (value: T) => void,
 ): SessionEvent | Promise<SessionEvent> {
   const connection = s.instance.connection;
   /** The connection's version when the call was sent: did the store go away since? */
@@ -51,7 +59,7 @@ export function outcome<T>(
   const boundedCall = () => {
     sent = connection?.version;
     const value = call();
-    return value instanceof Promise ? bounded(value, timeout, operation) : value;
+    return value instanceof Promise ? bounded(value, timeout, operation, late) : value;
   };
   const fail = (err: unknown) =>
     lostToConnection(s, err, sent) ? retried(s, operation, boundedCall, sent, ok, failed, err) : failed(asOutage(err));
@@ -98,7 +106,7 @@ function retried<T>(
   operation: string,
   call: () => T | Promise<T>,
   sent: object | undefined,
-  ok: (value: T) => SessionEvent,
+  ok: (value: T) => SessionEvent | Promise<SessionEvent>,
   failed: (err: unknown) => SessionEvent,
   err: unknown,
 ): SessionEvent | Promise<SessionEvent> {
@@ -138,7 +146,11 @@ function asOutage(err: unknown): unknown {
 }
 
 /** `ok(value)`, or `fail` with what it threw: an answer the app's data makes unusable is a failed call. */
-function okOrFailed<T>(ok: (value: T) => SessionEvent, value: T, fail: (err: unknown) => SessionEvent): SessionEvent {
+function okOrFailed<T>(
+  ok: (value: T) => SessionEvent | Promise<SessionEvent>,
+  value: T,
+  fail: (err: unknown) => SessionEvent,
+): SessionEvent | Promise<SessionEvent> {
   try {
     return ok(value);
   } catch (err) {

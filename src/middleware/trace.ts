@@ -61,3 +61,15 @@ export function traceUnused(ctx: Context): void {
 export function traceConnection(from: string, to: string): void {
   trace('store connection: %s → %s', from, to);
 }
+
+/** The line of a write that was fenced off and dropped (the `fenced` notice of `onEvent`). */
+export function traceFencedOff(ctx: Context, late: boolean): void {
+  trace(
+    '%s %s: %s',
+    ctx.method,
+    ctx.path,
+    late
+      ? 'a write that outlived its request was fenced off: the session had been written since, the write is dropped'
+      : 'the write was fenced off: other requests kept writing the session, its changes are dropped',
+  );
+}

@@ -18,7 +18,7 @@
  * alive has its entry refreshed at least that often, so the entry never expires before it.
  */
 import type { Context } from 'koa';
-import { isNotFound, settle, type StoreAdapter } from '../stores/adapter.js';
+import { isNotFound, settle, type StoreAdapter, type Written } from '../stores/adapter.js';
 import { isPlainObject } from '../stores/revive.js';
 import type { ListedOwnerIndexEntry, OwnerIndexEntry, SessionStore, StoredSession } from '../stores/types.js';
 import { andThen, both, type Awaitable } from '../stores/awaitable.js';
@@ -42,8 +42,9 @@ export interface Hooked {
  */
 export interface SessionAccess {
   read(s: Hooked, sid: string): Awaitable<StoredSession | undefined>;
-  create(s: Hooked, sid: string, session: StoredSession): Awaitable<unknown>;
-  update(s: Hooked, sid: string, session: StoredSession): Awaitable<boolean>;
+  create(s: Hooked, sid: string, session: StoredSession): Awaitable<Written>;
+  /** Rewrites the session read as version `expected` (see `StoreAdapter.update`). */
+  update(s: Hooked, sid: string, session: StoredSession, expected: string | undefined): Awaitable<Written>;
   destroy(s: Hooked, sid: string): Awaitable<unknown>;
 }
 
@@ -51,8 +52,8 @@ export interface SessionAccess {
 export function directAccess(store: StoreAdapter): SessionAccess {
   return {
     read: (_s, sid) => store.get(sid),
-    create: (_s, sid, session) => store.set(sid, session),
-    update: (_s, sid, session) => store.update(sid, session),
+    create: (_s, sid, session) => store.create(sid, session),
+    update: (_s, sid, session, expected) => store.update(sid, session, expected),
     destroy: (_s, sid) => store.destroy(sid),
   };
 }
@@ -124,12 +125,12 @@ export class OwnerIndex implements SessionAccess {
     });
   }
 
-  create(s: Hooked, sid: string, session: StoredSession): Awaitable<unknown> {
+  create(s: Hooked, sid: string, session: StoredSession): Awaitable<Written> {
     const owner = this.ownerOf(session);
     const key = this.store.keyOf(sid);
     const indexed = owner === undefined ? undefined : this.add(s, owner, key, handleOf(key), session);
     return andThen(
-      both(indexed, () => this.store.set(sid, session)),
+      both(indexed, () => this.store.create(sid, session)),
       (value) => {
         this.known.set(s, { sid, owner });
         return value;
@@ -137,23 +138,25 @@ export class OwnerIndex implements SessionAccess {
     );
   }
 
-  update(s: Hooked, sid: string, session: StoredSession): Awaitable<boolean> {
+  update(s: Hooked, sid: string, session: StoredSession, expected: string | undefined): Awaitable<Written> {
     const owner = this.ownerOf(session);
     const was = this.ownerKnown(s, sid);
     const key = this.store.keyOf(sid);
     const handle = owner === undefined && was === undefined ? '' : handleOf(key);
     const indexed = owner === undefined ? undefined : this.add(s, owner, key, handle, session);
     return andThen(
-      both(indexed, () => this.store.update(sid, session)),
-      (stored) => {
-        if (!stored) {
+      both(indexed, () => this.store.update(sid, session, expected)),
+      (result) => {
+        // Fenced off by a newer write: the session is still there (the write merged into it follows).
+        if (!result.written && result.newer !== undefined) return result;
+        if (!result.written) {
           // Destroyed meanwhile (a logout, a revocation): its entry goes too, ours included.
           this.known.delete(s);
           this.refreshed.forget(key);
-          return owner === undefined ? false : andThen(this.remove(owner, handle), () => false);
+          return owner === undefined ? result : andThen(this.remove(owner, handle), () => result);
         }
         this.known.set(s, { sid, owner });
-        return was === undefined || was === owner ? true : andThen(this.remove(was, handle), () => true);
+        return was === undefined || was === owner ? result : andThen(this.remove(was, handle), () => result);
       },
     );
   }

@@ -1,7 +1,8 @@
 /**
  * Makes any koa-generic-session style store fit the middleware: plain or Promise-returning methods,
  * callback thunks (run here), and the optional capabilities `touch` and `update` with a fallback to
- * `set` when a store lacks them. Generator-function stores (the co era) cannot be driven without
+ * `set` when a store lacks them, and `compareAndSet`, which fences every write of a session (see
+ * `Written`). Generator-function stores (the co era) cannot be driven without
  * co, so they are refused when the middleware is created, with a message that says why (docs/migrating-from-koa-generic-session.md).
  * It also owns the key prefix and the TTL rule of the `ttl` option (README, Options), and hands back only values that are
  * sessions (README, Security).
@@ -11,7 +12,14 @@ import { isPrototype, reviveSession } from './revive.js';
 import { seal, unseal } from './seal.js';
 import { jsonForWrite, sessionFromJson } from './serialized.js';
 import { hashSid } from './sid-hash.js';
-import type { LockOptions, SessionLock, SessionStore, StoredSession } from './types.js';
+import type {
+  CompareAndSetReply,
+  LockOptions,
+  SessionLock,
+  SessionStore,
+  StoredSession,
+  VersionedEntry,
+} from './types.js';
 
 /** The store expiry when neither `ttl`, `cookie.expires` nor a numeric `cookie.maxAge` give one. */
 const FALLBACK_TTL = 24 * 60 * 60 * 1000;
@@ -113,11 +121,32 @@ function isTombstone(value: unknown): boolean {
 /** A store's answer to update or touch: anything but an explicit `false` means the entry was there. */
 const wasStored = (reply: unknown) => reply !== false;
 
+/**
+ * How a write of the middleware ended. On a store with `compareAndSet` the write is fenced: it is
+ * applied only if the entry is still the version the request read (docs/reliability.md, fenced
+ * writes), and then `version` is the entry's new one; otherwise nothing was written, and `newer`
+ * is the entry that another write put there since (its session `undefined` when it does not open).
+ * Without `newer`, the entry was gone. A store without the capability has no versions.
+ */
+export type Written =
+  | { readonly written: true; readonly version: string | undefined }
+  | { readonly written: false; readonly newer?: { session: StoredSession | undefined; version: string } };
+
+const UNVERSIONED: Written = { written: true, version: undefined };
+const GONE: Written = { written: false };
+const writtenOrGone = (stored: boolean): Written => (stored ? UNVERSIONED : GONE);
+
+type VersionedStore = SessionStore & Required<Pick<SessionStore, 'getVersioned' | 'compareAndSet'>>;
+
 export class StoreAdapter {
   private readonly hasTouch: boolean;
   private readonly hasUpdate: boolean;
   private readonly hashIds: boolean;
   private readonly sealed: boolean;
+  /** The store, when it can compare and set: every write of a session is then fenced. */
+  private readonly versioned: VersionedStore | undefined;
+  /** The version of each session read from a store with `compareAndSet`. */
+  private readonly versions = new WeakMap<object, string>();
   /** The last sid hashed and its key: a request asks for the same key several times in a row. */
   private lastHashed: [sid: string, key: string] = ['', ''];
 
@@ -128,6 +157,10 @@ export class StoreAdapter {
     checkStore(store);
     this.hasTouch = typeof store.touch === 'function';
     this.hasUpdate = typeof store.update === 'function';
+    this.versioned =
+      typeof store.getVersioned === 'function' && typeof store.compareAndSet === 'function'
+        ? (store as VersionedStore)
+        : undefined;
     this.hashIds = options.hashIds === true;
     this.sealed = options.seal === true;
     if (this.sealed && !this.hashIds)
@@ -208,11 +241,34 @@ export class StoreAdapter {
     if (key in Object.prototype) return undefined;
     const open = sealed ? (value: unknown) => this.open(sid, key, value) : reviveSession;
     try {
+      if (this.versioned !== undefined) {
+        const entry = settle<VersionedEntry | undefined | null>(this.versioned.getVersioned(key));
+        const versioned = (found: VersionedEntry | undefined | null) => this.withVersion(found, open);
+        return entry instanceof Promise ? entry.then(versioned, notFound) : versioned(entry);
+      }
       const value = settle<unknown>(this.store.get(key));
       return value instanceof Promise ? value.then(open, notFound) : open(value);
     } catch (err) {
       return notFound(err);
     }
+  }
+
+  /** The session in a versioned entry, its version remembered for the write that may follow. */
+  private withVersion(
+    entry: VersionedEntry | undefined | null,
+    open: (value: unknown) => StoredSession | undefined,
+  ): StoredSession | undefined {
+    const session = entry ? open(entry.session) : undefined;
+    if (session !== undefined) this.versions.set(session, entry!.version);
+    return session;
+  }
+
+  /**
+   * The version of a session this adapter read (or moved under its hashed key): what its rewrite
+   * expects to find. `undefined` for a store without `compareAndSet`.
+   */
+  versionOf(session: object): string | undefined {
+    return this.versions.get(session);
   }
 
   /** The session sealed in a stored entry; an entry in clear, or one that does not open, is none. */
@@ -239,9 +295,14 @@ export class StoreAdapter {
       if (session === undefined) return this.read(sid, key, this.sealed);
       const ttl = this.ttlFor(session);
       const value = this.forStore(sid, key, session);
-      const written = this.store.add
-        ? andThen(settle<unknown>(this.store.add(key, value, ttl)), wasStored)
-        : andThen(settle(this.store.set(key, value, ttl)), () => true);
+      const written = this.versioned
+        ? andThen(settle<CompareAndSetReply>(this.versioned.compareAndSet(key, value, ttl, null)), (reply) => {
+            if (reply.written) this.versions.set(session, reply.version);
+            return reply.written;
+          })
+        : this.store.add
+          ? andThen(settle<unknown>(this.store.add(key, value, ttl)), wasStored)
+          : andThen(settle(this.store.set(key, value, ttl)), () => true);
       return andThen(written, (created) => {
         const moved = andThen(settle(this.store.destroy(plainKey)), () => undefined);
         return andThen(moved, () => (created ? session : this.read(sid, key, this.sealed)));
@@ -264,27 +325,60 @@ export class StoreAdapter {
   }
 
   /**
-   * Rewrites an existing session; `false` when its entry is gone (destroyed by another request).
-   * Stores without `update` are asked first whether the entry still exists: not atomic, but a
-   * logout is then undone only if it lands between that read and the write, instead of at any time
-   * during the slower request.
+   * Stores a new session of the middleware's: on a store with `compareAndSet`, only where no entry
+   * is (or one that already holds it: a repeat), so that a late copy of this write never lands over
+   * a later one; otherwise with `set`.
    */
-  update(sid: string, session: StoredSession): Awaitable<boolean> {
+  create(sid: string, session: StoredSession): Awaitable<Written> {
+    if (this.versioned === undefined) return andThen(this.set(sid, session), () => UNVERSIONED);
+    return this.fenced(sid, session, null);
+  }
+
+  /**
+   * Rewrites an existing session that was read as version `expected`. On a store with
+   * `compareAndSet` the write is fenced (see {@link Written}). Otherwise it is written only if the
+   * entry still exists (not written when it was destroyed by another request); stores without
+   * `update` are asked first whether it does: not atomic, but a logout is then undone only if it
+   * lands between that read and the write, instead of at any time during the slower request.
+   */
+  update(sid: string, session: StoredSession, expected: string | undefined): Awaitable<Written> {
+    if (this.versioned !== undefined && expected !== undefined) return this.fenced(sid, session, expected);
     const key = this.keyOf(sid);
     const ttl = this.ttlFor(session);
     const value = this.forStore(sid, key, session);
-    if (this.hasUpdate) return andThen(settle<unknown>(this.store.update!(key, value, ttl)), wasStored);
-    return this.ifStored(sid, () => settle(this.store.set(key, value, ttl)));
+    if (this.hasUpdate)
+      return andThen(settle<unknown>(this.store.update!(key, value, ttl)), (r) => writtenOrGone(wasStored(r)));
+    return andThen(
+      this.ifStored(sid, () => settle(this.store.set(key, value, ttl))),
+      writtenOrGone,
+    );
+  }
+
+  /** `compareAndSet` of the session of `sid`, its reply as a {@link Written} (the newer entry opened). */
+  private fenced(sid: string, session: StoredSession, expected: string | null): Awaitable<Written> {
+    const key = this.keyOf(sid);
+    const value = this.forStore(sid, key, session);
+    const reply = settle<CompareAndSetReply>(this.versioned!.compareAndSet(key, value, this.ttlFor(session), expected));
+    return andThen(reply, (r): Written => {
+      if (r.written) return r;
+      const current = r.current;
+      if (!current) return GONE;
+      const newer = this.sealed ? this.open(sid, key, current.session) : reviveSession(current.session);
+      return { written: false, newer: { session: newer, version: current.version } };
+    });
   }
 
   /**
    * Refreshes the expiry; a store without `touch` gets the session rewritten, as the reference did
-   * (only if its entry still exists, as for `update`).
+   * (only if its entry still exists, as for `update`, and fenced like it where the store can).
    */
-  touch(sid: string, session: StoredSession): Awaitable<boolean> {
+  touch(sid: string, session: StoredSession, expected: string | undefined): Awaitable<boolean> {
     const key = this.keyOf(sid);
     const ttl = this.ttlFor(session);
     if (this.hasTouch) return andThen(settle<unknown>(this.store.touch!(key, ttl)), wasStored);
+    // A rewrite fenced off by a newer one leaves the entry there, refreshed by that write.
+    if (this.versioned !== undefined && expected !== undefined)
+      return andThen(this.fenced(sid, session, expected), (w) => w.written || w.newer !== undefined);
     return this.ifStored(sid, () => settle(this.store.set(key, this.forStore(sid, key, session), ttl)));
   }
 

@@ -7,12 +7,14 @@
  * bound is reached, expired entries are swept first and then the least recently written go.
  */
 import type {
+  CompareAndSetReply,
   ListedOwnerIndexEntry,
   LockOptions,
   OwnerIndexEntry,
   SessionLock,
   SessionStore,
   StoredSession,
+  VersionedEntry,
 } from './types.js';
 import { jsonForWrite, sessionFromJson } from './serialized.js';
 import { KeyedQueue } from './keyed-queue.js';
@@ -56,6 +58,34 @@ export class MemoryStore implements SessionStore {
   get(key: string): StoredSession | undefined {
     const entry = this.live(key);
     return entry === undefined ? undefined : sessionFromJson(entry.json);
+  }
+
+  /** The `compareAndSet` capability: the entry's version is its JSON (the same string object until it is rewritten). */
+  getVersioned(key: string): VersionedEntry | undefined {
+    const entry = this.live(key);
+    return entry === undefined ? undefined : { session: sessionFromJson(entry.json), version: entry.json };
+  }
+
+  /**
+   * Writes only if the entry is still the version `expected` (`null`: only if there is none), or
+   * already holds exactly this session; otherwise nothing is written, and the reply holds what is
+   * there (see `SessionStore.compareAndSet`).
+   */
+  compareAndSet(
+    key: string,
+    session: StoredSession,
+    ttl: number | undefined,
+    expected: string | null,
+  ): CompareAndSetReply {
+    const json = jsonForWrite(session);
+    const entry = this.live(key);
+    if (entry === undefined) {
+      if (expected !== null) return { written: false };
+    } else if (entry.json !== expected && entry.json !== json) {
+      return { written: false, current: { session: sessionFromJson(entry.json), version: entry.json } };
+    }
+    this.write(key, json, ttl);
+    return { written: true, version: json };
   }
 
   set(key: string, session: StoredSession, ttl?: number): void {

@@ -1,8 +1,9 @@
 /**
  * The Redis store, on the client the app already has: ioredis 5 or 6 (`Redis`, Sentinel-backed
  * `Redis`, `Cluster`) or node-redis 4 or 5 (`createClient`, `createCluster`), both optional peer
- * dependencies. Sessions are JSON under the middleware's key (prefix + sid), written with
- * `SET … PX` so that Redis expires them. Every client kind runs the same commands; what differs
+ * dependencies. Sessions are JSON under the middleware's key (prefix + sid), as koa-redis keeps
+ * them, with a `PX` expiry so that Redis expires them; the middleware writes them with a
+ * compare-and-set script (COMPARE_AND_SET below). Every client kind runs the same commands; what differs
  * between them (how a command is sent, the lifecycle events, closing) is in ./redis-clients/.
  *
  * Neither library is imported at run time unless the store has to create a client (then ioredis):
@@ -12,6 +13,7 @@
  * `connect` when the client is ready, `disconnect` on the first sign of a lost connection, and
  * `close` once when the app shuts the store down.
  */
+import { hash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { storeClosedError } from './errors.js';
 import { jsonForWrite, sessionFromJson } from './serialized.js';
@@ -19,14 +21,17 @@ import { connectionFor, type RedisClient } from './redis-clients/index.js';
 import type { RedisConnection } from './redis-clients/connection.js';
 import { createIoredisClient } from './redis-clients/ioredis.js';
 import { LeaseLocks } from './redis-lock.js';
+import { RedisScript } from './redis-script.js';
 import { RedisOwnerIndexes } from './redis-owner-index.js';
 import type {
+  CompareAndSetReply,
   ListedOwnerIndexEntry,
   LockOptions,
   OwnerIndexEntry,
   SessionLock,
   SessionStore,
   StoredSession,
+  VersionedEntry,
 } from './types.js';
 
 export type { RedisClient };
@@ -49,6 +54,25 @@ export interface RedisStoreCloseOptions {
 }
 
 const KNOWN_OPTIONS = new Set(['client', 'url', 'redis']);
+
+/**
+ * The fenced write (`compareAndSet`), one script on one key, so that it is atomic and runs on a
+ * Cluster as on a single Redis. A version is the stored value itself, compared by its SHA-1 (the
+ * caller sends the SHA-1 of the value it read, `''` when it expects no entry): nothing is stored
+ * beside the session, so the entries stay what koa-redis reads and writes. A value that already
+ * holds exactly what is written counts as written (the repeat of a write that landed). Replies: 1
+ * written, 0 gone, or the value that is there instead.
+ */
+const COMPARE_AND_SET = new RedisScript(`local current = redis.call('GET', KEYS[1])
+if current ~= ARGV[2] then
+  if current then
+    if ARGV[1] == '' or redis.sha1hex(current) ~= ARGV[1] then return current end
+  elseif ARGV[1] ~= '' then
+    return 0
+  end
+end
+if ARGV[3] == '' then redis.call('SET', KEYS[1], ARGV[2]) else redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) end
+return 1`);
 
 /** `PERSIST` answers 0 both for a missing key and for one without expiry: `EXISTS` tells them apart. */
 const PERSIST_EXISTING = `redis.call('PERSIST', KEYS[1]) return redis.call('EXISTS', KEYS[1])`;
@@ -154,6 +178,35 @@ export class RedisStore<Client extends RedisClient = RedisClient> extends EventE
     this.assertOpen();
     const json = await this.connection.send(key, ['GET', key]);
     return json === null ? undefined : sessionFromJson(String(json));
+  }
+
+  /** The session under `key` and its version, the JSON stored (the `compareAndSet` capability). */
+  async getVersioned(key: string): Promise<VersionedEntry | undefined> {
+    this.assertOpen();
+    const json = await this.connection.send(key, ['GET', key]);
+    if (json === null) return undefined;
+    const version = String(json);
+    return { session: sessionFromJson(version), version };
+  }
+
+  /**
+   * Writes only if the value under `key` is still `expected` (`null`: only if there is none), in one
+   * script (see COMPARE_AND_SET); otherwise writes nothing and replies with what is there.
+   */
+  async compareAndSet(
+    key: string,
+    session: StoredSession,
+    ttl: number | undefined,
+    expected: string | null,
+  ): Promise<CompareAndSetReply> {
+    this.assertOpen();
+    const json = jsonForWrite(session);
+    const read = expected === null ? '' : hash('sha1', expected);
+    const reply = await COMPARE_AND_SET.run(this.connection, key, [read, json, px(ttl) ?? '']);
+    if (reply === 1) return { written: true, version: json };
+    if (reply === 0 || reply === null) return { written: false };
+    const current = String(reply);
+    return { written: false, current: { session: sessionFromJson(current), version: current } };
   }
 
   /** `SET key json PX ttl`; without a `ttl` (the app asked for no expiry), a plain `SET`. */

@@ -63,6 +63,27 @@ export interface OwnerIndexEntry {
   info?: Record<string, unknown>;
 }
 
+/** An entry as `getVersioned` reads it (the `compareAndSet` capability). */
+export interface VersionedEntry {
+  /** The session, as `get(key)` gives it. */
+  session: unknown;
+  /**
+   * The version of the entry: a string that is different whenever the entry holds something else
+   * (MemoryStore and RedisStore use the stored value itself). The middleware only hands it back.
+   */
+  version: string;
+}
+
+/** How a `compareAndSet` ended. */
+export type CompareAndSetReply =
+  /** `session` was written; `version` is the entry's version now. */
+  | { written: true; version: string }
+  /**
+   * Nothing was written: the entry is gone (no `current`), or it holds another version than the
+   * one expected (`current`, as `getVersioned` would read it).
+   */
+  | { written: false; current?: VersionedEntry };
+
 /** One entry of `indexList(ownerKey)`. */
 export interface ListedOwnerIndexEntry {
   handle: string;
@@ -98,6 +119,25 @@ export interface SessionStore {
    * session from its plain key to its hashed key; without it, the move uses `set`.
    */
   add?(key: string, session: StoredSession, ttl?: number): boolean | Promise<boolean>;
+  /**
+   * Capability `compareAndSet` (this method and the next): the entry under `key` with its version,
+   * or a falsy value when there is none.
+   */
+  getVersioned?(key: string): VersionedEntry | undefined | null | Promise<VersionedEntry | undefined | null>;
+  /**
+   * Capability `compareAndSet`: in one atomic step, writes `session` under `key` only if the entry
+   * there is still the version `expected` (`null`: only if there is no entry), and says what is
+   * there otherwise. An entry that already holds exactly what is written may count as written (a
+   * repeated write). The middleware fences its writes with it, so that a write that outlives its
+   * request (queued in a client across a failover, answered after the request gave up) never
+   * lands over a newer one (docs/reliability.md, fenced writes).
+   */
+  compareAndSet?(
+    key: string,
+    session: StoredSession,
+    ttl: number | undefined,
+    expected: string | null,
+  ): CompareAndSetReply | Promise<CompareAndSetReply>;
   /**
    * Capability: a lock per key, for `concurrency: 'serialize'` (README, No lost updates). Resolves the held lock,
    * or `undefined` when it could not be had within `options.wait`. Across processes for stores

@@ -84,6 +84,15 @@ class WatchedStore extends RedisStore {
     return this.watch('update', super.update(key, session, ttl));
   }
 
+  override getVersioned(key: string) {
+    return this.watch('get', super.getVersioned(key));
+  }
+
+  /** The middleware's fenced writes: the save of a new session (a `set`) or a rewrite (an `update`). */
+  override compareAndSet(key: string, session: StoredSession, ttl: number | undefined, expected: string | null) {
+    return this.watch(expected === null ? 'set' : 'update', super.compareAndSet(key, session, ttl, expected));
+  }
+
   override lock(key: string, options: { lease: number; wait: number }) {
     return this.watch('lock', super.lock(key, options));
   }
@@ -330,7 +339,7 @@ describe.skipIf(!redisUrl)('a redis-server killed with commands on the wire', ()
       expect((await Promise.all(reads)).map((r) => r.status)).toEqual([200, 200, 200, 200]);
 
       // Writes on the wire: the handlers wait while the server is frozen, then each request's
-      // SET XX reaches it, and it is killed.
+      // fenced rewrite reaches it, and it is killed.
       const writes = browsers.map((b) => request(b, '/slow'));
       await when(app.changes, () => app.waiting() === browsers.length);
       await frozen(redis);
@@ -369,7 +378,7 @@ describe.skipIf(!redisUrl)('a redis-server killed with commands on the wire', ()
     await when(app.changes, () => app.waiting() === 1);
     proxy.holdReplies = true;
     app.release();
-    // Redis answered the SET XX: it ran; the browser has not been told.
+    // Redis answered the fenced rewrite: it ran; the browser has not been told.
     await when(proxy.changes, () => proxy.withheld === 1);
     expect((await stored(redis, sid))?.n).toBe(3);
     await proxy.cut();

@@ -109,7 +109,8 @@ describe.each(KOA_VERSIONS)('session.regenerate() and session.save() ($name)', (
 
   it('save(cb) calls back with the store error when the write fails', async () => {
     const failing = new MemoryStore();
-    failing.set = () => {
+    // Every way the middleware writes a session fails (a new session goes through compareAndSet).
+    failing.set = failing.compareAndSet = () => {
       throw new Error('disk full');
     };
     let callbackError: unknown;

@@ -25,7 +25,7 @@ import { waitUntil } from '../helpers/wait-until.js';
 import { MASTER_NAME, startSentinelSet, type SentinelSet } from '../helpers/redis-sentinel.js';
 import { stopAppProcesses } from '../helpers/app-process.js';
 import { startScaleOutApp, type ScaleOutApp } from './fixtures/apps.js';
-import { startHoldingProxy, type HoldingProxy } from './fixtures/holding-proxy.js';
+import { startHoldingProxy, type HoldingProxy } from '../helpers/holding-proxy.js';
 
 const available = redisToolsAvailable('Redis Sentinel');
 /** The sentinels' settings: a failover takes about 2 s (see `failoverBound` for the most). */

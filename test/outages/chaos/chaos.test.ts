@@ -5,7 +5,7 @@
  * `concurrency: 'serialize'`), 8 browsers per app counting up one request after the other, and one
  * fault that all the apps live through together. Each app must show no 500, no request without an
  * answer, no exit, nothing acknowledged lost (beyond what Redis's own failover loses, measured on
- * the replica, and the late writes of failed requests, reported apart: see figures.ts), no increment applied beyond the requests whose outcome was unknown, no 503 where
+ * the replica), no increment applied beyond the requests whose outcome was unknown, no 503 where
  * the store came back within `reconnectTimeout`, and every browser served again within the bound
  * the scenario derives from the configuration. Each run's figures are printed; docs/reliability.md
  * says what each check means. The reference (koa-generic-session + koa-redis) is measured by the

@@ -11,12 +11,6 @@
  *   told about: the writes of requests that failed after sending them (their outcome was unknown).
  *   There can be at most as many as there were such requests between the two 200s.
  * The same holds from the last 200 to the count the store holds at the end.
- *
- * A lost increment is told apart when the count read is one a failed request may have written: a
- * write the library gave up on (a 503 after `storeTimeout`) that the Redis client still held and
- * sent later, over newer acknowledged writes. That is the open defect docs/reliability.md
- * describes (a write carrying a version would close it); such losses are counted as `lostLate`,
- * reported, and not failed on; any other loss is.
  */
 import type { Browser, Exchange } from './browsers.js';
 
@@ -44,8 +38,6 @@ export interface BrowserFigures {
   lost: number;
   /** Lost increments that Redis's failover accounts for (see `FaultReport.replicated`). */
   lostAllowed: number;
-  /** Lost increments where the count read is one a failed request may have written (its late write). */
-  lostLate: number;
   /** Increments applied without a 200 for them. */
   unacknowledged: number;
   /** …more of them than there were requests whose outcome was unknown. */
@@ -69,9 +61,13 @@ export interface AppFigures {
   acknowledged: number;
   lost: number;
   lostAllowed: number;
-  lostLate: number;
   unacknowledged: number;
   unexplained: number;
+  /**
+   * Writes that reached Redis after a newer write of their session and were dropped, from the app's
+   * `fenced` notices (late writes of failed requests: applied, each would have lost increments).
+   */
+  fenced: number;
   /**
    * ms from the end of the fault until every browser had a 200 answered after the last failed
    * request; undefined when some browser never got one.
@@ -105,22 +101,15 @@ function browserFigures(browser: Browser, fault: FaultReport): BrowserFigures {
     final: browser.final,
     lost: 0,
     lostAllowed: 0,
-    lostLate: 0,
     unacknowledged: 0,
     unexplained: 0,
     unknown: 0,
   };
   let previous = 0;
   let unknownSince = 0;
-  /** The counts failed requests may have written: one more than any count they may have read. */
-  const failedWrites = new Set<number>();
-  const lose = (count: number, read: number) => {
-    figures.lost += count;
-    if (failedWrites.has(read)) figures.lostLate += count;
-  };
   const step = (count: number) => {
     const rise = count - previous;
-    if (rise < 1) lose(1 - rise, count - 1);
+    if (rise < 1) figures.lost += 1 - rise;
     if (rise > 1) {
       figures.unacknowledged += rise - 1;
       figures.unexplained += Math.max(0, rise - 1 - unknownSince);
@@ -133,8 +122,6 @@ function browserFigures(browser: Browser, fault: FaultReport): BrowserFigures {
       figures.acknowledged++;
       step(e.count!);
     } else if (mayHaveWritten(e)) {
-      // It read the last acknowledged count, or one raised by the failed requests before it.
-      for (let read = previous; read <= previous + unknownSince; read++) failedWrites.add(read + 1);
       unknownSince++;
       figures.unknown++;
     }
@@ -142,7 +129,7 @@ function browserFigures(browser: Browser, fault: FaultReport): BrowserFigures {
   if (browser.final !== undefined) {
     // The store's count is the last write applied, not one more: compare it with the last 200's.
     const rise = browser.final - previous;
-    if (rise < 0) lose(-rise, browser.final);
+    if (rise < 0) figures.lost += -rise;
     if (rise > 0) {
       figures.unacknowledged += rise;
       figures.unexplained += Math.max(0, rise - unknownSince);
@@ -208,9 +195,9 @@ export function figuresOf(inputs: FigureInputs): AppFigures {
     acknowledged: sum((f) => f.acknowledged),
     lost: sum((f) => f.lost),
     lostAllowed: sum((f) => Math.min(f.lost, f.lostAllowed)),
-    lostLate: sum((f) => Math.min(f.lost - Math.min(f.lost, f.lostAllowed), f.lostLate)),
     unacknowledged: sum((f) => f.unacknowledged),
     unexplained: sum((f) => f.unexplained),
+    fenced: [...inputs.stderr.matchAll(/^chaos-fenced late$/gm)].length,
     recovery: recoveryOf(browsers, fault),
     bound: inputs.bound,
     exit: inputs.exit,
@@ -237,9 +224,9 @@ export function failures(f: AppFigures, expect: Expectations): string[] {
   if (others.length) out.push(`unexpected statuses: ${others.map(([s, n]) => `${n} × ${s}`).join(', ')}`);
   if (expect.no503 && f.statuses[503])
     out.push(`${f.statuses[503]} × 503 although the store was back within reconnectTimeout`);
-  if (f.lost > f.lostAllowed + f.lostLate)
+  if (f.lost > f.lostAllowed)
     out.push(
-      `${f.lost - f.lostAllowed - f.lostLate} acknowledged increment(s) lost (${f.lostAllowed} more lost by Redis's failover, ${f.lostLate} by late writes of failed requests)`,
+      `${f.lost - f.lostAllowed} acknowledged increment(s) lost (${f.lostAllowed} more lost by Redis's failover)`,
     );
   if (f.unexplained) out.push(`${f.unexplained} increment(s) applied beyond the requests whose outcome was unknown`);
   if (f.finalErrors.length) out.push(`final counts not read: ${f.finalErrors.join('; ')}`);

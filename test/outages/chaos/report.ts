@@ -25,8 +25,8 @@ export function figuresLine(f: AppFigures): string {
   return (
     `${f.variant}: ${f.requests} requests (${statusList(f.statuses)}); 503 window ${window503(f)}; ` +
     `longest wait ${ms(f.longestWait)}; ${f.acknowledged} acknowledged, ${f.lost} lost` +
-    `${f.lostAllowed ? ` (${f.lostAllowed} by the failover)` : ''}` +
-    `${f.lostLate ? ` (${f.lostLate} by late writes of failed requests)` : ''}, ${f.unacknowledged} applied unacknowledged; ` +
+    `${f.lostAllowed ? ` (${f.lostAllowed} by the failover)` : ''}, ${f.unacknowledged} applied unacknowledged, ` +
+    `${f.fenced} late writes fenced off; ` +
     `back after ${ms(f.recovery)} (bound ${ms(f.bound)})`
   );
 }

@@ -77,9 +77,10 @@ app.use(
   session({
     ...ksmOptions(store),
     ...SESSION,
-    // The store's connection changes, for the run's report.
+    // The store's connection changes and the writes fenced off, for the run's report.
     onEvent: (notice) => {
       if (notice.type === 'connection') console.error(`chaos-connection ${notice.state} ${Date.now()}`);
+      if (notice.type === 'fenced') console.error(`chaos-fenced ${notice.late ? 'late' : 'live'}`);
     },
   }),
 );
