@@ -35,7 +35,14 @@ const EVENT_WORDS: Readonly<Record<EventType, Omit<EventPhrase, 'kind'>>> = {
     text: 'tombstone read',
     meaning: "the read of the sid's tombstone ended (left by a login or logout less than `tombstoneTtl` ago)",
   },
-  LOAD_FAILED: { text: 'read failed', meaning: 'the store read threw or rejected' },
+  TOMBSTONE_FAILED: {
+    text: 'tombstone read failed',
+    meaning: 'the read of the tombstone threw, rejected or timed out',
+  },
+  LOAD_FAILED: {
+    text: 'read failed',
+    meaning: 'the store read threw or rejected, and `errorHandler` saw the error (`swallowed`: it returned)',
+  },
   STORE_UNAVAILABLE: {
     text: 'store unavailable',
     meaning: 'the store is down or did not answer within `storeTimeout`',
@@ -48,12 +55,13 @@ const EVENT_WORDS: Readonly<Record<EventType, Omit<EventPhrase, 'kind'>>> = {
   WRITTEN: { text: 'written', meaning: 'the store write ended' },
   WRITE_FAILED: {
     text: 'write failed',
-    meaning: 'the store write threw, rejected or timed out, and `errorHandler` or the outage policy decided',
+    meaning:
+      'the store write timed out or found the store away (`outage`), or threw or rejected and `errorHandler` saw the error (`swallowed`: it returned)',
   },
   TOUCHED: { text: 'TTL refreshed', meaning: 'the TTL refresh ended' },
   TOUCH_FAILED: {
     text: 'refresh failed',
-    meaning: 'the TTL refresh threw, rejected or timed out, and `errorHandler` or the outage policy decided',
+    meaning: 'the TTL refresh failed, as a write does (`outage`, `swallowed`)',
   },
   DESTROYED: { text: 'deleted', meaning: 'the store delete ended' },
   DESTROY_FAILED: { text: 'delete failed', meaning: 'the store delete threw, rejected or timed out' },
@@ -79,7 +87,8 @@ export const GUARDS: Readonly<Record<string, string>> = {
   sessionOutlivedLifetime: 'older than maxLifetime',
   sidWasRetired: 'retired by a login or logout',
   lateChangeDropped: 'changed or sessionSave = true',
-  failureIsFatal: "errorHandler rethrew, or storeOutage: 'fail'",
+  failureIsFatal: "errorHandler rethrew, or the store was away with storeOutage: 'fail'",
+  storeWasAway: 'the store was away or too slow',
   outagePolicyDegrades: "storeOutage: 'degrade'",
   newSessionNeedsSave: 'changed, sessionSave = true or allowEmpty',
   loadedSessionNeedsSave: 'changed or sessionSave = true',
@@ -110,8 +119,13 @@ export const ACTIONS: Readonly<Record<string, string | null>> = {
   issueSid: 'issue the sid',
   reportLifetimeEnded: "onEvent 'expired'",
   reportLateChangeDropped: "onEvent 'late' (not saved)",
+  reportDegraded: "onEvent 'degraded'",
+  throwStoreError: 'throw the error',
   // Records that the request has ended; every COMMIT edge carries it, "end of request" says it.
   markEnding: null,
+  // Keep whether a loaded session's lifetime is stored yet; the guard on the commit says what it decides.
+  noteLifetime: null,
+  markLifetimeStored: null,
 };
 
 /** Delays of `after` transitions, named in the options. */

@@ -23,21 +23,25 @@ export type SessionEvent =
   | { type: 'LOCKED' }
   /**
    * The store answered; `usable` is false for a miss, a non-object or a session `valid()` refused;
-   * `expired` is true for a usable session older than `maxLifetime`.
+   * `expired` is true for a usable session older than `maxLifetime`; `lifetimeUnstamped` for a
+   * usable one that says nowhere when it began (stored before `maxLifetime` was turned on): its
+   * lifetime begins now, and must be stored.
    */
-  | { type: 'LOADED'; usable: boolean; expired: boolean }
+  | { type: 'LOADED'; usable: boolean; expired: boolean; lifetimeUnstamped: boolean }
   /**
    * Whether the sid the store did not know was retired by a request that regenerated or destroyed
    * its session moments ago (a tombstone), so that this request was already on its way then.
    */
   | { type: 'TOMBSTONE'; found: boolean }
-  /** The store read failed; `fatal` is false when the app's `errorHandler` swallowed the error. */
-  | { type: 'LOAD_FAILED'; fatal: boolean }
+  /** The tombstone could not be read (the store failed). */
+  | { type: 'TOMBSTONE_FAILED' }
   /**
-   * The store is unavailable, did not answer in time, or the session's lock could not be had in
-   * time; `degrade` is the outage policy's answer (true: an unsaved session).
+   * The store read failed with an error about the data (not an outage); `swallowed`: the app's
+   * `errorHandler` returned instead of throwing.
    */
-  | { type: 'STORE_UNAVAILABLE'; degrade: boolean }
+  | { type: 'LOAD_FAILED'; swallowed: boolean }
+  /** The store is unavailable, did not answer in time, or the session's lock could not be had in time. */
+  | { type: 'STORE_UNAVAILABLE' }
   /** `ctx.session = null`. */
   | { type: 'REMOVE' }
   /** `ctx.session = { ... }`. */
@@ -51,15 +55,15 @@ export type SessionEvent =
   /** A store write ended; `stored` is false when the entry was gone (destroyed by another request). */
   | { type: 'WRITTEN'; stored: boolean }
   /**
-   * A store write failed; `fatal` is true when the request fails with it (the app's `errorHandler`
-   * rethrew, or the store is away and the outage policy is `'fail'`), false when the request goes
-   * on without saving (`errorHandler` returned, or `storeOutage: 'degrade'`).
+   * A store write failed. `outage`: the store was away or did not answer in time (the outage
+   * policy applies); otherwise an error about the data, which the app's `errorHandler` saw:
+   * `swallowed` when it returned instead of throwing.
    */
-  | { type: 'WRITE_FAILED'; fatal: boolean }
+  | { type: 'WRITE_FAILED'; outage: boolean; swallowed: boolean }
   /** A TTL refresh ended; `stored` is false when the entry was gone. */
   | { type: 'TOUCHED'; stored: boolean }
-  /** A TTL refresh failed; `fatal` as for WRITE_FAILED. */
-  | { type: 'TOUCH_FAILED'; fatal: boolean }
+  /** A TTL refresh failed; `outage` and `swallowed` as for WRITE_FAILED. */
+  | { type: 'TOUCH_FAILED'; outage: boolean; swallowed: boolean }
   | { type: 'DESTROYED' }
   | { type: 'DESTROY_FAILED' };
 
@@ -82,6 +86,7 @@ export const SESSION_EVENT_KINDS: Readonly<Record<SessionEvent['type'], SessionE
   LOCKED: 'result',
   LOADED: 'result',
   TOMBSTONE: 'result',
+  TOMBSTONE_FAILED: 'failure',
   WRITTEN: 'result',
   TOUCHED: 'result',
   DESTROYED: 'result',
@@ -108,11 +113,18 @@ export interface SessionMachineInput {
   allowEmpty: boolean;
   /** `concurrency: 'serialize'`: the requests of one session run one after another, under a lock. */
   serialize: boolean;
+  /**
+   * `storeOutage: 'degrade'`: a request whose store is away goes on with an empty session that is
+   * never saved, and a write that meets an outage is skipped; otherwise (`'fail'`) it fails, a 503.
+   */
+  degradeOnOutage: boolean;
 }
 
 export interface SessionMachineContext extends SessionMachineInput {
   /** True once the request has ended: results of store calls then lead to a final state. */
   ending: boolean;
+  /** The loaded session's lifetime began with this request (`lifetimeUnstamped`) and is not stored yet. */
+  lifetimeUnstored: boolean;
 }
 
 /** The names of the effects the middleware performs; each is an action of the machine. */
@@ -132,6 +144,8 @@ export const SESSION_EFFECTS = [
   'issueSid',
   'reportLifetimeEnded',
   'reportLateChangeDropped',
+  'reportDegraded',
+  'throwStoreError',
 ] as const;
 export type SessionEffect = (typeof SESSION_EFFECTS)[number];
 
@@ -147,6 +161,22 @@ const changedOrForced = ({ event }: { event: SessionEvent }) => {
   const { changed, save } = commitGuardsFor(event);
   return save !== 'skip' && (save === 'force' || changed);
 };
+
+/**
+ * What a failed write leads to. At the end of the request: `failed` when the failure is fatal
+ * (its error fails the request), `unsaved` otherwise. During the request (`ctx.saveSession()`):
+ * back to `back`, the error thrown to the handler when fatal. An outage the policy degrades is
+ * reported (`onEvent` `degraded`).
+ */
+const writeFailed = (back: 'fresh' | 'loaded') =>
+  [
+    { guard: and(['requestEnding', 'failureIsFatal']), target: 'failed', actions: 'throwStoreError' },
+    { guard: 'failureIsFatal', target: back, actions: 'throwStoreError' },
+    { guard: and(['requestEnding', 'storeWasAway']), target: 'unsaved', actions: 'reportDegraded' },
+    { guard: 'requestEnding', target: 'unsaved' },
+    { guard: 'storeWasAway', target: back, actions: 'reportDegraded' },
+    { target: back },
+  ] as const;
 
 export const sessionMachine = setup({
   types: {
@@ -165,19 +195,31 @@ export const sessionMachine = setup({
     sessionOutlivedLifetime: ({ event }) => event.type === 'LOADED' && event.expired,
     /** The sid was retired moments ago by a request that regenerated or destroyed its session. */
     sidWasRetired: ({ event }) => event.type === 'TOMBSTONE' && event.found,
+    /**
+     * A failed store call fails the request: the app's `errorHandler` rethrew an error about the
+     * data, or the store was away and the outage policy is `'fail'`.
+     */
+    failureIsFatal: ({ context, event }) => {
+      if (event.type === 'LOAD_FAILED') return !event.swallowed;
+      if (event.type !== 'WRITE_FAILED' && event.type !== 'TOUCH_FAILED') return false;
+      return event.outage ? !context.degradeOnOutage : !event.swallowed;
+    },
+    /** The failed write met an outage (which, not being fatal, the outage policy degrades). */
+    storeWasAway: ({ event }) => (event.type === 'WRITE_FAILED' || event.type === 'TOUCH_FAILED') && event.outage,
     /** A late request's handler changed its empty session, or forced a save: that is dropped. */
     lateChangeDropped: changedOrForced,
-    /** A failed store call fails the request (the app's `errorHandler` rethrew, or the outage policy is `'fail'`). */
-    failureIsFatal: ({ event }) =>
-      (event.type === 'LOAD_FAILED' || event.type === 'WRITE_FAILED' || event.type === 'TOUCH_FAILED') && event.fatal,
-    outagePolicyDegrades: ({ event }) => event.type === 'STORE_UNAVAILABLE' && event.degrade,
+    outagePolicyDegrades: ({ context }) => context.degradeOnOutage,
     /** A new session is stored when forced, when it changed, or with `allowEmpty`. */
     newSessionNeedsSave: ({ context, event }) => {
       const { changed, save } = commitGuardsFor(event);
       return save !== 'skip' && (save === 'force' || changed || context.allowEmpty);
     },
-    /** A loaded session is rewritten only when it changed or the save is forced (see "End of the request" in docs/lifecycle.md). */
-    loadedSessionNeedsSave: changedOrForced,
+    /**
+     * A loaded session is rewritten only when it changed or the save is forced, or when its lifetime
+     * began with this request and is not stored yet (see "End of the request" in docs/lifecycle.md).
+     */
+    loadedSessionNeedsSave: ({ context, event }) =>
+      changedOrForced({ event }) || (context.lifetimeUnstored && commitGuardsFor(event).save !== 'skip'),
     /** `rolling` refreshes the TTL of an unchanged session, without rewriting it (`touch`). */
     rollingNeedsTouch: ({ context, event }) => commitGuardsFor(event).save !== 'skip' && context.rolling,
     /** `ctx.sessionSave = false` suppresses every write, the destroy of a removed session too. */
@@ -201,12 +243,20 @@ export const sessionMachine = setup({
     issueSid: effect,
     reportLifetimeEnded: effect,
     reportLateChangeDropped: effect,
+    reportDegraded: effect,
+    throwStoreError: effect,
     markEnding: assign({ ending: () => true }),
+    /** Whether the loaded session's lifetime begins with this request (see LOADED). */
+    noteLifetime: assign({
+      lifetimeUnstored: ({ event }) => event.type === 'LOADED' && event.lifetimeUnstamped,
+    }),
+    /** A write stores the session with the beginning of its lifetime. */
+    markLifetimeStored: assign({ lifetimeUnstored: () => false }),
   },
 }).createMachine({
   id: 'session',
   initial: 'uninitialized',
-  context: ({ input }) => ({ ...input, ending: false }),
+  context: ({ input }) => ({ ...input, ending: false, lifetimeUnstored: false }),
   states: {
     uninitialized: {
       tags: 'unstarted',
@@ -225,7 +275,10 @@ export const sessionMachine = setup({
       description: "Waiting for the lock of the session (`concurrency: 'serialize'`), bounded by `lockTimeout`.",
       on: {
         LOCKED: { target: 'loading', actions: 'readStore' },
-        STORE_UNAVAILABLE: [{ guard: 'outagePolicyDegrades', target: 'degraded' }, { target: 'failed' }],
+        STORE_UNAVAILABLE: [
+          { guard: 'outagePolicyDegrades', target: 'degraded', actions: 'reportDegraded' },
+          { target: 'failed', actions: 'throwStoreError' },
+        ],
       },
     },
     loading: {
@@ -237,17 +290,20 @@ export const sessionMachine = setup({
             target: 'expiring',
             actions: 'reportLifetimeEnded',
           },
-          { guard: 'sessionUsable', target: 'loaded' },
+          { guard: 'sessionUsable', target: 'loaded', actions: 'noteLifetime' },
           // A sid the store does not know, or whose session is refused, is never adopted: a client
           // cannot choose its sid (session fixation), so a new session gets a new sid, unless the
           // sid was retired moments ago (see checkingTombstone).
           { target: 'checkingTombstone' },
         ],
         LOAD_FAILED: [
-          { guard: 'failureIsFatal', target: 'failed' },
+          { guard: 'failureIsFatal', target: 'failed', actions: 'throwStoreError' },
           { target: 'fresh', actions: 'startNewSession' },
         ],
-        STORE_UNAVAILABLE: [{ guard: 'outagePolicyDegrades', target: 'degraded' }, { target: 'failed' }],
+        STORE_UNAVAILABLE: [
+          { guard: 'outagePolicyDegrades', target: 'degraded', actions: 'reportDegraded' },
+          { target: 'failed', actions: 'throwStoreError' },
+        ],
       },
     },
     checkingTombstone: {
@@ -258,6 +314,8 @@ export const sessionMachine = setup({
           { guard: 'sidWasRetired', target: 'late' },
           { target: 'fresh', actions: ['resetCookie', 'startNewSession'] },
         ],
+        // A tombstone that cannot be read counts as none: the request gets what a miss gets.
+        TOMBSTONE_FAILED: { target: 'fresh', actions: ['resetCookie', 'startNewSession'] },
       },
     },
     late: {
@@ -278,7 +336,7 @@ export const sessionMachine = setup({
       entry: 'destroyInStore',
       on: {
         DESTROYED: { target: 'fresh', actions: ['resetCookie', 'startNewSession'] },
-        DESTROY_FAILED: { target: 'failed' },
+        DESTROY_FAILED: { target: 'failed', actions: 'throwStoreError' },
       },
     },
     fresh: {
@@ -341,38 +399,30 @@ export const sessionMachine = setup({
       entry: 'retireInStore',
       on: {
         DESTROYED: { target: 'fresh', actions: ['resetCookie', 'startNewSession'] },
-        DESTROY_FAILED: { target: 'loaded' },
+        DESTROY_FAILED: { target: 'loaded', actions: 'throwStoreError' },
       },
     },
     creating: {
       description: 'Writing a new session under its sid.',
-      entry: 'createInStore',
+      entry: ['markLifetimeStored', 'createInStore'],
       on: {
         WRITTEN: [
           { guard: 'requestEnding', target: 'saved', actions: 'sendCookie' },
           { target: 'loaded', actions: 'sendCookie' },
         ],
-        WRITE_FAILED: [
-          { guard: and(['requestEnding', 'failureIsFatal']), target: 'failed' },
-          { guard: 'requestEnding', target: 'unsaved' },
-          { target: 'fresh' },
-        ],
+        WRITE_FAILED: writeFailed('fresh'),
       },
     },
     updating: {
       description: 'Rewriting a loaded session, only if its entry still exists (a logout meanwhile is not undone).',
-      entry: 'updateInStore',
+      entry: ['markLifetimeStored', 'updateInStore'],
       on: {
         WRITTEN: [
           { guard: 'entryGoneBeforeWrite', target: 'superseded' },
           { guard: 'requestEnding', target: 'saved', actions: 'sendCookie' },
           { target: 'loaded', actions: 'sendCookie' },
         ],
-        WRITE_FAILED: [
-          { guard: and(['requestEnding', 'failureIsFatal']), target: 'failed' },
-          { guard: 'requestEnding', target: 'unsaved' },
-          { target: 'loaded' },
-        ],
+        WRITE_FAILED: writeFailed('loaded'),
       },
     },
     touching: {
@@ -383,7 +433,12 @@ export const sessionMachine = setup({
           { guard: 'entryGoneBeforeWrite', target: 'superseded' },
           { target: 'touched', actions: 'sendCookie' },
         ],
-        TOUCH_FAILED: [{ guard: and(['requestEnding', 'failureIsFatal']), target: 'failed' }, { target: 'unsaved' }],
+        // A refresh is only asked for at the end of the request.
+        TOUCH_FAILED: [
+          { guard: 'failureIsFatal', target: 'failed', actions: 'throwStoreError' },
+          { guard: 'storeWasAway', target: 'unsaved', actions: 'reportDegraded' },
+          { target: 'unsaved' },
+        ],
       },
     },
     destroying: {
@@ -394,7 +449,10 @@ export const sessionMachine = setup({
           { guard: 'requestEnding', target: 'destroyed' },
           { target: 'fresh', actions: 'startNewSession' },
         ],
-        DESTROY_FAILED: [{ guard: 'requestEnding', target: 'failed' }, { target: 'removed' }],
+        DESTROY_FAILED: [
+          { guard: 'requestEnding', target: 'failed', actions: 'throwStoreError' },
+          { target: 'removed', actions: 'throwStoreError' },
+        ],
       },
     },
     unchanged: { type: 'final', entry: 'releaseLock', description: 'Nothing to write: no store call, no cookie.' },

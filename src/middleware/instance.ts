@@ -53,6 +53,7 @@ export class Instance {
       rolling: options.rolling,
       allowEmpty: options.allowEmpty,
       serialize: options.concurrency === 'serialize',
+      degradeOnOutage: options.storeOutage === 'degrade',
     };
     this.createRunner = sessionRunnerFactory(input, options.inspect);
     this.emptyJson = JSON.stringify(this.newSession());

@@ -39,7 +39,12 @@ export class RequestSession {
   save: SaveMode = 'auto';
   /** With `defer`: the load, and every change queued behind it, in order. */
   private ready: Promise<void> | undefined;
-  /** An error the app's `errorHandler` rethrew, or a failed destroy, to rethrow once the machine is settled. */
+  /**
+   * The error of the store call that failed last (for an error about the data, what the app's
+   * `errorHandler` rethrew): what the machine's `throwStoreError` throws and `reportDegraded` reports.
+   */
+  private storeError: unknown;
+  /** The error `throwStoreError` asked for, thrown once the machine is settled. */
   private pendingError: unknown;
   private committed = false;
   /** The session's lock while this request holds it (`concurrency: 'serialize'`). */
@@ -227,19 +232,34 @@ export class RequestSession {
     return this.sidPromise!;
   }
 
-  /** Records what the app's `errorHandler` does with a store error: true if it swallowed it. */
-  handled(err: unknown, type: 'get' | 'set'): boolean {
+  /** A store call failed with `err`: the error the machine's `throwStoreError` and `reportDegraded` refer to. */
+  failedWith(err: unknown): void {
+    this.storeError = err;
+  }
+
+  /**
+   * Hands an error about the data to the app's `errorHandler`: whether it swallowed it (returned).
+   * What it throws instead is the error the request fails with.
+   */
+  errorHandlerSwallows(err: unknown, type: 'get' | 'set'): boolean {
     try {
       this.instance.options.errorHandler(asError(err), type, this.ctx);
       return true;
     } catch (rethrown) {
-      this.pendingError = rethrown;
+      this.storeError = rethrown;
       return false;
     }
   }
 
-  fail(err: unknown): void {
-    this.pendingError = err;
+  /** `throwStoreError`: the failed call's error is thrown once the machine is settled. */
+  throwStoreError(): void {
+    this.pendingError = this.storeError;
+  }
+
+  /** `reportDegraded`: the `onEvent` notice of a request that goes on without its session store. */
+  reportDegraded(): void {
+    const err = this.storeError as { cause?: unknown; message?: unknown } | undefined;
+    this.instance.options.onEvent?.({ type: 'degraded', ctx: this.ctx, reason: String(err?.cause ?? err?.message) });
   }
 
   /** The session as it is written: `beforeSave` runs, the size limit is checked. */
@@ -292,19 +312,18 @@ export class RequestSession {
    */
   private createdAt: number | undefined;
 
-  /** With `maxLifetime`: whether a loaded session is older than that. It begins now if it never said when it began. */
-  outlived(session: StoredSession): boolean {
+  /**
+   * With `maxLifetime`, what a loaded session's lifetime says: whether it is older than that, and
+   * whether it never said when it began (stored before `maxLifetime` was on), in which case it
+   * begins now and the machine has it stored.
+   */
+  lifetimeOf(session: StoredSession): { expired: boolean; lifetimeUnstamped: boolean } {
     const max = this.instance.options.maxLifetime;
-    if (max === undefined) return false;
+    if (max === undefined) return NO_LIFETIME;
     const stored = session.cookie?.createdAt;
-    let createdAt = typeof stored === 'number' && Number.isFinite(stored) ? stored : undefined;
-    if (createdAt === undefined) {
-      // Stored before maxLifetime was on: its lifetime begins now, and the change makes it be saved.
-      createdAt = Date.now();
-      if (isPlainObject(session.cookie)) session.cookie.createdAt = createdAt;
-    }
-    this.createdAt = createdAt;
-    return createdAt + max <= Date.now();
+    const stamped = typeof stored === 'number' && Number.isFinite(stored);
+    const createdAt = (this.createdAt = stamped ? stored : Date.now());
+    return { expired: createdAt + max <= Date.now(), lifetimeUnstamped: !stamped };
   }
 
   /** With `maxLifetime`, writes when the lifetime began into the session's cookie; whether that changed it. */
@@ -330,6 +349,8 @@ export class RequestSession {
     this.version = null;
   }
 }
+
+const NO_LIFETIME = Object.freeze({ expired: false, lifetimeUnstamped: false });
 
 function asError(err: unknown): Error {
   return err instanceof Error ? err : new Error(String(err));

@@ -31,31 +31,19 @@ function preparedWrite(s: RequestSession, prepared: PreparedWrite | undefined): 
 }
 
 /**
- * A failed write or touch: an outage follows the outage policy (with `storeOutage: 'degrade'` the
- * session is left unsaved and the request goes on; otherwise a 503); anything else is an error
- * about the data, for the app's `errorHandler` ('set').
+ * A failed write or touch, as the facts the machine decides on: an outage (the store was away or
+ * too slow), or an error about the data, which the app's `errorHandler` ('set') swallows or not.
  */
-function writeFailed(s: RequestSession, err: unknown): boolean {
-  if (!isStoreUnavailable(err)) return !s.handled(err, 'set');
-  if (s.instance.options.storeOutage === 'degrade') {
-    reportDegraded(s, err);
-    return false;
-  }
-  s.fail(err);
-  return true;
+function writeFailure(s: RequestSession, err: unknown): { outage: boolean; swallowed: boolean } {
+  s.failedWith(err);
+  if (isStoreUnavailable(err)) return { outage: true, swallowed: false };
+  return { outage: false, swallowed: s.errorHandlerSwallows(err, 'set') };
 }
 
-/** The outage policy's answer to a store that is away, too slow, or a lock that did not come. */
+/** A store that is away, too slow, or a lock that did not come. */
 function unavailable(s: RequestSession, err: SessionError): SessionEvent {
-  const degrade = s.instance.options.storeOutage === 'degrade';
-  if (degrade) reportDegraded(s, err);
-  else s.fail(err);
-  return { type: 'STORE_UNAVAILABLE', degrade };
-}
-
-/** The `onEvent` notice of a request that goes on without its session store. */
-function reportDegraded(s: RequestSession, err: SessionError): void {
-  s.instance.options.onEvent?.({ type: 'degraded', ctx: s.ctx, reason: String(err.cause ?? err.message) });
+  s.failedWith(err);
+  return { type: 'STORE_UNAVAILABLE' };
 }
 
 /**
@@ -130,7 +118,7 @@ function rewrite(
       return s.instance.sessions.update(s, s.sid!, session, expected ?? undefined);
     },
     (result) => afterWrite(s, result, write!.json, merges),
-    (err) => ({ type: 'WRITE_FAILED', fatal: writeFailed(s, err) }),
+    (err) => ({ type: 'WRITE_FAILED', ...writeFailure(s, err) }),
     undefined,
     lateWrite(s),
   );
@@ -196,12 +184,16 @@ export const EFFECTS: Record<SessionEffect, Effect> = {
       (session) => {
         const valid = s.instance.options.valid;
         const usable = session !== undefined && (valid === undefined || valid(s.ctx, session) !== false);
-        if (!usable) return { type: 'LOADED', usable, expired: false };
+        if (!usable) return { type: 'LOADED', usable, expired: false, lifetimeUnstamped: false };
         s.data = session;
         s.version = s.instance.store.versionOf(session);
-        return { type: 'LOADED', usable, expired: s.outlived(session) };
+        return { type: 'LOADED', usable, ...s.lifetimeOf(session) };
       },
-      (err) => (isStoreUnavailable(err) ? unavailable(s, err) : { type: 'LOAD_FAILED', fatal: !s.handled(err, 'get') }),
+      (err) => {
+        if (isStoreUnavailable(err)) return unavailable(s, err);
+        s.failedWith(err);
+        return { type: 'LOAD_FAILED', swallowed: s.errorHandlerSwallows(err, 'get') };
+      },
     ),
 
   createInStore: (s) => {
@@ -220,7 +212,7 @@ export const EFFECTS: Record<SessionEffect, Effect> = {
       // (reported), the session is still stored under that sid, so the cookie goes out: the machine
       // reads no `stored` on a create.
       (result) => afterWrite(s, result, write!.json, 0),
-      (err) => ({ type: 'WRITE_FAILED', fatal: writeFailed(s, err) }),
+      (err) => ({ type: 'WRITE_FAILED', ...writeFailure(s, err) }),
       undefined,
       lateWrite(s),
     );
@@ -234,7 +226,7 @@ export const EFFECTS: Record<SessionEffect, Effect> = {
       'touch',
       () => s.instance.store.touch(s.sid!, s.data as StoredSession, s.version ?? undefined),
       (stored) => ({ type: 'TOUCHED', stored }),
-      (err) => ({ type: 'TOUCH_FAILED', fatal: writeFailed(s, err) }),
+      (err) => ({ type: 'TOUCH_FAILED', ...writeFailure(s, err) }),
     ),
 
   destroyInStore: (s) =>
@@ -243,7 +235,7 @@ export const EFFECTS: Record<SessionEffect, Effect> = {
       'destroy',
       () => s.instance.sessions.destroy(s, s.sid!),
       () => ({ type: 'DESTROYED' }),
-      (err) => (s.fail(err), { type: 'DESTROY_FAILED' }),
+      (err) => (s.failedWith(err), { type: 'DESTROY_FAILED' }),
     ),
 
   retireInStore: (s) =>
@@ -256,21 +248,30 @@ export const EFFECTS: Record<SessionEffect, Effect> = {
         return store.retire(sid, () => sessions.destroy(s, sid));
       },
       () => ({ type: 'DESTROYED' }),
-      (err) => (s.fail(err), { type: 'DESTROY_FAILED' }),
+      (err) => (s.failedWith(err), { type: 'DESTROY_FAILED' }),
     ),
 
-  // A tombstone that cannot be read is taken as none: the request then gets what a miss gets.
   readTombstone: (s) =>
     outcome(
       s,
       'get',
       () => s.instance.store.isRetired(s.sid!),
       (found) => ({ type: 'TOMBSTONE', found }),
-      () => ({ type: 'TOMBSTONE', found: false }),
+      () => ({ type: 'TOMBSTONE_FAILED' }),
     ),
 
   reportLifetimeEnded: (s) => {
     s.instance.options.onEvent?.({ type: 'expired', ctx: s.ctx });
+    return undefined;
+  },
+
+  reportDegraded: (s) => {
+    s.reportDegraded();
+    return undefined;
+  },
+
+  throwStoreError: (s) => {
+    s.throwStoreError();
     return undefined;
   },
 

@@ -9,22 +9,26 @@
  *   saved a session), a cookie whose signature is wrong. A path without `LOAD` runs with `defer`.
  * - `LOCKED`: the session's lock is free (`concurrency: 'serialize'`). `STORE_UNAVAILABLE` while
  *   locking: the kit holds the lock, `lockTimeout` is short. While loading: `get` never answers,
- *   `storeTimeout` is short. `degrade` is `storeOutage: 'degrade'`.
+ *   `storeTimeout` is short. What follows is the path's outage policy (`storeOutage`).
  * - `LOADED usable`: the cookie's entry is in the store; not usable: it was destroyed first (how,
  *   the `TOMBSTONE` that follows a miss says). `expired`: the app has a `maxLifetime`, and the kit
- *   rewrote the stored session with a `cookie.createdAt` longer ago than that.
+ *   rewrote the stored session with a `cookie.createdAt` longer ago than that. `lifetimeUnstamped`:
+ *   the app has a `maxLifetime`, and the session, saved by an app without one, says nowhere when it
+ *   began.
  * - `TOMBSTONE found`: the session was destroyed by an earlier request of the same browser
  *   (`ctx.session = null`, which retires its sid); not found: the kit destroyed the entry through
  *   the store, as an expiry or a lost entry would.
- * - `LOAD_FAILED`: `get` throws; `fatal` unless the app's `errorHandler` swallows it.
+ * - `TOMBSTONE_FAILED`: the read of the tombstone throws.
+ * - `LOAD_FAILED`: `get` throws; the app's `errorHandler` rethrows it, or returns (`swallowed`).
  * - `REMOVE`, `REPLACE`, `REGENERATE`, `SAVE_NOW`: the handler sets `ctx.session = null`,
  *   `ctx.session = { … }`, awaits `ctx.regenerateSession()` or `ctx.saveSession()`; `COMMIT` is the
  *   end of the handler. `changed` is whether the handler modified the session (or restored it as it
  *   was), `save` is `ctx.sessionSave` (`true`, `false` or unset).
  * - `WRITTEN` / `TOUCHED` not stored: the handler destroys the entry through the store right before
  *   (another request's logout). `WRITE_FAILED`, `TOUCH_FAILED`, `DESTROY_FAILED`: that one store
- *   call throws (for a store without `update` / `touch`, the `set` after the read); a write or
- *   refresh is `fatal` when the app's `errorHandler` rethrows it (the default), not when it returns.
+ *   call throws (for a store without `update` / `touch`, the `set` after the read), and the app's
+ *   `errorHandler` rethrows it or returns (`swallowed`); an `outage` write or refresh never
+ *   answers instead, and `storeTimeout` is short.
  */
 import type { SessionOptions } from '../index.js';
 import {
@@ -120,6 +124,12 @@ function failCall(event: SessionEvent, at: Answering): void {
   at.store.failCallOf(at.previous, event.type);
 }
 
+/** A write or refresh that meets an outage never answers; one that fails otherwise throws. */
+function failWrite(event: { outage: boolean }, at: Answering): void {
+  if (event.outage) at.store.hangCallOf(at.previous);
+  else at.store.failCallOf(at.previous, 'WRITE_FAILED');
+}
+
 /** A rewrite finds its entry gone: another request's logout destroyed it right before. */
 async function goneBeforeRewrite(event: { stored: boolean }, at: Answering): Promise<void> {
   if (!event.stored) await at.store.destroyEntry(at.sid!);
@@ -145,7 +155,7 @@ const EVENT_ACTIONS: { readonly [T in SessionEvent['type']]: EventAction<EventOf
   LOCKED: {},
   DESTROYED: {},
   LOADED: {
-    options: ({ expired }) => (expired ? { maxLifetime: MAX_LIFETIME } : {}),
+    options: ({ expired, lifetimeUnstamped }) => (expired || lifetimeUnstamped ? { maxLifetime: MAX_LIFETIME } : {}),
     answer: async ({ expired }, at) => {
       if (expired) await at.store.ageSeededSession();
     },
@@ -160,15 +170,19 @@ const EVENT_ACTIONS: { readonly [T in SessionEvent['type']]: EventAction<EventOf
   WRITTEN: { answer: goneBeforeRewrite },
   TOUCHED: { answer: goneBeforeRewrite },
   STORE_UNAVAILABLE: {
-    options: ({ degrade }, from) => ({
-      ...(degrade ? { storeOutage: 'degrade' } : {}),
-      ...(from === 'locking' ? { lockTimeout: SHORT_TIMEOUT } : { storeTimeout: SHORT_TIMEOUT }),
-    }),
+    options: (_, from) => (from === 'locking' ? { lockTimeout: SHORT_TIMEOUT } : { storeTimeout: SHORT_TIMEOUT }),
     answer: (_, at) => (at.previous.state === 'locking' ? at.store.holdLock(at.sid!) : at.store.hangRead()),
   },
   LOAD_FAILED: { answer: failCall },
-  WRITE_FAILED: { answer: failCall },
-  TOUCH_FAILED: { answer: failCall },
+  TOMBSTONE_FAILED: { answer: (_, at) => at.store.failTombstoneRead(at.sid!) },
+  WRITE_FAILED: {
+    options: ({ outage }) => (outage ? { storeTimeout: SHORT_TIMEOUT } : {}),
+    answer: failWrite,
+  },
+  TOUCH_FAILED: {
+    options: ({ outage }) => (outage ? { storeTimeout: SHORT_TIMEOUT } : {}),
+    answer: failWrite,
+  },
   DESTROY_FAILED: { answer: failCall },
 };
 
@@ -184,8 +198,8 @@ export function stateBefore(steps: readonly LifecycleStep[], i: number): Session
 
 /** The session options that make the path's events happen: each event's, over the kit's defaults. */
 export function eventOptions(steps: readonly LifecycleStep[]): Partial<SessionOptions> {
-  // Without a LOAD the session starts when the handler first uses it; a store outage fails the request.
-  const defaults: Partial<SessionOptions> = { defer: true, storeOutage: 'fail' };
+  // Without a LOAD the session starts when the handler first uses it.
+  const defaults: Partial<SessionOptions> = { defer: true };
   return Object.assign(defaults, ...steps.map((s, i) => actionFor(s.event).options?.(s.event, stateBefore(steps, i))));
 }
 

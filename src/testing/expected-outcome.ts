@@ -3,6 +3,7 @@
  * session cookie, what the store holds under each sid, the store calls, the `onEvent` notices and
  * the response status. lifecycle.ts drives the path and compares what it observes with this.
  */
+import type { SessionEvent } from '../machines/session.machine.js';
 import type { SetCookie } from './http.js';
 import type { ResolvedCapabilities, StoreMethod } from './instrumented.js';
 import type { LifecyclePath, LifecycleStep } from './session-paths.js';
@@ -91,7 +92,11 @@ export function failingMethod(
 }
 
 /** The notices the machine's reporting effects send through `onEvent`. */
-const NOTICES: Readonly<Record<string, string>> = { reportLifetimeEnded: 'expired', reportLateChangeDropped: 'late' };
+const NOTICES: Readonly<Record<string, string>> = {
+  reportLifetimeEnded: 'expired',
+  reportLateChangeDropped: 'late',
+  reportDegraded: 'degraded',
+};
 
 /** What the world should look like, updated from the effects of the path's steps. */
 export class Expected {
@@ -166,8 +171,17 @@ export class Expected {
 export function expectedStatus(path: LifecyclePath): number {
   const last = path.steps.at(-1)!;
   if (last.state !== 'failed') return 200;
-  return last.event.type === 'STORE_UNAVAILABLE' ? 503 : 500;
+  return isOutage(last.event) ? 503 : 500;
 }
 
-/** The events whose error the app's `errorHandler` sees (as `'get'` or `'set'`), in order. */
-export const HANDLED = new Set(['LOAD_FAILED', 'WRITE_FAILED', 'TOUCH_FAILED']);
+/** Whether a failure event is an outage of the store (a 503 when it fails the request). */
+export function isOutage(event: SessionEvent): boolean {
+  return event.type === 'STORE_UNAVAILABLE' || ('outage' in event && event.outage);
+}
+
+/** Whether the app's `errorHandler` sees the error of `event` (as `'get'` or `'set'`): an error about the data. */
+export function handledByApp(event: SessionEvent): boolean {
+  return (
+    event.type === 'LOAD_FAILED' || ((event.type === 'WRITE_FAILED' || event.type === 'TOUCH_FAILED') && !event.outage)
+  );
+}

@@ -87,7 +87,7 @@ export class InstrumentedStore {
   /** How many locks handed out through the wrapper were released. */
   releases = 0;
   recording = false;
-  private readonly plans = new Map<StoreMethod, 'throw' | 'hang'>();
+  private readonly plans = new Map<StoreMethod, { how: 'throw' | 'hang'; only?: string }>();
   /** What the middleware gets. */
   readonly store: SessionStore;
 
@@ -135,17 +135,20 @@ export class InstrumentedStore {
     this.store = store as unknown as SessionStore;
   }
 
-  /** The next call of `method` fails: it rejects with `injectedError(method)`, or never settles. */
-  fail(method: StoreMethod, how: 'throw' | 'hang' = 'throw'): void {
-    this.plans.set(method, how);
+  /**
+   * The next call of `method` (of `method` on the key `only`, when given) fails: it rejects with
+   * `injectedError(method)`, or never settles.
+   */
+  fail(method: StoreMethod, how: 'throw' | 'hang' = 'throw', only?: string): void {
+    this.plans.set(method, only === undefined ? { how } : { how, only });
   }
 
   private call(method: StoreMethod, key: string, run: () => unknown): unknown {
     if (this.recording) this.calls.push({ method, key });
     const plan = this.plans.get(method);
-    if (plan !== undefined) {
+    if (plan !== undefined && (plan.only === undefined || plan.only === key)) {
       this.plans.delete(method);
-      if (plan === 'hang') return new Promise(() => undefined);
+      if (plan.how === 'hang') return new Promise(() => undefined);
       return Promise.reject(injectedError(method));
     }
     return run();

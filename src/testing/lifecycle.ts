@@ -13,7 +13,7 @@
 import assert from 'node:assert/strict';
 import { isDeepStrictEqual } from 'node:util';
 import Koa from 'koa';
-import session, { type SessionOptions, type SessionStore } from '../index.js';
+import session, { STORE_UNAVAILABLE_MESSAGE, type SessionOptions, type SessionStore } from '../index.js';
 import type { SessionState } from '../machines/session.machine.js';
 import {
   actionFor,
@@ -24,7 +24,15 @@ import {
   stateBefore,
   type ClientCookie,
 } from './event-actions.js';
-import { Expected, expectedStatus, failingMethod, HANDLED, userData, type UserData } from './expected-outcome.js';
+import {
+  Expected,
+  expectedStatus,
+  failingMethod,
+  handledByApp,
+  isOutage,
+  userData,
+  type UserData,
+} from './expected-outcome.js';
 import { listen, parseSetCookie, request, type SetCookie } from './http.js';
 import { injectedError, InstrumentedStore, type ResolvedCapabilities } from './instrumented.js';
 import { storeFrom } from './contract.js';
@@ -131,9 +139,9 @@ async function drive(
   const loadGroup = groups[0]!.steps[0]!.event.type === 'LOAD' ? groups[0]! : undefined;
   const handlerGroups = loadGroup ? groups.slice(1) : groups;
   // The steps whose store error the errorHandler sees, and whether it rethrows each.
-  const handled = steps.filter((s) => HANDLED.has(s.event.type));
-  // The errorHandler rethrows the error of a `fatal` event, and returns otherwise.
-  const rethrows = handled.map((s) => 'fatal' in s.event && s.event.fatal);
+  const handled = steps.filter((s) => handledByApp(s.event));
+  // The errorHandler returns from the error of a `swallowed` event, and rethrows the others.
+  const rethrows = handled.map((s) => !('swallowed' in s.event && s.event.swallowed));
   const observe = options.observeStates !== false;
   const log = new StateLog();
   const errorHandlerSaw: string[] = [];
@@ -150,6 +158,7 @@ async function drive(
     rolling: input.rolling,
     allowEmpty: input.allowEmpty,
     concurrency: input.serialize ? 'serialize' : 'none',
+    storeOutage: input.degradeOnOutage ? 'degrade' : 'fail',
     // The app's own generator, async as an app's may be: the middleware awaits it before the handlers.
     // Its sids have the shapes of the kit's keys, from the seed.
     ...(input.ownGenSid ? { genSid: async () => options.sid() } : {}),
@@ -159,7 +168,7 @@ async function drive(
       if (fatal) throw err;
     },
     onEvent: (notice) => {
-      if (notice.type !== 'expired' && notice.type !== 'late') return;
+      if (notice.type !== 'expired' && notice.type !== 'late' && notice.type !== 'degraded') return;
       noticesSeen.push(notice.ctx.path.endsWith('/path') ? notice.type : `${notice.type}, with another request's ctx`);
     },
     ...eventOptions(steps),
@@ -261,20 +270,25 @@ async function drive(
         const wrote = group.steps.some((s) => s.event.type === 'WRITTEN' && s.event.stored);
         if (live(after) && (startsNew || wrote)) handlerSession.remember();
         // A replaced session is compared with the session as it was: what is remembered does not move.
-        // A failed delete rejects; a failed write rejects when the errorHandler rethrew it.
-        const failed = group.steps.find((s) => s.event.type.endsWith('_FAILED'))?.event;
+        // The call rejects when its store call failed the request: a failed delete, a write whose
+        // error the errorHandler rethrew (the store's), or one that met an outage the policy fails (a 503).
+        const failedStep = group.steps.find((s) => s.event.type.endsWith('_FAILED'));
+        const failed = failedStep?.event;
         const shouldReject =
           failed !== undefined &&
-          (failed.type === 'DESTROY_FAILED' || (failed.type === 'WRITE_FAILED' && failed.fatal));
+          (failed.type === 'DESTROY_FAILED' ||
+            (failed.type === 'WRITE_FAILED' && (failed.outage ? !input.degradeOnOutage : !failed.swallowed)));
         const where = describeUpTo(group.start + group.steps.length);
         if (shouldReject) {
-          const method = failingMethod(group.steps[0]!.effects, failed.type, supports);
-          if (rejected !== injectedError(method).message) {
+          const error = isOutage(failed)
+            ? STORE_UNAVAILABLE_MESSAGE
+            : injectedError(failingMethod(group.steps[0]!.effects, failed.type, supports)).message;
+          if (rejected !== error) {
             throw withContext(
               new assert.AssertionError({
-                message: `${describeEvent(first)} should reject with the store's error, it ${rejected === undefined ? 'resolved' : `rejected with "${rejected}"`}`,
+                message: `${describeEvent(first)} should reject with the ${isOutage(failed) ? 'outage' : "store's"} error, it ${rejected === undefined ? 'resolved' : `rejected with "${rejected}"`}`,
                 actual: rejected,
-                expected: injectedError(method).message,
+                expected: error,
               }),
               where,
             );

@@ -6,14 +6,17 @@
  * How the traversal is bounded, and why that covers the machine:
  *
  * - Events: one representative payload per value a guard distinguishes (`sid`, `usable`, `expired`,
- *   `found`, `fatal`, `degrade`, `stored`, `changed`, `save`), restricted to what can be driven from
- *   outside in that state (a session can only be `changed` where the app holds one; only a rewrite,
- *   not the creation of a session, can find its entry gone; only a session the store had can be
- *   `expired`). Guards read nothing else, so these events reach every guard outcome; the
- *   repository's model test checks that the restriction loses no transition.
+ *   `lifetimeUnstamped`, `found`, `swallowed`, `outage`, `stored`, `changed`, `save`), restricted
+ *   to what can be driven from outside in that state (a session can only be `changed` where the app
+ *   holds one; only a rewrite, not the creation of a session, can find its entry gone; only a
+ *   session the store had can be `expired` or unstamped). Guards read nothing else, so these events
+ *   reach every guard outcome; the repository's model test checks that the restriction loses no
+ *   transition.
  * - Context: the options the machine reads (`rolling`, `allowEmpty`, `serialize`, one traversal for
- *   each of their 8 combinations; and the app's own `genSid`, which only changes how a new session
- *   starts, so one more traversal with it alone) and `ending`. It is finite, so the state space is too: one
+ *   each of their 8 combinations; the outage policy `'degrade'`, which only changes what an outage
+ *   does, with `rolling`, with and without `serialize`; and, alone, the app's own `genSid`, which
+ *   the machine does not read but the middleware does) and what the machine keeps of the request
+ *   (`ending`, `lifetimeUnstored`). It is finite, so the state space is too: one
  *   `getAdjacencyMap` per combination holds every reachable (state, context) and every enabled edge.
  * - Paths: for every combination, and for every edge of its adjacency map, a shortest path to the
  *   edge's source, the edge, and the cheapest way on to a final state (what `getShortestPaths`
@@ -47,6 +50,8 @@ export interface LifecycleInput {
    * then starts every session before the handlers, and awaits the sid.
    */
   ownGenSid?: boolean;
+  /** `storeOutage: 'degrade'` (false when left out: `'fail'`). */
+  degradeOnOutage?: boolean;
 }
 
 /** Store capabilities a path can need (see `StoreCapabilities`). */
@@ -71,18 +76,29 @@ export interface LifecyclePath {
   requires: PathCapability[];
 }
 
+const NOT_SET = { ownGenSid: false, degradeOnOutage: false };
+
 /**
- * Every combination of `rolling`, `allowEmpty` and `serialize`, and the app's own async `genSid`
+ * Every combination of `rolling`, `allowEmpty` and `serialize`; the app's own async `genSid`
  * alone: it changes when the middleware starts a session and how the sid arrives, which no other
- * option changes.
+ * option changes; and `storeOutage: 'degrade'`, which only changes what an outage of the store
+ * does: with `rolling` (a refresh can meet one), without and with `serialize` (so can the lock),
+ * so that a store without `lock()` still runs every outage it can.
  */
 export const LIFECYCLE_INPUTS: readonly Required<LifecycleInput>[] = [
   ...[false, true].flatMap((serialize) =>
     [false, true].flatMap((rolling) =>
-      [false, true].map((allowEmpty) => ({ rolling, allowEmpty, serialize, ownGenSid: false })),
+      [false, true].map((allowEmpty) => ({ ...NOT_SET, rolling, allowEmpty, serialize })),
     ),
   ),
-  { rolling: false, allowEmpty: false, serialize: false, ownGenSid: true },
+  { ...NOT_SET, rolling: false, allowEmpty: false, serialize: false, ownGenSid: true },
+  ...[false, true].map((serialize) => ({
+    ...NOT_SET,
+    rolling: true,
+    allowEmpty: false,
+    serialize,
+    degradeOnOutage: true,
+  })),
 ];
 
 const LIVE: SessionTag = 'live';
@@ -96,18 +112,18 @@ function payloads(type: string, state: SessionState, entry: readonly string[]): 
     case 'LOAD':
       return (['absent', 'present', 'forged'] as const).map((sid) => ({ type, sid }));
     case 'LOADED':
-      // `expired` (older than `maxLifetime`) is only read for a session the store had.
+      // `expired` (older than `maxLifetime`) and `lifetimeUnstamped` (no beginning stored) are
+      // only read for a session the store had, and only one at a time.
       return [
-        { type, usable: true, expired: false },
-        { type, usable: true, expired: true },
-        { type, usable: false, expired: false },
+        { type, usable: true, expired: false, lifetimeUnstamped: false },
+        { type, usable: true, expired: true, lifetimeUnstamped: false },
+        { type, usable: true, expired: false, lifetimeUnstamped: true },
+        { type, usable: false, expired: false, lifetimeUnstamped: false },
       ];
     case 'TOMBSTONE':
       return [true, false].map((found) => ({ type, found }));
     case 'LOAD_FAILED':
-      return [true, false].map((fatal) => ({ type, fatal }));
-    case 'STORE_UNAVAILABLE':
-      return [true, false].map((degrade) => ({ type, degrade }));
+      return [true, false].map((swallowed) => ({ type, swallowed }));
     case 'SAVE_NOW':
     case 'COMMIT': {
       const changes = LIVE_STATES.has(state) ? [true, false] : [false];
@@ -122,8 +138,13 @@ function payloads(type: string, state: SessionState, entry: readonly string[]): 
       return [true, false].map((stored) => ({ type, stored }));
     case 'WRITE_FAILED':
     case 'TOUCH_FAILED':
-      // The kit's store throws; `fatal` is whether the app's `errorHandler` rethrows it.
-      return [true, false].map((fatal) => ({ type, fatal }));
+      // The store does not answer in time (an outage), or throws, and the app's `errorHandler`
+      // returns (swallows) or rethrows.
+      return [
+        { type, outage: true, swallowed: false },
+        { type, outage: false, swallowed: true },
+        { type, outage: false, swallowed: false },
+      ];
     default:
       return [{ type } as SessionMachineEvent];
   }
@@ -274,6 +295,7 @@ function describeInput(input: LifecycleInput): string {
     input.allowEmpty && 'allowEmpty',
     input.serialize && 'serialize',
     input.ownGenSid && 'genSid',
+    input.degradeOnOutage && 'degrade',
   ].filter(Boolean);
   return on.length === 0 ? 'defaults' : on.join('+');
 }
@@ -289,7 +311,7 @@ function requirements(input: LifecycleInput): PathCapability[] {
 
 /** The generated paths for one combination of options (see the file comment for the bound). */
 export function lifecyclePathsFor(options: LifecycleInput): LifecyclePath[] {
-  const input: Required<LifecycleInput> = { ...options, ownGenSid: options.ownGenSid ?? false };
+  const input: Required<LifecycleInput> = { ...NOT_SET, ...options };
   const unique = new Map(candidatePaths(input).map((steps) => [JSON.stringify(steps.map((s) => s.event)), steps]));
   const paths = [...unique.values()].sort((a, b) => a.length - b.length);
   // A greedy cover: shortest first, keep a path only when it takes a transition no kept path takes.

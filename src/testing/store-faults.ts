@@ -153,6 +153,20 @@ export class StoreFaults {
     this.instrumented.fail(failingMethod(step.effects, failure, this.options.supports), 'throw');
   }
 
+  /** The store call that `step`'s effects make last never answers (an outage). */
+  hangCallOf(step: LifecycleStep): void {
+    this.instrumented.fail(failingMethod(step.effects, 'outage', this.options.supports), 'hang');
+  }
+
+  /**
+   * The entry of `sid` goes without a logout (so the store has no session for it), and the read of
+   * its tombstone then throws.
+   */
+  async failTombstoneRead(sid: string): Promise<void> {
+    await this.destroyEntry(sid);
+    this.instrumented.fail('get', 'throw', `${this.options.prefix}retired:${sid}`);
+  }
+
   /** The next read never answers. */
   hangRead(): void {
     this.instrumented.fail('get', 'hang');

@@ -48,18 +48,28 @@ describe('reading the session machine', () => {
 
   it('names the transition XState takes, from the object getTransitionData returns', () => {
     const actor = createActor(sessionMachine, {
-      input: { rolling: false, allowEmpty: false, serialize: false },
+      input: { rolling: false, allowEmpty: false, serialize: false, degradeOnOutage: false },
     }).start();
     actor.send({ type: 'LOAD', sid: 'present' });
     const snapshot = actor.getSnapshot();
-    const [taken] = sessionMachine.getTransitionData(snapshot, { type: 'LOADED', usable: false, expired: false });
+    const [taken] = sessionMachine.getTransitionData(snapshot, {
+      type: 'LOADED',
+      usable: false,
+      expired: false,
+      lifetimeUnstamped: false,
+    });
     expect(definition.transitionOf(taken)).toMatchObject({
       source: 'loading',
       trigger: { kind: 'event', type: 'LOADED' },
       index: 2,
       target: 'checkingTombstone',
     });
-    const [expired] = sessionMachine.getTransitionData(snapshot, { type: 'LOADED', usable: true, expired: true });
+    const [expired] = sessionMachine.getTransitionData(snapshot, {
+      type: 'LOADED',
+      usable: true,
+      expired: true,
+      lifetimeUnstamped: false,
+    });
     expect(definition.transitionOf(expired)).toMatchObject({
       source: 'loading',
       index: 0,

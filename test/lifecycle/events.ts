@@ -6,22 +6,29 @@
 import type { SaveMode, SessionEvent, SessionMachineInput } from '../../src/machines/session.machine.js';
 
 const saves: SaveMode[] = ['auto', 'force', 'skip'];
+/** How a write or refresh fails: an outage, or an error the app's errorHandler swallows or rethrows. */
+const FAILURES = [
+  { outage: true, swallowed: false },
+  { outage: false, swallowed: true },
+  { outage: false, swallowed: false },
+];
 
 export const SESSION_EVENTS: readonly SessionEvent[] = [
   { type: 'LOAD', sid: 'absent' },
   { type: 'LOAD', sid: 'present' },
   { type: 'LOAD', sid: 'forged' },
   { type: 'LOCKED' },
-  { type: 'LOADED', usable: true, expired: false },
-  { type: 'LOADED', usable: true, expired: true },
-  { type: 'LOADED', usable: false, expired: false },
-  { type: 'LOADED', usable: false, expired: true },
+  ...[true, false].flatMap((usable) =>
+    [true, false].flatMap((expired) =>
+      [true, false].map((lifetimeUnstamped) => ({ type: 'LOADED' as const, usable, expired, lifetimeUnstamped })),
+    ),
+  ),
   { type: 'TOMBSTONE', found: true },
   { type: 'TOMBSTONE', found: false },
-  { type: 'LOAD_FAILED', fatal: true },
-  { type: 'LOAD_FAILED', fatal: false },
-  { type: 'STORE_UNAVAILABLE', degrade: true },
-  { type: 'STORE_UNAVAILABLE', degrade: false },
+  { type: 'TOMBSTONE_FAILED' },
+  { type: 'LOAD_FAILED', swallowed: true },
+  { type: 'LOAD_FAILED', swallowed: false },
+  { type: 'STORE_UNAVAILABLE' },
   { type: 'REMOVE' },
   { type: 'REPLACE' },
   { type: 'REGENERATE' },
@@ -33,17 +40,19 @@ export const SESSION_EVENTS: readonly SessionEvent[] = [
   ),
   { type: 'WRITTEN', stored: true },
   { type: 'WRITTEN', stored: false },
-  { type: 'WRITE_FAILED', fatal: true },
-  { type: 'WRITE_FAILED', fatal: false },
+  ...FAILURES.map((failure) => ({ type: 'WRITE_FAILED' as const, ...failure })),
   { type: 'TOUCHED', stored: true },
   { type: 'TOUCHED', stored: false },
-  { type: 'TOUCH_FAILED', fatal: true },
-  { type: 'TOUCH_FAILED', fatal: false },
+  ...FAILURES.map((failure) => ({ type: 'TOUCH_FAILED' as const, ...failure })),
   { type: 'DESTROYED' },
   { type: 'DESTROY_FAILED' },
 ];
 
 /** Every combination of the options the machine reads. */
 export const SESSION_INPUTS: readonly SessionMachineInput[] = [false, true].flatMap((rolling) =>
-  [false, true].flatMap((allowEmpty) => [false, true].map((serialize) => ({ rolling, allowEmpty, serialize }))),
+  [false, true].flatMap((allowEmpty) =>
+    [false, true].flatMap((serialize) =>
+      [false, true].map((degradeOnOutage) => ({ rolling, allowEmpty, serialize, degradeOnOutage })),
+    ),
+  ),
 );

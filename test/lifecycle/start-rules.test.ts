@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { sessionRunnerFactory } from '../../src/machines/session-runner.js';
 import { quietUntilUsed, type SessionMachineInput, type SidKind } from '../../src/machines/session.machine.js';
 
-const DEFAULTS: SessionMachineInput = { rolling: false, allowEmpty: false, serialize: false };
+const DEFAULTS: SessionMachineInput = { rolling: false, allowEmpty: false, serialize: false, degradeOnOutage: false };
 const quiet = (over: Partial<SessionMachineInput>, sid: SidKind, appGeneratesSid = false) =>
   quietUntilUsed(sessionRunnerFactory({ ...DEFAULTS, ...over })(), sid, appGeneratesSid);
 
