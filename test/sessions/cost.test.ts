@@ -191,8 +191,10 @@ describe.skipIf(!hasRedis)('the Redis commands of each request, counted by a red
         await run(owned);
         return [without, await commands()];
       };
+      // A first write, not counted, caches the compare-and-set script: later writes go by its SHA-1.
+      await (await start(stores[0]!, false)).browser('warm-up').post('/login/bob');
       const login = await both((b) => b.post('/login/alice'));
-      expect(login[1]).toEqual({ ...login[0], eval: login[0]!.eval! + 1 });
+      expect(login[1]).toEqual({ ...login[0], eval: 1 });
       const reads = await both(async (b) => {
         for (let i = 0; i < 5; i++) expect((await b.get('/me')).status).toBe(200);
       });
@@ -201,9 +203,9 @@ describe.skipIf(!hasRedis)('the Redis commands of each request, counted by a red
       const writes = await both(async (b) => {
         for (let i = 0; i < 3; i++) await b.get('/count');
       });
-      // Each write is a read and a fenced rewrite: one EVAL whose script runs a GET and a SET.
-      expect(writes[0]).toEqual({ get: 6, set: 3, eval: 3 });
-      expect(writes[1]).toEqual({ ...writes[0], eval: 6 });
+      // Each write is a read and a fenced rewrite: one EVALSHA whose script runs a GET and a SET.
+      expect(writes[0]).toEqual({ get: 6, set: 3, evalsha: 3 });
+      expect(writes[1]).toEqual({ ...writes[0], eval: 3 });
       const logout = await both((b) => b.post('/logout'));
       expect(logout[0]).toMatchObject({ get: 1, del: 1 });
       expect(logout[1]).toEqual({ ...logout[0], eval: 1 });
