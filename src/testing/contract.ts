@@ -17,6 +17,7 @@ import { missingReason, type ResolvedCapabilities, type StoreCapabilities } from
 import { KeyMaker } from './keys.js';
 import { addRules } from './rules/add.js';
 import { basicRules } from './rules/basics.js';
+import { compareAndSetRules } from './rules/compare-and-set.js';
 import { declarationRules } from './rules/declarations.js';
 import { eventRules } from './rules/events.js';
 import { keyShapeRules } from './rules/key-shapes.js';
@@ -66,6 +67,7 @@ export const RULE_GROUPS: readonly RuleGroup[] = [
   updateRules,
   addRules,
   touchRules,
+  compareAndSetRules,
   lockRules,
   ownerIndexRules,
   eventRules,

@@ -171,7 +171,8 @@ const EVENT_ACTIONS: { readonly [T in SessionEvent['type']]: EventAction<EventOf
   TOUCHED: { answer: goneBeforeRewrite },
   STORE_UNAVAILABLE: {
     options: (_, from) => (from === 'locking' ? { lockTimeout: SHORT_TIMEOUT } : { storeTimeout: SHORT_TIMEOUT }),
-    answer: (_, at) => (at.previous.state === 'locking' ? at.store.holdLock(at.sid!) : at.store.hangRead()),
+    answer: (_, at) =>
+      at.previous.state === 'locking' ? at.store.holdLock(at.sid!) : at.store.hangCallOf(at.previous),
   },
   LOAD_FAILED: { answer: failCall },
   TOMBSTONE_FAILED: { answer: (_, at) => at.store.failTombstoneRead(at.sid!) },

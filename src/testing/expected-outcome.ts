@@ -51,19 +51,21 @@ function callsOf(effect: string, supports: ResolvedCapabilities, result: Lifecyc
     const stored = result !== undefined && 'stored' in result.event ? result.event.stored : true;
     return stored ? onSession('get', 'set') : onSession('get');
   };
+  // A store with compareAndSet is read with its versions, and every write of a session is one.
+  const fenced = supports.compareAndSet;
   switch (effect) {
     case 'acquireLock':
       return onSession('lock');
     case 'readStore':
-      return onSession('get');
+      return onSession(fenced ? 'getVersioned' : 'get');
     case 'readTombstone':
       return [{ method: 'get', key: 'tombstone' }];
     case 'createInStore':
-      return onSession('set');
+      return onSession(fenced ? 'compareAndSet' : 'set');
     case 'updateInStore':
-      return supports.update ? onSession('update') : readThenSet();
+      return fenced ? onSession('compareAndSet') : supports.update ? onSession('update') : readThenSet();
     case 'touchInStore':
-      return supports.touch ? onSession('touch') : readThenSet();
+      return supports.touch ? onSession('touch') : fenced ? onSession('compareAndSet') : readThenSet();
     case 'destroyInStore':
       return onSession('destroy');
     case 'retireInStore':

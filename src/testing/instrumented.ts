@@ -18,6 +18,11 @@ export interface StoreCapabilities {
   update?: boolean;
   /** `add(key, session, ttl)`: writes only a missing key (SET NX); `false` (and no write) otherwise. Used by `hashIds`. */
   add?: boolean;
+  /**
+   * `getVersioned(key)` and `compareAndSet(key, session, ttl, expected)`: a write applied only over
+   * the entry of the version it expects, in one step. The middleware fences every write with it.
+   */
+  compareAndSet?: boolean;
   /** `lock(key, { lease, wait })`: a lock per key, for `concurrency: 'serialize'`. */
   lock?: boolean;
   /** `on(event, listener)`: the store emits `connect` / `disconnect` (and may have `connected`). */
@@ -36,6 +41,7 @@ export const CAPABILITY_METHODS = {
   touch: ['touch'],
   update: ['update'],
   add: ['add'],
+  compareAndSet: ['getVersioned', 'compareAndSet'],
   lock: ['lock'],
   events: ['on'],
   index: ['indexAdd', 'indexRemove', 'indexList'],
@@ -65,7 +71,7 @@ export function missingReason(capability: keyof StoreCapabilities, declared: Sto
 }
 
 /** The store methods the wrapper can record or make fail. */
-export type StoreMethod = 'get' | 'set' | 'update' | 'touch' | 'destroy' | 'lock';
+export type StoreMethod = 'get' | 'set' | 'update' | 'touch' | 'destroy' | 'lock' | 'getVersioned' | 'compareAndSet';
 
 export interface RecordedCall {
   method: StoreMethod;
@@ -110,6 +116,13 @@ export class InstrumentedStore {
     }
     if (supports.touch)
       store.touch = (key: string, ttl?: number) => this.call('touch', key, () => inner.touch(key, ttl));
+    if (supports.compareAndSet) {
+      store.getVersioned = (key: string) => this.call('getVersioned', key, () => inner.getVersioned(key));
+      store.compareAndSet = (key: string, session: StoredSession, ttl: number | undefined, expected: unknown) => {
+        this.written.add(key);
+        return this.call('compareAndSet', key, () => inner.compareAndSet(key, session, ttl, expected));
+      };
+    }
     if (supports.lock) {
       store.lock = (key: string, options: { lease: number; wait: number }) =>
         this.call('lock', key, () => {

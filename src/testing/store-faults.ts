@@ -167,11 +167,6 @@ export class StoreFaults {
     this.instrumented.fail('get', 'throw', `${this.options.prefix}retired:${sid}`);
   }
 
-  /** The next read never answers. */
-  hangRead(): void {
-    this.instrumented.fail('get', 'hang');
-  }
-
   private seededSession(): Seeded {
     assert.ok(this.seeded, 'koa-session-machine/testing: the path changes a session no earlier request saved');
     return this.seeded;

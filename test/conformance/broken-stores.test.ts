@@ -32,10 +32,13 @@ import { IndexRemoveDoesNothingStore } from './fixtures/index-remove-does-nothin
 import { IndexedStore } from './fixtures/indexed-store.js';
 import { JsonMapStore } from './fixtures/json-map-store.js';
 import { NoDestroyStore } from './fixtures/no-destroy.js';
+import { RacyCompareAndSetStore } from './fixtures/racy-compare-and-set.js';
 import { RoundsUpExpiryStore } from './fixtures/rounds-up-expiry.js';
 import { SplitsNamesStore } from './fixtures/splits-names.js';
 import { StaleAfterDestroyStore } from './fixtures/stale-after-destroy.js';
+import { StaleCompareAndSetStore } from './fixtures/stale-compare-and-set.js';
 import { TtlAsSecondsStore } from './fixtures/ttl-as-seconds.js';
+import { VersionedStore } from './fixtures/versioned-store.js';
 
 const TTL = 'an entry is there until its ttl, and gone soon after';
 const KEY_SHAPES = 'keys of every shape a sid and a prefix make are kept apart';
@@ -51,6 +54,10 @@ const INDEX_REMOVE = 'an index entry is listed after indexAdd, and gone after in
 const INDEX_CREATED = 'indexAdd of a listed handle replaces its entry but keeps its createdAt';
 const INDEX_EXPIRY = 'an index entry is listed until its expiry, and gone after it';
 const INDEX_OWNERS = 'the indexes of different owners are independent';
+const CAS_STALE = 'compareAndSet with a stale version writes nothing and returns the newer entry';
+const CAS_OVER_AN_ENTRY = 'compareAndSet expecting no entry creates a missing key, and writes nothing over an entry';
+const CAS_DESTROYED = 'compareAndSet of a destroyed key writes nothing and says it is gone';
+const CAS_ONE_STEP = 'of concurrent compareAndSets expecting the same version, exactly one writes';
 
 interface Case {
   name: string;
@@ -101,6 +108,26 @@ const STORES: Case[] = [
     name: 'a correct store with an index it does not declare',
     factory: () => new IndexedStore(),
     breaks: {},
+  },
+  {
+    name: 'a correct store with compareAndSet, its versions numbers of its own (the control)',
+    factory: () => new VersionedStore(),
+    breaks: {},
+  },
+  {
+    name: 'a store whose compareAndSet writes whatever version it expects',
+    factory: () => new StaleCompareAndSetStore(),
+    breaks: {
+      [CAS_STALE]: /a write that outlived its request would undo a newer one/,
+      [CAS_OVER_AN_ENTRY]: /expecting no entry wrote over an existing one/,
+      [CAS_DESTROYED]: /a logout would be undone/,
+      [CAS_ONE_STEP]: /16 of 16 concurrent compareAndSet\(\) calls expecting one version wrote/,
+    },
+  },
+  {
+    name: 'a store whose compareAndSet compares, then writes in a second step',
+    factory: () => new RacyCompareAndSetStore(),
+    breaks: { [CAS_ONE_STEP]: /the compare and the write are not one step/ },
   },
   {
     name: 'a store whose indexRemove does nothing (a stale index)',

@@ -21,7 +21,10 @@ describe('reading the session machine', () => {
     expect([...definition.states.keys()]).toEqual(Object.keys(sessionMachine.config.states!));
     expect(definition.initial).toBe('uninitialized');
     expect(definition.states.get('saved')).toMatchObject({ type: 'final', entry: [named('releaseLock')], exit: [] });
-    expect(definition.states.get('creating')).toMatchObject({ type: 'atomic', entry: [named('createInStore')] });
+    expect(definition.states.get('creating')).toMatchObject({
+      type: 'atomic',
+      entry: [named('markLifetimeStored'), named('createInStore')],
+    });
     expect(statesTagged(definition, 'live')).toEqual(['late', 'fresh', 'loaded', 'degraded']);
   });
 
