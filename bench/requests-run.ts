@@ -1,0 +1,25 @@
+/**
+ * In-process requests of one library, each scenario after a warm-up, in marked parts
+ * (bench/sections.ts): what bench/instructions.ts runs under callgrind.
+ *
+ *   node --import tsx bench/requests-run.ts <library> [scenario …]
+ *
+ * Environment: COUNT_REQUESTS (per part, default 1000), COUNT_ROUNDS (parts per scenario, 5),
+ * COUNT_WARMUP (requests before the first part, 10 000).
+ */
+import { LIBRARIES, SCENARIOS, cookieOf, request } from './in-process.js';
+import { measured, printSections } from './sections.js';
+
+const [library, ...wanted] = process.argv.slice(2);
+const lib = LIBRARIES[library ?? ''];
+if (!lib) throw new Error(`usage: requests-run.ts <${Object.keys(LIBRARIES).join('|')}> [scenario …]`);
+const n = Number(process.env.COUNT_REQUESTS ?? 1000);
+const rounds = Number(process.env.COUNT_ROUNDS ?? 5);
+const warmup = Number(process.env.COUNT_WARMUP ?? 10_000);
+for (const [id, , path, withCookie] of SCENARIOS) {
+  if (wanted.length > 0 && !wanted.includes(id)) continue;
+  const handler = lib.make();
+  const cookie = withCookie ? await cookieOf(handler) : undefined;
+  await measured(id, n, rounds, warmup, () => request(handler, path, cookie));
+}
+printSections(n);
