@@ -9,6 +9,10 @@
  * - create, update: the entry is written first, with the session write sent right behind it (one
  *   pipelined write where the client pipelines). A crash in between leaves an entry whose session
  *   does not load, which `list` hides and then prunes; never a session missing from its index.
+ * - update of a session whose entry this process wrote less than a minute ago, for the same owner
+ *   as the request loaded and as that entry, with the same `describe` info and an expiry the
+ *   session does not outlive: no index call, as for a read (a listing would show the same; the
+ *   entry's `lastSeenAt` is refreshed once a minute, as reads refresh it).
  * - update to another owner (a user switch without regenerate) or to none (passport's logout): the
  *   entry leaves the old owner's index once the write is done.
  * - destroy (logout, `ctx.session = null`, regenerate): the entry leaves the index once the
@@ -67,6 +71,32 @@ interface Known {
   owner: string | undefined;
 }
 
+/**
+ * An index entry about to be written: the entry, when, its expiry, and its info's JSON (compared,
+ * never stored; `null` for info that has none, which never compares equal).
+ */
+interface EntryToWrite {
+  entry: OwnerIndexEntry;
+  now: number;
+  expiresAt: number;
+  infoJson: string | undefined | null;
+}
+
+function jsonOrNull(value: unknown): string | null {
+  try {
+    return JSON.stringify(value);
+  } catch {
+    return null;
+  }
+}
+
+/** What this process last wrote in a session's entry: whose index, the `describe` info's JSON, the expiry. */
+interface Written {
+  owner: string;
+  info: string | undefined | null;
+  expiresAt: number;
+}
+
 export class OwnerIndex implements SessionAccess {
   private readonly raw: IndexingStore;
   private readonly owner: (session: StoredSession) => unknown;
@@ -78,7 +108,7 @@ export class OwnerIndex implements SessionAccess {
    */
   private readonly grace: number;
   private readonly known = new WeakMap<Hooked, Known>();
-  private readonly refreshed = new RecentRefreshes(REFRESH_INTERVAL);
+  private readonly refreshed = new RecentRefreshes<Written>(REFRESH_INTERVAL);
 
   constructor(
     private readonly store: StoreAdapter,
@@ -120,14 +150,15 @@ export class OwnerIndex implements SessionAccess {
       const key = this.store.keyOf(sid);
       // Most reads end here: no hash, no store call.
       if (!this.refreshed.due(key, Date.now())) return session;
-      return andThen(this.add(s, owner, key, handleOf(key), session), () => session);
+      return andThen(this.add(owner, key, handleOf(key), this.entryOf(s, key, session)), () => session);
     });
   }
 
   create(s: Hooked, sid: string, session: StoredSession): Awaitable<unknown> {
     const owner = this.ownerOf(session);
     const key = this.store.keyOf(sid);
-    const indexed = owner === undefined ? undefined : this.add(s, owner, key, handleOf(key), session);
+    const indexed =
+      owner === undefined ? undefined : this.add(owner, key, handleOf(key), this.entryOf(s, key, session));
     return andThen(
       both(indexed, () => this.store.set(sid, session)),
       (value) => {
@@ -141,8 +172,11 @@ export class OwnerIndex implements SessionAccess {
     const owner = this.ownerOf(session);
     const was = this.ownerKnown(s, sid);
     const key = this.store.keyOf(sid);
-    const handle = owner === undefined && was === undefined ? '' : handleOf(key);
-    const indexed = owner === undefined ? undefined : this.add(s, owner, key, handle, session);
+    let indexed: Awaitable<void> | undefined;
+    if (owner !== undefined) {
+      const entry = this.entryOf(s, key, session);
+      if (owner !== was || !this.unchanged(key, owner, entry)) indexed = this.add(owner, key, handleOf(key), entry);
+    }
     return andThen(
       both(indexed, () => this.store.update(sid, session)),
       (stored) => {
@@ -150,11 +184,31 @@ export class OwnerIndex implements SessionAccess {
           // Destroyed meanwhile (a logout, a revocation): its entry goes too, ours included.
           this.known.delete(s);
           this.refreshed.forget(key);
-          return owner === undefined ? false : andThen(this.remove(owner, handle), () => false);
+          return owner === undefined ? false : andThen(this.remove(owner, handleOf(key)), () => false);
         }
         this.known.set(s, { sid, owner });
-        return was === undefined || was === owner ? true : andThen(this.remove(was, handle), () => true);
+        if (was === undefined || was === owner) return true;
+        // The session left its owner's index: what was written there says nothing of it now.
+        if (owner === undefined) this.refreshed.forget(key);
+        return andThen(this.remove(was, handleOf(key)), () => true);
       },
+    );
+  }
+
+  /**
+   * Whether the entry this process wrote for `key` less than a refresh interval ago is the one a
+   * write now would leave a listing showing: the same owner and info, and an expiry no earlier than
+   * the session's after this write (the entry then outlives it, as a written one would; after the
+   * session, a listing hides an entry whose session does not load).
+   */
+  private unchanged(key: string, owner: string, entry: EntryToWrite): boolean {
+    const last = this.refreshed.fresh(key, entry.now)?.written;
+    return (
+      last !== undefined &&
+      last.owner === owner &&
+      entry.infoJson !== null &&
+      last.info === entry.infoJson &&
+      entry.expiresAt - REFRESH_INTERVAL <= last.expiresAt
     );
   }
 
@@ -210,8 +264,8 @@ export class OwnerIndex implements SessionAccess {
 
   // ---- the store calls --------------------------------------------------------------------------
 
-  /** Writes the entry of `handle` (its session is being written or is in use). */
-  private add(s: Hooked, owner: string, key: string, handle: string, session: StoredSession): Awaitable<void> {
+  /** The entry a write of `session` (or its refresh) puts in the index now, and when it expires. */
+  private entryOf(s: Hooked, key: string, session: StoredSession): EntryToWrite {
     const now = Date.now();
     const ttl = this.store.ttlFor(session);
     const expiresAt = ttl === undefined ? Infinity : now + ttl + REFRESH_INTERVAL;
@@ -223,8 +277,14 @@ export class OwnerIndex implements SessionAccess {
     }
     const entry: OwnerIndexEntry = { key, createdAt: now, lastSeenAt: now };
     if (info !== undefined) entry.info = info;
+    return { entry, now, expiresAt, infoJson: info === undefined ? undefined : jsonOrNull(info) };
+  }
+
+  /** Writes the entry of `handle` (its session is being written or is in use). */
+  private add(owner: string, key: string, handle: string, write: EntryToWrite): Awaitable<void> {
+    const { entry, now, expiresAt, infoJson } = write;
     const added = settle(this.raw.indexAdd(ownerKeyOf(this.prefix, owner), handle, entry, expiresAt));
-    return andThen(added, () => this.refreshed.mark(key, now));
+    return andThen(added, () => this.refreshed.mark(key, now, { owner, info: infoJson, expiresAt }));
   }
 
   private remove(owner: string, handle: string): Awaitable<void> {

@@ -1,27 +1,39 @@
 /**
  * When this process last wrote each session's index entry, by the session's store key, so that a
  * session in use refreshes its entry (`lastSeenAt`, and the expiry that `rolling` extends) at most
- * once per interval, never once per request. Two generations of a Map, swapped every interval: what
- * is kept is bounded by the sessions written in the last two intervals, and anything older is due
- * anyway.
+ * once per interval, never once per request; with what it wrote then (`written`), so that a write
+ * of the session can tell whether the entry would change. Two generations of a Map, swapped every
+ * interval: what is kept is bounded by the sessions written in the last two intervals, and anything
+ * older is due anyway.
  */
-export class RecentRefreshes {
-  private recent = new Map<string, number>();
-  private older = new Map<string, number>();
+interface Mark<Written> {
+  at: number;
+  written: Written | undefined;
+}
+
+export class RecentRefreshes<Written = never> {
+  private recent = new Map<string, Mark<Written>>();
+  private older = new Map<string, Mark<Written>>();
   private rotatedAt = Date.now();
 
   constructor(readonly interval: number) {}
 
   /** Whether `key`'s entry was last written by this process `interval` ms ago or more (or never). */
   due(key: string, now: number): boolean {
-    this.rotate(now);
-    const last = this.recent.get(key) ?? this.older.get(key);
-    return last === undefined || now - last >= this.interval;
+    return this.fresh(key, now) === undefined;
   }
 
-  mark(key: string, at: number): void {
+  /** `key`'s mark when it is not due: written by this process less than `interval` ms ago. */
+  fresh(key: string, now: number): Mark<Written> | undefined {
+    this.rotate(now);
+    const last = this.recent.get(key) ?? this.older.get(key);
+    return last !== undefined && now - last.at < this.interval ? last : undefined;
+  }
+
+  /** `key`'s entry was written at `at`, with `written`. */
+  mark(key: string, at: number, written?: Written): void {
     this.rotate(at);
-    this.recent.set(key, at);
+    this.recent.set(key, { at, written });
   }
 
   forget(key: string): void {
