@@ -35,6 +35,8 @@ export function hmacKey(algorithm: Algorithm, key: Uint8Array | string): HmacKey
  */
 export function rekey(prepared: HmacKey, key: Uint8Array | string): void {
   const { algorithm, inner, outer } = prepared;
+  if (innerOwner === prepared) innerOwner = undefined;
+  if (outerOwner[algorithm] === prepared) outerOwner[algorithm] = undefined;
   let bytes = key;
   // A key longer than a block is replaced by its hash, as RFC 2104 says.
   if (bytes.length > BLOCK)
@@ -55,14 +57,26 @@ const outerInput: Record<Algorithm, Buffer> = {
   sha1: Buffer.allocUnsafe(BLOCK + DIGEST_BYTES.sha1),
   sha256: Buffer.allocUnsafe(BLOCK + DIGEST_BYTES.sha256),
 };
+/**
+ * Whose blocks the reused buffers start with: a key used again (the app's signing key, the seal's
+ * salt) finds its block there already. A rekeyed key is no longer the owner of its old blocks.
+ */
+let innerOwner: HmacKey | undefined;
+const outerOwner: Record<Algorithm, HmacKey | undefined> = { sha1: undefined, sha256: undefined };
 
-/** `block` followed by `data` (a string as its UTF-8 bytes, as `Hmac#update` takes it). */
-function withInnerBlock(block: Buffer, data: string | Uint8Array): Uint8Array {
+/** `key`'s inner block followed by `data` (a string as its UTF-8 bytes, as `Hmac#update` takes it). */
+function withInnerBlock(key: HmacKey, data: string | Uint8Array): Uint8Array {
   const room = innerInput.length - BLOCK;
   // A string's UTF-8 takes at most three bytes per UTF-16 unit.
   const fits = typeof data === 'string' ? data.length * 3 <= room : data.length <= room;
-  const target = fits ? innerInput : Buffer.allocUnsafe(BLOCK + Buffer.byteLength(data));
-  block.copy(target, 0);
+  let target = innerInput;
+  if (!fits) {
+    target = Buffer.allocUnsafe(BLOCK + Buffer.byteLength(data));
+    key.inner.copy(target, 0);
+  } else if (innerOwner !== key) {
+    key.inner.copy(target, 0);
+    innerOwner = key;
+  }
   const length = typeof data === 'string' ? target.write(data, BLOCK, 'utf8') : (target.set(data, BLOCK), data.length);
   return target.subarray(0, BLOCK + length);
 }
@@ -71,9 +85,13 @@ export function hmac(key: HmacKey, data: string | Uint8Array): Buffer;
 export function hmac(key: HmacKey, data: string | Uint8Array, encoding: 'base64url' | 'binary'): string;
 /** HMAC of `data` under `key`: the digest's bytes, or with `encoding` its text. */
 export function hmac(key: HmacKey, data: string | Uint8Array, encoding?: 'base64url' | 'binary'): Buffer | string {
-  const inner = hash(key.algorithm, withInnerBlock(key.inner, data), 'binary');
-  const outer = outerInput[key.algorithm];
-  key.outer.copy(outer, 0);
+  const { algorithm } = key;
+  const inner = hash(algorithm, withInnerBlock(key, data), 'binary');
+  const outer = outerInput[algorithm];
+  if (outerOwner[algorithm] !== key) {
+    key.outer.copy(outer, 0);
+    outerOwner[algorithm] = key;
+  }
   outer.write(inner, BLOCK, 'binary');
-  return encoding === undefined ? hash(key.algorithm, outer, 'buffer') : hash(key.algorithm, outer, encoding);
+  return encoding === undefined ? hash(algorithm, outer, 'buffer') : hash(algorithm, outer, encoding);
 }

@@ -35,7 +35,8 @@ export function sealKey(sid: string, key: string): Buffer {
   const prk = hmac(EXTRACT, sid, 'binary');
   // T(1) = HMAC(PRK, info ‖ 0x01); the byte 0x01 is the UTF-8 of U+0001.
   rekey(EXPAND, prk);
-  return hmac(EXPAND, `${key}\u0001`);
+  // As a binary string, then its bytes: cheaper than the digest as a Buffer made by Node.
+  return Buffer.from(hmac(EXPAND, `${key}\u0001`, 'binary'), 'binary');
 }
 
 /** IVs: CSPRNG bytes drawn in blocks, each byte used once. */
