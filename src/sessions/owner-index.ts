@@ -27,7 +27,7 @@ import { isPlainObject } from '../stores/revive.js';
 import type { ListedOwnerIndexEntry, OwnerIndexEntry, SessionStore, StoredSession } from '../stores/types.js';
 import { andThen, both, type Awaitable } from '../stores/awaitable.js';
 import { handleOf, ownerKeyOf, ownerName } from './handle.js';
-import { RecentRefreshes } from './recent-refreshes.js';
+import { RecentRefreshes, type Mark } from './recent-refreshes.js';
 import type { OwnerIndexOptions, SessionInfo } from './types.js';
 
 /** How often a session in use refreshes its entry, at most. */
@@ -90,8 +90,8 @@ function jsonOrNull(value: unknown): string | null {
   }
 }
 
-/** What this process last wrote in a session's entry: whose index, the `describe` info's JSON, the expiry. */
-interface Written {
+/** What this process last wrote in a session's entry, and when: whose index, the `describe` info's JSON, the expiry. */
+interface Written extends Mark {
   owner: string;
   info: string | undefined | null;
   expiresAt: number;
@@ -202,7 +202,7 @@ export class OwnerIndex implements SessionAccess {
    * session, a listing hides an entry whose session does not load).
    */
   private unchanged(key: string, owner: string, entry: EntryToWrite): boolean {
-    const last = this.refreshed.fresh(key, entry.now)?.written;
+    const last = this.refreshed.fresh(key, entry.now);
     return (
       last !== undefined &&
       last.owner === owner &&
@@ -284,7 +284,7 @@ export class OwnerIndex implements SessionAccess {
   private add(owner: string, key: string, handle: string, write: EntryToWrite): Awaitable<void> {
     const { entry, now, expiresAt, infoJson } = write;
     const added = settle(this.raw.indexAdd(ownerKeyOf(this.prefix, owner), handle, entry, expiresAt));
-    return andThen(added, () => this.refreshed.mark(key, now, { owner, info: infoJson, expiresAt }));
+    return andThen(added, () => this.refreshed.mark(key, { at: now, owner, info: infoJson, expiresAt }));
   }
 
   private remove(owner: string, handle: string): Awaitable<void> {

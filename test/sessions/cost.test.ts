@@ -223,17 +223,17 @@ describe('RecentRefreshes: at most one refresh per interval per session', () => 
     const r = new RecentRefreshes(interval);
     const t0 = Date.now();
     expect(r.due('a', t0)).toBe(true);
-    r.mark('a', t0);
+    r.mark('a', { at: t0 });
     expect(r.due('a', t0 + 1)).toBe(false);
     expect(r.due('a', t0 + interval - 1)).toBe(false);
     expect(r.due('a', t0 + interval)).toBe(true);
     // Through a rotation of the generations, a recent mark is still known.
-    r.mark('b', t0 + interval + 10);
+    r.mark('b', { at: t0 + interval + 10 });
     expect(r.due('b', t0 + 2 * interval + 5)).toBe(false);
     expect(r.due('b', t0 + 2 * interval + 10)).toBe(true);
     // After a quiet spell, nothing old is kept.
     expect(r.due('b', t0 + 10 * interval)).toBe(true);
-    r.mark('c', t0 + 10 * interval);
+    r.mark('c', { at: t0 + 10 * interval });
     r.forget('c');
     expect(r.due('c', t0 + 10 * interval + 1)).toBe(true);
   });
