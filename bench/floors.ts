@@ -105,9 +105,7 @@ if (process.env.FLOORS_MODE === 'sections') {
   printSections(N);
 } else if (process.argv.includes('--instructions')) {
   const counted = await countSections('bench/floors.ts', [], {
-    FLOORS_MODE: 'sections',
-    FLOORS_N: String(Math.min(N, 5000)),
-    FLOORS_ROUNDS: '3',
+    env: { FLOORS_MODE: 'sections', FLOORS_N: '5000', FLOORS_ROUNDS: '3' },
   });
   console.log('| floor | what | instructions per operation |');
   console.log('|---|---|--:|');

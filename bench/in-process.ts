@@ -18,18 +18,28 @@ import { APP_KEYS } from './servers/common.js';
 export type Handler = (req: IncomingMessage, res: ServerResponse) => unknown;
 type Counter = { count?: number } | null | undefined;
 
-/** A Koa app with the benchmark's routes behind `middleware` (bare Koa without one). */
+/**
+ * A Koa app with the benchmark's routes behind `middleware` (bare Koa without one): `/get` counts,
+ * `/read` reads, `/none` never touches the session, `/login` regenerates the session and puts a
+ * user in it, `/logout` ends it.
+ */
 export function app(middleware?: Koa.Middleware): Handler {
   const koa = new Koa();
   koa.keys = APP_KEYS;
   if (middleware) koa.use(middleware);
-  koa.use((ctx) => {
-    // `/none` never touches the session, as in the HTTP benchmark's routes.
+  koa.use(async (ctx) => {
     if (ctx.path === '/none') {
       ctx.body = { ok: true };
       return;
     }
-    const sess = (ctx as unknown as { session: Counter }).session;
+    const context = ctx as unknown as { session: Counter; regenerateSession?: () => Promise<unknown> };
+    if (ctx.path === '/login' && context.regenerateSession) {
+      await context.regenerateSession();
+      (context.session as Record<string, unknown>).user = 'bench';
+    } else if (ctx.path === '/logout' && middleware) {
+      context.session = null;
+    }
+    const sess = context.session;
     if (ctx.path === '/get' && sess) sess.count = (sess.count ?? 0) + 1;
     ctx.body = { count: sess?.count ?? 0 };
   });
@@ -72,6 +82,11 @@ function variants(session: Session, Store: Store, suffix: string, built: string)
       label: `koa-session-machine${built} + MemoryStore + owner`,
       make: () => app(session({ store: new Store(), owner: (s) => (s.count === undefined ? undefined : 'bench') })),
     },
+    // Without the tombstones of retired sids (on by default), to show what they cost.
+    [`no-tombstones${suffix}`]: {
+      label: `koa-session-machine${built} + MemoryStore, tombstoneTtl: 0`,
+      make: () => app(session({ store: new Store(), tombstoneTtl: 0 })),
+    },
     // Nothing useful at rest: store keys hashed, values sealed (AES-256-GCM under an HKDF key of the sid).
     [`at-rest${suffix}`]: {
       label: `koa-session-machine${built} + MemoryStore + hashIds + seal`,
@@ -92,10 +107,23 @@ export const LIBRARIES: Record<string, { label: string; make: () => Handler }> =
   ...(baseline ? variants(baseline.default, baseline.MemoryStore, '@base', ' (baseline)') : {}),
 };
 
-/** The in-process scenarios: [id, label, path, whether the client sends its session cookie]. */
-export const SCENARIOS: [id: string, label: string, path: string, withCookie: boolean][] = [
-  ['write', '`/get` with a cookie (write)', '/get', true],
-  ['read', '`/read` with a cookie (read)', '/read', true],
-  ['none', '`/none` without a cookie (untouched)', '/none', false],
-  ['new', '`/get` without a cookie (new session)', '/get', false],
+export interface Scenario {
+  id: string;
+  label: string;
+  path: string;
+  /**
+   * The session cookie sent: none, the same one on every request (`kept`), or a new session's,
+   * made by an untimed `/get` before each request (`fresh`: a login or logout ends the session it
+   * is sent with).
+   */
+  cookie: 'none' | 'kept' | 'fresh';
+}
+
+export const SCENARIOS: Scenario[] = [
+  { id: 'write', label: '`/get` with a cookie (write)', path: '/get', cookie: 'kept' },
+  { id: 'read', label: '`/read` with a cookie (read)', path: '/read', cookie: 'kept' },
+  { id: 'none', label: '`/none` without a cookie (untouched)', path: '/none', cookie: 'none' },
+  { id: 'new', label: '`/get` without a cookie (new session)', path: '/get', cookie: 'none' },
+  { id: 'login', label: '`/login` with a session (regenerate)', path: '/login', cookie: 'fresh' },
+  { id: 'logout', label: '`/logout` of a session (destroy)', path: '/logout', cookie: 'fresh' },
 ];

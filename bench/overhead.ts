@@ -13,9 +13,11 @@
  *
  * Libraries: kgs, plain, owner, at-rest (all by default; bench/in-process.ts says what they are).
  * Environment: OVERHEAD_REQUESTS (per library and round, default 500), OVERHEAD_ROUNDS (21),
- * OVERHEAD_WARMUP (requests per library before the rounds, 5 000).
+ * OVERHEAD_WARMUP (requests per library before the rounds, 5 000), OVERHEAD_SCENARIOS (a comma
+ * list of write, read, none, new, login, logout; the first four by default). Login and logout time
+ * only the request that logs in or out, each with a new session made before it.
  */
-import { LIBRARIES, SCENARIOS, cookieOf, request, type Handler } from './in-process.js';
+import { LIBRARIES, SCENARIOS, cookieOf, request, type Handler, type Scenario } from './in-process.js';
 import { median } from './callgrind.js';
 
 const REQUESTS = Number(process.env.OVERHEAD_REQUESTS ?? 500);
@@ -28,34 +30,46 @@ for (const l of libraries) {
   if (!LIBRARIES[l]) throw new Error(`unknown library ${l}; known: ${Object.keys(LIBRARIES).join(', ')}`);
 }
 
-/** µs per request over `n` requests. */
-async function timed(handler: Handler, path: string, cookie: string | undefined, n: number): Promise<number> {
-  const start = process.hrtime.bigint();
-  for (let i = 0; i < n; i++) await request(handler, path, cookie);
-  return Number(process.hrtime.bigint() - start) / n / 1000;
+/** µs per request over `n` requests; a fresh session's cookie is made before each, untimed. */
+async function timed(handler: Handler, scenario: Scenario, cookie: string | undefined, n: number): Promise<number> {
+  if (scenario.cookie !== 'fresh') {
+    const start = process.hrtime.bigint();
+    for (let i = 0; i < n; i++) await request(handler, scenario.path, cookie);
+    return Number(process.hrtime.bigint() - start) / n / 1000;
+  }
+  let total = 0n;
+  for (let i = 0; i < n; i++) {
+    const fresh = await cookieOf(handler);
+    const start = process.hrtime.bigint();
+    await request(handler, scenario.path, fresh);
+    total += process.hrtime.bigint() - start;
+  }
+  return Number(total) / n / 1000;
 }
 
 const fmt = (us: number) => (us >= 0 ? `+${us.toFixed(1)}` : `−${(-us).toFixed(1)}`);
 console.log(`| scenario | bare Koa µs | ${libraries.map((l) => `${LIBRARIES[l]!.label}: added µs`).join(' | ')} |`);
 console.log(`|---|--:|${libraries.map(() => '--:|').join('')}`);
-for (const [, label, path, withCookie] of SCENARIOS) {
+const scenarios = (process.env.OVERHEAD_SCENARIOS ?? 'write,read,none,new').split(',');
+for (const scenario of SCENARIOS) {
+  if (!scenarios.includes(scenario.id)) continue;
   const runs: { handler: Handler; cookie: string | undefined }[] = [];
   for (const id of ['koa', ...libraries]) {
     const handler = LIBRARIES[id]!.make();
-    runs.push({ handler, cookie: withCookie ? await cookieOf(handler) : undefined });
+    runs.push({ handler, cookie: scenario.cookie === 'kept' ? await cookieOf(handler) : undefined });
   }
-  for (const { handler, cookie } of runs) await timed(handler, path, cookie, WARMUP);
+  for (const { handler, cookie } of runs) await timed(handler, scenario, cookie, WARMUP);
   const base: number[] = [];
   const added: number[][] = libraries.map(() => []);
   for (let r = 0; r < ROUNDS; r++) {
     // Bare Koa first in odd rounds and last in even ones, around the libraries.
     const bareFirst = r % 2 === 0;
-    const bare = bareFirst ? await timed(runs[0]!.handler, path, undefined, REQUESTS) : 0;
+    const bare = bareFirst ? await timed(runs[0]!.handler, scenario, undefined, REQUESTS) : 0;
     const times: number[] = [];
-    for (const { handler, cookie } of runs.slice(1)) times.push(await timed(handler, path, cookie, REQUESTS));
-    const bareNow = bareFirst ? bare : await timed(runs[0]!.handler, path, undefined, REQUESTS);
+    for (const { handler, cookie } of runs.slice(1)) times.push(await timed(handler, scenario, cookie, REQUESTS));
+    const bareNow = bareFirst ? bare : await timed(runs[0]!.handler, scenario, undefined, REQUESTS);
     base.push(bareNow);
     times.forEach((t, i) => added[i]!.push(t - bareNow));
   }
-  console.log(`| ${label} | ${median(base).toFixed(1)} | ${added.map((a) => fmt(median(a))).join(' | ')} |`);
+  console.log(`| ${scenario.label} | ${median(base).toFixed(1)} | ${added.map((a) => fmt(median(a))).join(' | ')} |`);
 }

@@ -53,7 +53,7 @@ export async function measured(
   await instrumentation(false);
 }
 
-/** The line bench/callgrind.ts reads: every part's name, in order. */
+/** The line bench/callgrind.ts reads: every part's name, in order (and this process's pid). */
 export function printSections(n: number): void {
-  process.stdout.write(`SECTIONS ${JSON.stringify({ n, names })}\n`);
+  process.stdout.write(`SECTIONS ${JSON.stringify({ n, names, pid: process.pid })}\n`);
 }
