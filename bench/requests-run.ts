@@ -6,7 +6,7 @@
  *   node --import tsx bench/requests-run.ts <library> [scenario …]
  *
  * Environment: COUNT_REQUESTS (per part, default 1000), COUNT_ROUNDS (parts per scenario, 5),
- * COUNT_WARMUP (requests before the first part, 10 000).
+ * COUNT_WARMUP (requests before the first part, 30 000: V8 is still compiling after 10 000).
  */
 import { LIBRARIES, SCENARIOS, cookieOf, request } from './in-process.js';
 import { measured, printSections } from './sections.js';
@@ -16,7 +16,7 @@ const lib = LIBRARIES[library ?? ''];
 if (!lib) throw new Error(`usage: requests-run.ts <${Object.keys(LIBRARIES).join('|')}> [scenario …]`);
 const n = Number(process.env.COUNT_REQUESTS ?? 1000);
 const rounds = Number(process.env.COUNT_ROUNDS ?? 5);
-const warmup = Number(process.env.COUNT_WARMUP ?? 10_000);
+const warmup = Number(process.env.COUNT_WARMUP ?? 30_000);
 for (const { id, path, cookie: sent } of SCENARIOS) {
   if (wanted.length > 0 && !wanted.includes(id)) continue;
   const handler = lib.make();
