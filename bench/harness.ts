@@ -84,6 +84,28 @@ export const VARIANTS: Variant[] = [
     rolling: true,
     env: { BENCH_OWNER: '1' },
   },
+  {
+    id: 'ksm-memory-owner',
+    label: 'koa-session-machine + MemoryStore, owner',
+    file: 'ksm-memory.ts',
+    rolling: true,
+    env: { BENCH_OWNER: '1' },
+  },
+  {
+    id: 'ksm-memory-no-tombstones',
+    label: 'koa-session-machine + MemoryStore, tombstoneTtl: 0',
+    file: 'ksm-memory.ts',
+    rolling: true,
+    env: { BENCH_TOMBSTONES: '0' },
+  },
+  {
+    id: 'ksm-redis-no-tombstones',
+    label: 'koa-session-machine + RedisStore, tombstoneTtl: 0',
+    file: 'ksm-redis.ts',
+    redis: true,
+    rolling: true,
+    env: { BENCH_TOMBSTONES: '0' },
+  },
   ...baselineVariants(),
 ];
 

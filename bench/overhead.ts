@@ -1,100 +1,75 @@
 /**
  * What each session library adds to a Koa request, without the network: requests are handed to
- * `app.callback()` in-process (a real IncomingMessage and ServerResponse, no socket), one after
- * another, and the µs per request are compared with bare Koa measured in the same run. On this
- * kind of virtual machine the loopback socket writes cost more than the session work, which
- * blurs the HTTP benchmark's ratios; this shows the libraries' own cost. The last column is this
- * library with the `owner` option (docs/managing-sessions.md), then with `hashIds` and `seal`; the
- * ratio compares the first two.
+ * `app.callback()` in-process (bench/in-process.ts: a real IncomingMessage and ServerResponse, no
+ * socket), one after another, and the µs per request are compared with bare Koa. On this kind of
+ * virtual machine the loopback socket writes cost more than the session work, which blurs the
+ * HTTP benchmark's ratios; this shows the libraries' own cost.
  *
- *   npm run build && NODE_ENV=production npx tsx bench/overhead.ts
+ * The libraries take turns in short rounds (bare Koa in every round), and each figure is the median
+ * over rounds of what the library added to bare Koa in the same round: a round the machine slows
+ * down slows the library and bare Koa alike, and a slow stretch of the run touches every library.
  *
- * Environment: OVERHEAD_REQUESTS (per measurement, default 30 000).
+ *   npm run build && NODE_ENV=production npx tsx bench/overhead.ts [library …]
+ *
+ * Libraries: kgs, plain, owner, at-rest (all by default; bench/in-process.ts says what they are).
+ * Environment: OVERHEAD_REQUESTS (per library and round, default 500), OVERHEAD_ROUNDS (21),
+ * OVERHEAD_WARMUP (requests per library before the rounds, 5 000), OVERHEAD_SCENARIOS (a comma
+ * list of write, read, none, new, login, logout; the first four by default). Login and logout time
+ * only the request that logs in or out, each with a new session made before it.
  */
-import { IncomingMessage, ServerResponse } from 'node:http';
-import { Socket } from 'node:net';
-import Koa from 'koa';
-import kgs from 'koa-generic-session';
-import session from 'koa-session-machine';
-import { APP_KEYS } from './servers/common.js';
+import { LIBRARIES, SCENARIOS, cookieOf, request, type Handler, type Scenario } from './in-process.js';
+import { median } from './callgrind.js';
 
-type Handler = (req: IncomingMessage, res: ServerResponse) => unknown;
-type Counter = { count?: number } | null | undefined;
+const REQUESTS = Number(process.env.OVERHEAD_REQUESTS ?? 500);
+const ROUNDS = Number(process.env.OVERHEAD_ROUNDS ?? 21);
+const WARMUP = Number(process.env.OVERHEAD_WARMUP ?? 5_000);
 
-const REQUESTS = Number(process.env.OVERHEAD_REQUESTS ?? 30_000);
-
-function app(middleware?: Koa.Middleware): Handler {
-  const koa = new Koa();
-  koa.keys = APP_KEYS;
-  if (middleware) koa.use(middleware);
-  koa.use((ctx) => {
-    // `/none` never touches the session, as in the HTTP benchmark's routes.
-    if (ctx.path === '/none') {
-      ctx.body = { ok: true };
-      return;
-    }
-    const sess = (ctx as unknown as { session: Counter }).session;
-    if (ctx.path === '/get' && sess) sess.count = (sess.count ?? 0) + 1;
-    ctx.body = { count: sess?.count ?? 0 };
-  });
-  return koa.callback() as Handler;
+const wanted = process.argv.slice(2).filter((l) => l !== 'koa');
+const libraries = wanted.length > 0 ? wanted : ['kgs', 'plain', 'owner', 'at-rest'];
+for (const l of libraries) {
+  if (!LIBRARIES[l]) throw new Error(`unknown library ${l}; known: ${Object.keys(LIBRARIES).join(', ')}`);
 }
 
-/** One request through `handler`; its Set-Cookie headers. */
-function request(handler: Handler, path: string, cookie?: string): Promise<string[]> {
-  return new Promise((resolve) => {
-    const req = new IncomingMessage(new Socket());
-    req.method = 'GET';
-    req.url = path;
-    req.headers = cookie ? { host: 'bench', cookie } : { host: 'bench' };
-    const res = new ServerResponse(req);
-    res.end = function (this: ServerResponse) {
-      resolve(([] as string[]).concat((this.getHeader('set-cookie') as string[] | undefined) ?? []));
-      return this;
-    } as ServerResponse['end'];
-    void handler(req, res);
-  });
-}
-
-async function perRequest(handler: Handler, path: string, cookie?: string): Promise<number> {
-  for (let i = 0; i < REQUESTS / 10; i++) await request(handler, path, cookie);
-  const start = process.hrtime.bigint();
-  for (let i = 0; i < REQUESTS; i++) await request(handler, path, cookie);
-  return Number(process.hrtime.bigint() - start) / REQUESTS / 1000;
-}
-
-const cookieOf = async (handler: Handler) => (await request(handler, '/get')).map((c) => c.split(';')[0]).join('; ');
-
-const bare = app();
-const libraries: [string, Handler][] = [
-  ['koa-generic-session + MemoryStore', app(kgs())],
-  ['koa-session-machine + MemoryStore', app(session())],
-  // With `owner`: every session with a counter belongs to one user, whose index the writes keep.
-  [
-    'koa-session-machine + MemoryStore + owner',
-    app(session({ owner: (s) => (s.count === undefined ? undefined : 'bench') })),
-  ],
-  // Nothing useful at rest: store keys hashed, values sealed (AES-256-GCM under an HKDF key of the sid).
-  ['koa-session-machine + MemoryStore + hashIds + seal', app(session({ hashIds: true, seal: true }))],
-];
-const scenarios: [string, string, boolean][] = [
-  ['`/get` with a cookie (write)', '/get', true],
-  ['`/read` with a cookie (read)', '/read', true],
-  ['`/none` without a cookie (untouched)', '/none', false],
-  ['`/get` without a cookie (new session)', '/get', false],
-];
-
-console.log(`| scenario | bare Koa µs | ${libraries.map(([n]) => `${n}: added µs`).join(' | ')} | added, kgs ÷ ksm |`);
-console.log(`|---|--:|${libraries.map(() => '--:|').join('')}--:|`);
-for (const [label, path, withCookie] of scenarios) {
-  const base = await perRequest(bare, path);
-  const added: number[] = [];
-  for (const [, handler] of libraries) {
-    const cookie = withCookie ? await cookieOf(handler) : undefined;
-    added.push((await perRequest(handler, path, cookie)) - base);
+/** µs per request over `n` requests; a fresh session's cookie is made before each, untimed. */
+async function timed(handler: Handler, scenario: Scenario, cookie: string | undefined, n: number): Promise<number> {
+  if (scenario.cookie !== 'fresh') {
+    const start = process.hrtime.bigint();
+    for (let i = 0; i < n; i++) await request(handler, scenario.path, cookie);
+    return Number(process.hrtime.bigint() - start) / n / 1000;
   }
-  // Below a µs the difference to bare Koa is within the run-to-run noise: no ratio is made of it.
-  const ratio = added[1]! >= 1 ? `${(added[0]! / added[1]!).toFixed(1)}×` : '– (within noise)';
-  const shown = added.map((a) => (a >= 0 ? `+${a.toFixed(1)}` : `−${(-a).toFixed(1)}`));
-  console.log(`| ${label} | ${base.toFixed(1)} | ${shown.join(' | ')} | ${ratio} |`);
+  let total = 0n;
+  for (let i = 0; i < n; i++) {
+    const fresh = await cookieOf(handler);
+    const start = process.hrtime.bigint();
+    await request(handler, scenario.path, fresh);
+    total += process.hrtime.bigint() - start;
+  }
+  return Number(total) / n / 1000;
+}
+
+const fmt = (us: number) => (us >= 0 ? `+${us.toFixed(1)}` : `−${(-us).toFixed(1)}`);
+console.log(`| scenario | bare Koa µs | ${libraries.map((l) => `${LIBRARIES[l]!.label}: added µs`).join(' | ')} |`);
+console.log(`|---|--:|${libraries.map(() => '--:|').join('')}`);
+const scenarios = (process.env.OVERHEAD_SCENARIOS ?? 'write,read,none,new').split(',');
+for (const scenario of SCENARIOS) {
+  if (!scenarios.includes(scenario.id)) continue;
+  const runs: { handler: Handler; cookie: string | undefined }[] = [];
+  for (const id of ['koa', ...libraries]) {
+    const handler = LIBRARIES[id]!.make();
+    runs.push({ handler, cookie: scenario.cookie === 'kept' ? await cookieOf(handler) : undefined });
+  }
+  for (const { handler, cookie } of runs) await timed(handler, scenario, cookie, WARMUP);
+  const base: number[] = [];
+  const added: number[][] = libraries.map(() => []);
+  for (let r = 0; r < ROUNDS; r++) {
+    // Bare Koa first in odd rounds and last in even ones, around the libraries.
+    const bareFirst = r % 2 === 0;
+    const bare = bareFirst ? await timed(runs[0]!.handler, scenario, undefined, REQUESTS) : 0;
+    const times: number[] = [];
+    for (const { handler, cookie } of runs.slice(1)) times.push(await timed(handler, scenario, cookie, REQUESTS));
+    const bareNow = bareFirst ? bare : await timed(runs[0]!.handler, scenario, undefined, REQUESTS);
+    base.push(bareNow);
+    times.forEach((t, i) => added[i]!.push(t - bareNow));
+  }
+  console.log(`| ${scenario.label} | ${median(base).toFixed(1)} | ${added.map((a) => fmt(median(a))).join(' | ')} |`);
 }

@@ -104,6 +104,11 @@ interface VariantResult {
   vsKoa: Record<Metric, number>;
   /** Median over rounds of req/s (this variant / the koa-generic-session variant of the same store kind). */
   vsKgs?: { against: string; rps: number; cpuUs: number };
+  /**
+   * For this library with an option: the median over rounds of req/s (this variant / this library
+   * without options on the same kind of store).
+   */
+  vsPlain?: { against: string; rps: number; cpuUs: number };
   errors: number;
   non2xx: number;
 }
@@ -132,6 +137,10 @@ function summarize(rounds: Record<string, Sample[]>): Record<string, VariantResu
     const against = VARIANTS.find((v) => v.id === id)?.redis ? 'kgs-redis' : 'kgs-memory';
     if (id !== against && rounds[against] && id !== 'koa') {
       result.vsKgs = { against, rps: ratio('rps', rounds[against]!), cpuUs: ratio('cpuUs', rounds[against]!) };
+    }
+    const plain = VARIANTS.find((v) => v.id === id)?.redis ? 'ksm-redis' : 'ksm-memory';
+    if (id.startsWith('ksm-') && id !== plain && rounds[plain]) {
+      result.vsPlain = { against: plain, rps: ratio('rps', rounds[plain]!), cpuUs: ratio('cpuUs', rounds[plain]!) };
     }
     out[id] = result;
   }
@@ -211,11 +220,13 @@ function targets(results: ScenarioResult[]): Target[] {
     met: value === undefined || !Number.isFinite(value) ? undefined : value >= threshold,
   });
   const list: Target[] = [];
-  for (const [scenario, name] of [
+  const touching = [
     ['get-cookie', 'write'],
     ['read-cookie', 'read'],
     ['get-new', 'new session'],
-  ] as const) {
+    ['rolling-read', 'rolling read'],
+  ] as const;
+  for (const [scenario, name] of touching) {
     list.push(
       check(
         `MemoryStore ≥ 3× koa-generic-session req/s, ${name} (${scenario})`,
@@ -233,10 +244,7 @@ function targets(results: ScenarioResult[]): Target[] {
       at('none', 'ksm-memory')?.vsKoa.cpuUs,
     ),
   );
-  for (const [scenario, name] of [
-    ['get-cookie', 'write'],
-    ['read-cookie', 'read'],
-  ] as const) {
+  for (const [scenario, name] of touching) {
     list.push(
       check(
         `RedisStore ≥ 2.5× koa-generic-session + koa-redis req/s, ${name} (${scenario})`,
@@ -245,6 +253,19 @@ function targets(results: ScenarioResult[]): Target[] {
         at(scenario, 'ksm-redis')?.vsKgs?.cpuUs,
       ),
     );
+  }
+  // Options that cost little: at least 0.85× this library without them, on the same store.
+  const options = [
+    ['ksm-memory-at-rest', 'MemoryStore, hashIds + seal', touching.slice(0, 3)],
+    ['ksm-redis-at-rest', 'RedisStore, hashIds + seal', touching.slice(0, 3)],
+    ['ksm-redis-owner', 'RedisStore, owner', touching.slice(0, 1)],
+    ['ksm-memory-owner', 'MemoryStore, owner', touching.slice(0, 1)],
+  ] as const;
+  for (const [variant, name, where] of options) {
+    for (const [scenario, what] of where) {
+      const r = at(scenario, variant)?.vsPlain;
+      if (r) list.push(check(`${name} ≥ 0.85× without it, ${what} (${scenario})`, r.rps, 0.85, r.cpuUs));
+    }
   }
   const rolling = results.find((s) => s.id === 'rolling-read')?.redisCommands;
   if (rolling) {
@@ -489,7 +510,14 @@ async function main(): Promise<void> {
       '### req/s as a ratio to koa-generic-session (same kind of store)',
     ),
     '',
-    '### Targets of issue 7',
+    ratioMatrix(
+      results,
+      variantIds,
+      (r) => r.vsPlain?.rps,
+      '### req/s as a ratio to this library without the option (same kind of store)',
+    ),
+    '',
+    '### Targets (issues 7 and 23)',
     '',
     targetsTable(targetList),
     '',

@@ -7,7 +7,8 @@
  * Environment: BENCH_ROLLING=1 asks the session libraries for `rolling: true`; BENCH_REDIS_URL is
  * the redis-server of the Redis variants; BENCH_CONCURRENCY=serialize selects this library's
  * no-lost-updates mode; BENCH_AT_REST=1 turns on `hashIds` and `seal`; BENCH_OWNER=1 sets `owner`
- * (the session's counter's owner: every session has one).
+ * (the session's counter's owner: every session has one); BENCH_TOMBSTONES=0 turns the tombstones
+ * of retired sids off (`tombstoneTtl: 0`; they are on by default).
  */
 import { createServer } from 'node:http';
 import type Koa from 'koa';
@@ -26,10 +27,12 @@ const concurrency = (process.env.BENCH_CONCURRENCY || undefined) as SessionOptio
 const atRest = process.env.BENCH_AT_REST === '1';
 /** BENCH_OWNER=1: every session belongs to one owner, so each write keeps the owner index in step. */
 const owned = process.env.BENCH_OWNER === '1';
+/** BENCH_TOMBSTONES=0: no tombstones of retired sids. */
+const noTombstones = process.env.BENCH_TOMBSTONES === '0';
 
 /**
- * This library's options for a variant: `rolling`, and `concurrency`, `hashIds` + `seal` or `owner`
- * when the variant asks for them.
+ * This library's options for a variant: `rolling`, and `concurrency`, `hashIds` + `seal`, `owner`
+ * or `tombstoneTtl: 0` when the variant asks for them.
  */
 export function ksmOptions(store: SessionStore): SessionOptions {
   return {
@@ -38,6 +41,7 @@ export function ksmOptions(store: SessionStore): SessionOptions {
     ...(concurrency ? { concurrency } : {}),
     ...(atRest ? { hashIds: true, seal: true } : {}),
     ...(owned ? { owner: () => 'bench-user' } : {}),
+    ...(noTombstones ? { tombstoneTtl: 0 } : {}),
   };
 }
 

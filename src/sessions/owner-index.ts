@@ -9,6 +9,10 @@
  * - create, update: the entry is written first, with the session write sent right behind it (one
  *   pipelined write where the client pipelines). A crash in between leaves an entry whose session
  *   does not load, which `list` hides and then prunes; never a session missing from its index.
+ * - update of a session whose entry this process wrote less than a minute ago, for the same owner
+ *   as the request loaded and as that entry, with the same `describe` info and an expiry the
+ *   session does not outlive: no index call, as for a read (a listing would show the same; the
+ *   entry's `lastSeenAt` is refreshed once a minute, as reads refresh it).
  * - update to another owner (a user switch without regenerate) or to none (passport's logout): the
  *   entry leaves the old owner's index once the write is done.
  * - destroy (logout, `ctx.session = null`, regenerate): the entry leaves the index once the
@@ -23,7 +27,7 @@ import { isPlainObject } from '../stores/revive.js';
 import type { ListedOwnerIndexEntry, OwnerIndexEntry, SessionStore, StoredSession } from '../stores/types.js';
 import { andThen, both, type Awaitable } from '../stores/awaitable.js';
 import { handleOf, ownerKeyOf, ownerName } from './handle.js';
-import { RecentRefreshes } from './recent-refreshes.js';
+import { RecentRefreshes, type Mark } from './recent-refreshes.js';
 import type { OwnerIndexOptions, SessionInfo } from './types.js';
 
 /** How often a session in use refreshes its entry, at most. */
@@ -68,6 +72,32 @@ interface Known {
   owner: string | undefined;
 }
 
+/**
+ * An index entry about to be written: the entry, when, its expiry, and its info's JSON (compared,
+ * never stored; `null` for info that has none, which never compares equal).
+ */
+interface EntryToWrite {
+  entry: OwnerIndexEntry;
+  now: number;
+  expiresAt: number;
+  infoJson: string | undefined | null;
+}
+
+function jsonOrNull(value: unknown): string | null {
+  try {
+    return JSON.stringify(value);
+  } catch {
+    return null;
+  }
+}
+
+/** What this process last wrote in a session's entry, and when: whose index, the `describe` info's JSON, the expiry. */
+interface EntryWritten extends Mark {
+  owner: string;
+  info: string | undefined | null;
+  expiresAt: number;
+}
+
 export class OwnerIndex implements SessionAccess {
   private readonly raw: IndexingStore;
   private readonly owner: (session: StoredSession) => unknown;
@@ -79,7 +109,7 @@ export class OwnerIndex implements SessionAccess {
    */
   private readonly grace: number;
   private readonly known = new WeakMap<Hooked, Known>();
-  private readonly refreshed = new RecentRefreshes(REFRESH_INTERVAL);
+  private readonly refreshed = new RecentRefreshes<EntryWritten>(REFRESH_INTERVAL);
 
   constructor(
     private readonly store: StoreAdapter,
@@ -121,14 +151,15 @@ export class OwnerIndex implements SessionAccess {
       const key = this.store.keyOf(sid);
       // Most reads end here: no hash, no store call.
       if (!this.refreshed.due(key, Date.now())) return session;
-      return andThen(this.add(s, owner, key, handleOf(key), session), () => session);
+      return andThen(this.add(owner, key, handleOf(key), this.entryOf(s, key, session)), () => session);
     });
   }
 
   create(s: Hooked, sid: string, session: StoredSession): Awaitable<Written> {
     const owner = this.ownerOf(session);
     const key = this.store.keyOf(sid);
-    const indexed = owner === undefined ? undefined : this.add(s, owner, key, handleOf(key), session);
+    const indexed =
+      owner === undefined ? undefined : this.add(owner, key, handleOf(key), this.entryOf(s, key, session));
     return andThen(
       both(indexed, () => this.store.create(sid, session)),
       (value) => {
@@ -142,8 +173,11 @@ export class OwnerIndex implements SessionAccess {
     const owner = this.ownerOf(session);
     const was = this.ownerKnown(s, sid);
     const key = this.store.keyOf(sid);
-    const handle = owner === undefined && was === undefined ? '' : handleOf(key);
-    const indexed = owner === undefined ? undefined : this.add(s, owner, key, handle, session);
+    let indexed: Awaitable<void> | undefined;
+    if (owner !== undefined) {
+      const entry = this.entryOf(s, key, session);
+      if (owner !== was || !this.unchanged(key, owner, entry)) indexed = this.add(owner, key, handleOf(key), entry);
+    }
     return andThen(
       both(indexed, () => this.store.update(sid, session, expected)),
       (result) => {
@@ -153,11 +187,31 @@ export class OwnerIndex implements SessionAccess {
           // Destroyed meanwhile (a logout, a revocation): its entry goes too, ours included.
           this.known.delete(s);
           this.refreshed.forget(key);
-          return owner === undefined ? result : andThen(this.remove(owner, handle), () => result);
+          return owner === undefined ? result : andThen(this.remove(owner, handleOf(key)), () => result);
         }
         this.known.set(s, { sid, owner });
-        return was === undefined || was === owner ? result : andThen(this.remove(was, handle), () => result);
+        if (was === undefined || was === owner) return result;
+        // The session left its owner's index: what was written there says nothing of it now.
+        if (owner === undefined) this.refreshed.forget(key);
+        return andThen(this.remove(was, handleOf(key)), () => result);
       },
+    );
+  }
+
+  /**
+   * Whether the entry this process wrote for `key` less than a refresh interval ago is the one a
+   * write now would leave a listing showing: the same owner and info, and an expiry no earlier than
+   * the session's after this write (the entry then outlives it, as a written one would; after the
+   * session, a listing hides an entry whose session does not load).
+   */
+  private unchanged(key: string, owner: string, entry: EntryToWrite): boolean {
+    const last = this.refreshed.fresh(key, entry.now);
+    return (
+      last !== undefined &&
+      last.owner === owner &&
+      entry.infoJson !== null &&
+      last.info === entry.infoJson &&
+      entry.expiresAt - REFRESH_INTERVAL <= last.expiresAt
     );
   }
 
@@ -213,8 +267,8 @@ export class OwnerIndex implements SessionAccess {
 
   // ---- the store calls --------------------------------------------------------------------------
 
-  /** Writes the entry of `handle` (its session is being written or is in use). */
-  private add(s: Hooked, owner: string, key: string, handle: string, session: StoredSession): Awaitable<void> {
+  /** The entry a write of `session` (or its refresh) puts in the index now, and when it expires. */
+  private entryOf(s: Hooked, key: string, session: StoredSession): EntryToWrite {
     const now = Date.now();
     const ttl = this.store.ttlFor(session);
     const expiresAt = ttl === undefined ? Infinity : now + ttl + REFRESH_INTERVAL;
@@ -226,8 +280,14 @@ export class OwnerIndex implements SessionAccess {
     }
     const entry: OwnerIndexEntry = { key, createdAt: now, lastSeenAt: now };
     if (info !== undefined) entry.info = info;
+    return { entry, now, expiresAt, infoJson: info === undefined ? undefined : jsonOrNull(info) };
+  }
+
+  /** Writes the entry of `handle` (its session is being written or is in use). */
+  private add(owner: string, key: string, handle: string, write: EntryToWrite): Awaitable<void> {
+    const { entry, now, expiresAt, infoJson } = write;
     const added = settle(this.raw.indexAdd(ownerKeyOf(this.prefix, owner), handle, entry, expiresAt));
-    return andThen(added, () => this.refreshed.mark(key, now));
+    return andThen(added, () => this.refreshed.mark(key, { at: now, owner, info: infoJson, expiresAt }));
   }
 
   private remove(owner: string, handle: string): Awaitable<void> {

@@ -2,11 +2,13 @@
  * The `<key>.sig` cookie, as Koa's cookies (Keygrip) make it: HMAC-SHA1 of `name=value` with the
  * first of `app.keys`, in base64url; any of the keys verifies. Done here rather than through
  * Keygrip because its check (tsscmp) costs two more HMACs and random bytes per request and its keys
- * are prepared on every call; comparisons stay constant-time. Only genuine signatures are ever
- * remembered, so the memory cannot make a forged one pass. An app whose `app.keys` is a Keygrip
- * instance has it used as is.
+ * are prepared on every call; comparisons stay constant-time. The HMAC is two one-shot hashes with
+ * each key's padded blocks prepared once (stores/hmac.ts), cheaper than a `createHmac` object on
+ * Node 20. Only genuine signatures are ever remembered, so the memory cannot make a forged one
+ * pass. An app whose `app.keys` is a Keygrip instance has it used as is.
  */
-import { createHmac, createSecretKey, KeyObject } from 'node:crypto';
+import { createHmac, KeyObject } from 'node:crypto';
+import { hmac, hmacKey, type HmacKey } from '../../stores/hmac.js';
 
 interface Keygrip {
   sign(data: string): string;
@@ -22,7 +24,7 @@ const REMEMBERED = 10_000;
 
 interface Prepared {
   source: unknown[];
-  keys: KeyObject[];
+  keys: HmacKey[];
   /**
    * `name=value` → its signature with the newest key, for recently verified cookies, in
    * two generations: when the current one is full it becomes the previous one (constant time; a
@@ -33,15 +35,19 @@ interface Prepared {
 }
 
 /**
- * A key of `app.keys` as Keygrip (through `createHmac`) uses it: a KeyObject as it is, a Buffer,
- * TypedArray or DataView as its bytes, a string as its UTF-8 bytes. Anything else is refused, as
- * `createHmac` refuses it: turning it into text would make every such app sign with the same
- * public string (`[object KeyObject]`, say).
+ * A key of `app.keys` as Keygrip (through `createHmac`) uses it, ready for HMAC-SHA1: a secret
+ * KeyObject's bytes, a Buffer, TypedArray or DataView as its bytes, a string as its UTF-8 bytes.
+ * Anything else is refused, as `createHmac` refuses it: turning it into text would make every such
+ * app sign with the same public string (`[object KeyObject]`, say).
  */
-function secretKey(key: unknown): KeyObject {
-  if (key instanceof KeyObject) return key;
-  if (ArrayBuffer.isView(key)) return createSecretKey(Buffer.from(key.buffer, key.byteOffset, key.byteLength));
-  if (typeof key === 'string') return createSecretKey(Buffer.from(key));
+function secretKey(key: unknown): HmacKey {
+  if (key instanceof KeyObject) {
+    // An asymmetric key is refused with createHmac's own error.
+    if (key.type !== 'secret') createHmac('sha1', key);
+    return hmacKey('sha1', key.export());
+  }
+  if (ArrayBuffer.isView(key)) return hmacKey('sha1', new Uint8Array(key.buffer, key.byteOffset, key.byteLength));
+  if (typeof key === 'string') return hmacKey('sha1', Buffer.from(key));
   throw new TypeError(`koa-session-machine: app.keys must hold strings, Buffers or KeyObjects, got ${typeof key}`);
 }
 
@@ -73,7 +79,7 @@ function remembered(p: Prepared, data: string): string | undefined {
   return p.signatures.get(data) ?? p.previous.get(data);
 }
 
-const digest = (key: KeyObject, data: string) => createHmac('sha1', key).update(data).digest('base64url');
+const digest = (key: HmacKey, data: string) => hmac(key, data, 'base64url');
 
 /**
  * Constant-time equality of a genuine signature and a client's: every character is compared,
