@@ -91,7 +91,7 @@ export const GUARDS: Readonly<Record<string, string>> = {
   storeWasAway: 'the store was away or too slow',
   outagePolicyDegrades: "storeOutage: 'degrade'",
   newSessionNeedsSave: 'changed, sessionSave = true or allowEmpty',
-  loadedSessionNeedsSave: 'changed or sessionSave = true',
+  loadedSessionNeedsSave: 'changed, sessionSave = true, or a lifetime begun now',
   rollingNeedsTouch: 'rolling',
   saveNotSkipped: 'sessionSave is not false',
   requestEnding: 'at the end of the request',
