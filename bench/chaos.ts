@@ -1,5 +1,5 @@
 /**
- * The long form of the chaos suite (`npm run chaos`), issue 17 §2: each scenario of
+ * The long form of the chaos suite (`npm run chaos`): each scenario of
  * test/outages/chaos/scenarios.ts, for each variant on its own (its own Redis, its own fault, so that the
  * request counts compare), 20 browsers for 12 s, the fault at 3 s and Redis back at 6 s, repeated.
  * Prints a table per scenario, writes every run to bench/results/chaos.json and the tables to

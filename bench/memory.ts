@@ -1,10 +1,10 @@
 /**
- * The memory check of issue 7 (`npx tsx bench/memory.ts`): one million distinct sessions through
+ * The memory check (`npx tsx bench/memory.ts`): one million distinct sessions through
  * the MemoryStore keep the process within the store's bound, and expired entries are reclaimed.
  *
  * What it measures: sessions are written the way the middleware writes a new session at the end of
  * a request — through the middleware's own store layer (`StoreAdapter`: key prefix, TTL rule of
- * SPEC §3) into a `MemoryStore` — with a fresh sid from the default generator (24 random bytes)
+ * docs/lifecycle.md) into a `MemoryStore` — with a fresh sid from the default generator (24 random bytes)
  * and the session the counter app stores (`{ cookie: <default cookie options>, count }`). No HTTP,
  * no Koa: this isolates the store's memory from the server's. The store's `now` option is a fake
  * clock, advanced by 1 ms per write, so that expiry can be driven in seconds of real time.

@@ -1,5 +1,5 @@
 /**
- * The benchmark of issue 7 (`npm run bench`).
+ * The benchmark (`npm run bench`).
  *
  * For each scenario, every variant's server runs as its own child process on 127.0.0.1 (pinned to
  * core 1 with `taskset` when there are two cores or more; this process, the load generator, moves
@@ -517,7 +517,7 @@ async function main(): Promise<void> {
       '### req/s as a ratio to this library without the option (same kind of store)',
     ),
     '',
-    '### Targets (issues 7 and 23)',
+    '### Targets',
     '',
     targetsTable(targetList),
     '',

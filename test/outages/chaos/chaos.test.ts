@@ -1,5 +1,5 @@
 /**
- * Issue 17 §2, CI's short form of the chaos suite (`npm run chaos` runs the long one), one test per
+ * CI's short form of the chaos suite (`npm run chaos` runs the long one), one test per
  * scenario of test/outages/chaos/scenarios.ts: real Redis processes on loopback, one app process per
  * variant of this library (on ioredis and on node-redis 5, each with and without
  * `concurrency: 'serialize'`), 8 browsers per app counting up one request after the other, and one

@@ -68,7 +68,7 @@ export const SHORT: Form = {
   tail: 3,
 };
 
-/** `npm run chaos`: the run of issue 17 (20 browsers for 12 s, the fault at 3 s, back at 6 s). */
+/** `npm run chaos`: the long run (20 browsers for 12 s, the fault at 3 s, back at 6 s). */
 export const LONG: Form = {
   name: 'long',
   browsers: 20,

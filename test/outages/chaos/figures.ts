@@ -1,7 +1,7 @@
 /**
  * What a chaos run shows, per app, from the browsers' logs and the counts the store holds at the
  * end: the statuses, the 503 window, the longest wait, the time to recover, and the writes that were
- * acknowledged and lost or applied without being acknowledged. And the checks of issue 17, each
+ * acknowledged and lost or applied without being acknowledged. And the chaos checks, each
  * failure as a sentence.
  *
  * Counting writes. Each browser sends one request after the other, so the counts its 200s answered
@@ -212,7 +212,7 @@ export interface Expectations {
   no503: boolean;
 }
 
-/** Issue 17's checks on one app's figures: each failure as a sentence, none when all hold. */
+/** The chaos checks on one app's figures: each failure as a sentence, none when all hold. */
 export function failures(f: AppFigures, expect: Expectations): string[] {
   const out: string[] = [];
   if (f.exit !== undefined) out.push(`the app process exited (${f.exit})`);

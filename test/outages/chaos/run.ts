@@ -16,7 +16,7 @@ import type { Variant } from './variants.js';
 export interface AppResult {
   variant: Variant;
   figures: AppFigures;
-  /** Issue 17's checks that failed (for this library's variants; the reference is not checked). */
+  /** The chaos checks that failed (for this library's variants; the reference is not checked). */
   failures: string[];
   /** The browsers, with their logs: the evidence behind a failure. */
   browsers: Browser[];

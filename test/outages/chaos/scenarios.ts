@@ -1,5 +1,5 @@
 /**
- * The chaos scenarios of issue 17: one fault each, what it takes to set it up, when it is over, and
+ * The chaos scenarios: one fault each, what it takes to set it up, when it is over, and
  * the bound within which every browser must be served again, derived from the configuration
  * (test/outages/chaos/config.ts): the client's next reconnect attempt, one `storeTimeout` for a call that
  * was on its way when the store came back, `lockLease` for a lock left behind (serialize only), and
