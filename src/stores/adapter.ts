@@ -62,6 +62,22 @@ function isGeneratorFunction(fn: unknown): boolean {
  * The middleware's acceptance of a store at creation: it throws a TypeError that says why and what
  * to do when the store cannot be driven. The conformance kit runs stores through this same check.
  */
+/** Every method the middleware may call on a store: none of them may be a generator function. */
+const STORE_METHODS = [
+  'get',
+  'set',
+  'destroy',
+  'touch',
+  'update',
+  'add',
+  'lock',
+  'getVersioned',
+  'compareAndSet',
+  'indexAdd',
+  'indexRemove',
+  'indexList',
+] as const satisfies readonly (keyof SessionStore)[];
+
 export function checkStore(store: SessionStore): void {
   for (const method of ['get', 'set', 'destroy'] as const) {
     if (typeof store[method] !== 'function') {
@@ -70,7 +86,7 @@ export function checkStore(store: SessionStore): void {
       );
     }
   }
-  for (const method of ['get', 'set', 'destroy', 'touch', 'update'] as const) {
+  for (const method of STORE_METHODS) {
     if (store[method] !== undefined && isGeneratorFunction(store[method])) {
       throw new TypeError(
         `koa-session-machine: store.${method}() is a generator function (a koa 1 / co style store). ` +

@@ -27,6 +27,16 @@ describe('thunk stores work, generator stores are refused at creation', () => {
       ['set is a generator function', { get: noop, *set() {}, destroy: noop }],
       ['destroy is a generator function', { get: noop, set: noop, *destroy() {} }],
       ['an optional method (touch) is a generator function', { get: noop, set: noop, destroy: noop, *touch() {} }],
+      ['the add capability is a generator function', { get: noop, set: noop, destroy: noop, *add() {} }],
+      ['the lock capability is a generator function', { get: noop, set: noop, destroy: noop, *lock() {} }],
+      [
+        'the compareAndSet capability is a generator function',
+        { get: noop, set: noop, destroy: noop, getVersioned: noop, *compareAndSet() {} },
+      ],
+      [
+        'an owner index method is a generator function',
+        { get: noop, set: noop, destroy: noop, indexAdd: noop, *indexRemove() {}, indexList: noop },
+      ],
       ['get is an async generator function', { async *get() {}, set: noop, destroy: noop }],
     ];
     it.each(cases)('%s', (_label, store) => {
