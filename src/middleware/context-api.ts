@@ -60,7 +60,7 @@ const api: PropertyDescriptorMap = {
     },
     set(this: WithSession, value: unknown) {
       const s = sessionOf(this);
-      if (s) s.sid = value === undefined || value === null ? undefined : String(value);
+      if (s) s.setSid(value === undefined || value === null ? undefined : String(value));
       else this[FORCED_SID] = value;
     },
   },
@@ -69,11 +69,11 @@ const api: PropertyDescriptorMap = {
     get(this: WithSession) {
       const s = sessionOf(this);
       if (!s) return undefined;
-      return s.save === 'auto' ? null : s.save === 'force';
+      return s.saveMode === 'auto' ? null : s.saveMode === 'force';
     },
     set(this: WithSession, value: unknown) {
       const s = sessionOf(this);
-      if (s) s.save = value === true ? 'force' : value === false ? 'skip' : 'auto';
+      if (s) s.setSaveMode(value === true ? 'force' : value === false ? 'skip' : 'auto');
       else shadow(this, 'sessionSave', value);
     },
   },
@@ -96,7 +96,7 @@ const api: PropertyDescriptorMap = {
     configurable: true,
     get(this: WithSession) {
       const s = sessionOf(this);
-      return requestSessions(s, s?.instance.index);
+      return requestSessions(s, s?.runtime.index);
     },
   },
 };

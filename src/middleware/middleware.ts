@@ -5,9 +5,9 @@
  */
 import type { Context, Middleware, Next } from 'koa';
 import { installContextApi, SESSION, START_LAZILY, takeForcedSid } from './context-api.js';
-import { Instance } from './instance.js';
 import { resolveOptions, type SessionOptions } from './options.js';
 import { RequestSession } from './request-session.js';
+import { MiddlewareRuntime } from './runtime.js';
 import { ownerSessions } from '../sessions/owner-sessions.js';
 import type { OwnerSessions } from '../sessions/types.js';
 import type { SidReading } from './sid-carrier.js';
@@ -60,31 +60,31 @@ function runAndCommit(ctx: SessionContext, next: Next): Promise<void> {
 export type SessionMiddleware = Middleware & { readonly sessions: OwnerSessions };
 
 export function createSessionMiddleware(options?: SessionOptions): SessionMiddleware {
-  const instance = new Instance(resolveOptions(options));
-  const { options: resolved, store } = instance;
+  const runtime = new MiddlewareRuntime(resolveOptions(options));
+  const { options: resolved, store } = runtime;
   const needsKeys = !resolved.sessionIdStore && resolved.cookie.signed !== false;
   const startLazily = (ctx: Context) => {
-    const s = new RequestSession(instance, ctx, ABSENT);
+    const s = new RequestSession(runtime, ctx, ABSENT);
     void s.load(); // synchronous: a request without a sid reads nothing
     return s;
   };
 
   const session = function session(ctx: SessionContext, next: Next) {
     (ctx as { sessionStore?: unknown }).sessionStore = store;
-    if (ctx[SESSION] !== undefined || ctx[START_LAZILY] !== undefined || !instance.matches(ctx.path)) return next();
+    if (ctx[SESSION] !== undefined || ctx[START_LAZILY] !== undefined || !runtime.matches(ctx.path)) return next();
     const keys: unknown = ctx.app.keys;
     if (needsKeys && (!keys || (Array.isArray(keys) && keys.length === 0))) {
       throw new TypeError('koa-session-machine: signed session cookies need app.keys (or cookie.signed: false)');
     }
     installContextApi(ctx.app.context);
     const forced = takeForcedSid(ctx);
-    const reading: SidReading = forced !== undefined ? { kind: 'present', sid: forced } : instance.carrier.read(ctx);
+    const reading: SidReading = forced !== undefined ? { kind: 'present', sid: forced } : runtime.carrier.read(ctx);
     // With `defer` every run starts on first use, through ctx.session's Promise (request-session.ts).
-    if (!resolved.defer && instance.startsOnFirstUse[reading.kind]) {
+    if (!resolved.defer && runtime.startsOnFirstUse[reading.kind]) {
       ctx[START_LAZILY] = startLazily;
       return runAndCommit(ctx, next);
     }
-    const s = new RequestSession(instance, ctx, reading);
+    const s = new RequestSession(runtime, ctx, reading);
     ctx[SESSION] = s;
     if (!resolved.defer) {
       const loading = s.load();
@@ -92,5 +92,5 @@ export function createSessionMiddleware(options?: SessionOptions): SessionMiddle
     }
     return runAndCommit(ctx, next);
   };
-  return Object.assign(session, { sessions: ownerSessions(instance.index) });
+  return Object.assign(session, { sessions: ownerSessions(runtime.index) });
 }
