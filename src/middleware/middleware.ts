@@ -4,7 +4,7 @@
  * (docs/lifecycle.md, End of the request). A second instance on the same request leaves the first in charge.
  */
 import type { Context, Middleware, Next } from 'koa';
-import { installContextApi, SESSION, START_LAZILY, takeForcedSid } from './context-api.js';
+import { installContextApi, SESSION, START_ON_FIRST_USE, takeForcedSid } from './context-api.js';
 import { resolveOptions, type SessionOptions } from './options.js';
 import { RequestSession } from './request-session.js';
 import { MiddlewareRuntime } from './runtime.js';
@@ -13,7 +13,7 @@ import type { OwnerSessions } from '../sessions/types.js';
 import type { SidReading } from './sid-carrier.js';
 import { trace, traceUnused } from './trace.js';
 
-type SessionContext = Context & { [SESSION]?: RequestSession; [START_LAZILY]?: (ctx: Context) => RequestSession };
+type SessionContext = Context & { [SESSION]?: RequestSession; [START_ON_FIRST_USE]?: (ctx: Context) => RequestSession };
 
 const ABSENT: SidReading = Object.freeze({ kind: 'absent' });
 
@@ -63,7 +63,7 @@ export function createSessionMiddleware(options?: SessionOptions): SessionMiddle
   const runtime = new MiddlewareRuntime(resolveOptions(options));
   const { options: resolved, store } = runtime;
   const needsKeys = !resolved.sessionIdStore && resolved.cookie.signed !== false;
-  const startLazily = (ctx: Context) => {
+  const startOnFirstUse = (ctx: Context) => {
     const s = new RequestSession(runtime, ctx, ABSENT);
     void s.load(); // synchronous: a request without a sid reads nothing
     return s;
@@ -71,7 +71,8 @@ export function createSessionMiddleware(options?: SessionOptions): SessionMiddle
 
   const session = function session(ctx: SessionContext, next: Next) {
     (ctx as { sessionStore?: unknown }).sessionStore = store;
-    if (ctx[SESSION] !== undefined || ctx[START_LAZILY] !== undefined || !runtime.matches(ctx.path)) return next();
+    if (ctx[SESSION] !== undefined || ctx[START_ON_FIRST_USE] !== undefined || !runtime.matches(ctx.path))
+      return next();
     const keys: unknown = ctx.app.keys;
     if (needsKeys && (!keys || (Array.isArray(keys) && keys.length === 0))) {
       throw new TypeError('koa-session-machine: signed session cookies need app.keys (or cookie.signed: false)');
@@ -81,7 +82,7 @@ export function createSessionMiddleware(options?: SessionOptions): SessionMiddle
     const reading: SidReading = forced !== undefined ? { kind: 'present', sid: forced } : runtime.carrier.read(ctx);
     // With `defer` every run starts on first use, through ctx.session's Promise (request-session.ts).
     if (!resolved.defer && runtime.startsOnFirstUse[reading.kind]) {
-      ctx[START_LAZILY] = startLazily;
+      ctx[START_ON_FIRST_USE] = startOnFirstUse;
       return runAndCommit(ctx, next);
     }
     const s = new RequestSession(runtime, ctx, reading);

@@ -159,7 +159,8 @@ export class RequestSession implements EffectTarget {
     return this.ready;
   }
 
-  private settled(): Promise<void> | undefined {
+  /** With `defer`, the load and every step queued before this; without, nothing to wait for. */
+  private afterQueuedSteps(): Promise<void> | undefined {
     return this.runtime.options.defer ? this.queue() : undefined;
   }
 
@@ -211,7 +212,7 @@ export class RequestSession implements EffectTarget {
 
   /** Resolves to the new session object, as koa-generic-session's `regenerateSession()` does. */
   async regenerate(): Promise<StoredSession | null | undefined> {
-    await this.settled();
+    await this.afterQueuedSteps();
     // The new session's sid is issued with it (`issueSid`): koa-generic-session users read
     // ctx.sessionId right after regenerating.
     await this.dispatch({ type: 'REGENERATE' });
@@ -219,7 +220,7 @@ export class RequestSession implements EffectTarget {
   }
 
   async saveNow(): Promise<void> {
-    await this.settled();
+    await this.afterQueuedSteps();
     await this.dispatch({ type: 'SAVE_NOW', changed: this.changed(), save: this.#saveMode });
   }
 
