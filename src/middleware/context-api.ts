@@ -12,8 +12,8 @@ import type { RequestSession } from './request-session.js';
 
 export const SESSION = Symbol('koa-session-machine.session');
 /**
- * A request without a client sid starts its session when it first uses it (see middleware.ts):
- * until then this holds the function that starts it.
+ * A request that starts its session when it first uses it (with `defer`, or without a client sid;
+ * see middleware.ts): until then this holds the function that starts it.
  */
 export const START_ON_FIRST_USE = Symbol('koa-session-machine.start-on-first-use');
 /** A sid set by an earlier middleware before this one ran (docs/lifecycle.md, Start). */

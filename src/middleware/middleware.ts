@@ -17,7 +17,7 @@ type SessionContext = Context & { [SESSION]?: RequestSession; [START_ON_FIRST_US
 
 const ABSENT: SidReading = Object.freeze({ kind: 'absent' });
 
-/** The commit of a session the request used; a request that never used a lazily started one has none. */
+/** The commit of a session the request used; a request that never used one that starts on first use has none. */
 function commit(ctx: SessionContext): void | Promise<void> {
   const s = ctx[SESSION];
   if (!trace.enabled) return s?.commit();
@@ -63,9 +63,11 @@ export function createSessionMiddleware(options?: SessionOptions): SessionMiddle
   const runtime = new MiddlewareRuntime(resolveOptions(options));
   const { options: resolved, store } = runtime;
   const needsKeys = !resolved.sessionIdStore && resolved.cookie.signed !== false;
-  const startOnFirstUse = (ctx: Context) => {
+  // A request whose run of the machine may wait for the first use of its session (asked of the
+  // machine: no client sid) starts it then, loading at once: a request without a sid reads nothing.
+  const startWithoutSid = (ctx: Context) => {
     const s = new RequestSession(runtime, ctx, ABSENT);
-    void s.load(); // synchronous: a request without a sid reads nothing
+    void s.load(); // synchronous
     return s;
   };
 
@@ -80,17 +82,20 @@ export function createSessionMiddleware(options?: SessionOptions): SessionMiddle
     installContextApi(ctx.app.context);
     const forced = takeForcedSid(ctx);
     const reading: SidReading = forced !== undefined ? { kind: 'present', sid: forced } : runtime.carrier.read(ctx);
-    // With `defer` every run starts on first use, through ctx.session's Promise (request-session.ts).
-    if (!resolved.defer && runtime.startsOnFirstUse[reading.kind]) {
-      ctx[START_ON_FIRST_USE] = startOnFirstUse;
+    // With `defer` every request starts its session on first use; the store is read when the
+    // handler first awaits ctx.session (request-session.ts).
+    if (resolved.defer) {
+      ctx[START_ON_FIRST_USE] = (c: Context) => new RequestSession(runtime, c, reading);
+      return runAndCommit(ctx, next);
+    }
+    if (runtime.startsOnFirstUse[reading.kind]) {
+      ctx[START_ON_FIRST_USE] = startWithoutSid;
       return runAndCommit(ctx, next);
     }
     const s = new RequestSession(runtime, ctx, reading);
     ctx[SESSION] = s;
-    if (!resolved.defer) {
-      const loading = s.load();
-      if (loading !== undefined) return loading.then(() => runAndCommit(ctx, next));
-    }
+    const loading = s.load();
+    if (loading !== undefined) return loading.then(() => runAndCommit(ctx, next));
     return runAndCommit(ctx, next);
   };
   return Object.assign(session, { sessions: ownerSessions(runtime.index) });
