@@ -488,8 +488,8 @@ export type SidKind = Extract<SessionEvent, { type: 'LOAD' }>['sid'];
 const UNSEEN_EFFECTS: ReadonlySet<string> = new Set<SessionEffect>(['startNewSession', 'releaseLock']);
 
 /**
- * Whether a request whose client sent `sid` may leave its run of the machine until the app first
- * uses the session. Asked of the machine, once per `session(options)`, with a new run of its
+ * Whether a request whose client sent `sid` starts on first use: it may leave its run of the
+ * machine until the app first uses the session. Asked of the machine, once per `session(options)`, with a new run of its
  * input: loaded and ended with the session unused, does the run ask for any effect someone could
  * see (a store call, a cookie)? If not, a request that never uses its session can skip the run,
  * and costs no session at all. With a client sid, or `allowEmpty` (a new session is always saved),
@@ -497,7 +497,7 @@ const UNSEEN_EFFECTS: ReadonlySet<string> = new Set<SessionEffect>(['startNewSes
  * (it may be async, or count its calls), while the default generator's sid is seen by nobody
  * until a handler reads it.
  */
-export function quietUntilUsed(run: SessionRunner, sid: SidKind, appGeneratesSid: boolean): boolean {
+export function startsOnFirstUse(run: SessionRunner, sid: SidKind, appGeneratesSid: boolean): boolean {
   const effects = [...run.send({ type: 'LOAD', sid }), ...run.send({ type: 'COMMIT', changed: false, save: 'auto' })];
   return effects.every((effect) => UNSEEN_EFFECTS.has(effect) || (effect === 'issueSid' && !appGeneratesSid));
 }

@@ -12,27 +12,27 @@ import type { RequestSession } from './request-session.js';
 
 export const SESSION = Symbol('koa-session-machine.session');
 /**
- * A request without a client sid starts its session when it first uses it (see middleware.ts):
- * until then this holds the function that starts it.
+ * A request that starts its session when it first uses it (with `defer`, or without a client sid;
+ * see middleware.ts): until then this holds the function that starts it.
  */
-export const START_LAZILY = Symbol('koa-session-machine.start-lazily');
+export const START_ON_FIRST_USE = Symbol('koa-session-machine.start-on-first-use');
 /** A sid set by an earlier middleware before this one ran (docs/lifecycle.md, Start). */
 const FORCED_SID = Symbol('koa-session-machine.forced-sid');
 const INSTALLED = Symbol('koa-session-machine.installed');
 
 type WithSession = Context & {
   [SESSION]?: RequestSession;
-  [START_LAZILY]?: (ctx: Context) => RequestSession;
+  [START_ON_FIRST_USE]?: (ctx: Context) => RequestSession;
   [FORCED_SID]?: unknown;
 };
 
 /** The request's session, started now if it was waiting for its first use. */
-export function sessionOf(ctx: WithSession): RequestSession | undefined {
+export function requestSessionOf(ctx: WithSession): RequestSession | undefined {
   const s = ctx[SESSION];
   if (s !== undefined) return s;
-  const start = ctx[START_LAZILY];
+  const start = ctx[START_ON_FIRST_USE];
   if (start === undefined) return undefined;
-  ctx[START_LAZILY] = undefined;
+  ctx[START_ON_FIRST_USE] = undefined;
   return (ctx[SESSION] = start(ctx));
 }
 
@@ -44,10 +44,10 @@ const api: PropertyDescriptorMap = {
   session: {
     configurable: true,
     get(this: WithSession) {
-      return sessionOf(this)?.read();
+      return requestSessionOf(this)?.read();
     },
     set(this: WithSession, value: unknown) {
-      const s = sessionOf(this);
+      const s = requestSessionOf(this);
       if (s) s.write(value);
       else shadow(this, 'session', value);
     },
@@ -55,39 +55,39 @@ const api: PropertyDescriptorMap = {
   sessionId: {
     configurable: true,
     get(this: WithSession) {
-      const s = sessionOf(this);
+      const s = requestSessionOf(this);
       return s ? s.sessionId() : this[FORCED_SID];
     },
     set(this: WithSession, value: unknown) {
-      const s = sessionOf(this);
-      if (s) s.sid = value === undefined || value === null ? undefined : String(value);
+      const s = requestSessionOf(this);
+      if (s) s.setSid(value === undefined || value === null ? undefined : String(value));
       else this[FORCED_SID] = value;
     },
   },
   sessionSave: {
     configurable: true,
     get(this: WithSession) {
-      const s = sessionOf(this);
+      const s = requestSessionOf(this);
       if (!s) return undefined;
-      return s.save === 'auto' ? null : s.save === 'force';
+      return s.saveMode === 'auto' ? null : s.saveMode === 'force';
     },
     set(this: WithSession, value: unknown) {
-      const s = sessionOf(this);
-      if (s) s.save = value === true ? 'force' : value === false ? 'skip' : 'auto';
+      const s = requestSessionOf(this);
+      if (s) s.setSaveMode(value === true ? 'force' : value === false ? 'skip' : 'auto');
       else shadow(this, 'sessionSave', value);
     },
   },
   regenerateSession: {
     configurable: true,
     get(this: WithSession) {
-      const s = sessionOf(this);
+      const s = requestSessionOf(this);
       return s && (() => s.regenerate());
     },
   },
   saveSession: {
     configurable: true,
     get(this: WithSession) {
-      const s = sessionOf(this);
+      const s = requestSessionOf(this);
       return s && (() => s.saveNow());
     },
   },
@@ -95,8 +95,8 @@ const api: PropertyDescriptorMap = {
   sessions: {
     configurable: true,
     get(this: WithSession) {
-      const s = sessionOf(this);
-      return requestSessions(s, s?.instance.index);
+      const s = requestSessionOf(this);
+      return requestSessions(s, s?.runtime.index);
     },
   },
 };

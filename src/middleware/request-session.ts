@@ -16,10 +16,10 @@ import {
 import { isPlainObject } from '../stores/revive.js';
 import { announceJson, takeReadJson } from '../stores/serialized.js';
 import type { SessionLock, StoredSession } from '../stores/types.js';
-import type { Instance } from './instance.js';
+import type { EffectTarget, PreparedWrite } from './effect-target.js';
 import { sessionTooLarge } from './errors.js';
 import { mergeChanges } from './merge-changes.js';
-import { EFFECTS } from './session-effects.js';
+import type { MiddlewareRuntime } from './runtime.js';
 import { addSessionMethods, refuseOnDeferred } from './session-methods.js';
 import { trace, traceRequest } from './trace.js';
 import type { SidReading } from './sid-carrier.js';
@@ -29,14 +29,15 @@ const LIVE: SessionTag = 'live';
 /** The tag of the state before the request starts its session. */
 const UNSTARTED: SessionTag = 'unstarted';
 
-export class RequestSession {
+export class RequestSession implements EffectTarget {
   readonly runner: SessionRunner;
-  sid: string | undefined;
+  #sid: string | undefined;
   /** The session; `undefined` on a new session until first read (nothing to compare, nothing to build). */
-  data: StoredSession | null | undefined;
+  #data: StoredSession | null | undefined;
   /** The JSON of `data` when the app first saw it; `undefined` while the app has not seen it. */
   private baseline: string | undefined;
-  save: SaveMode = 'auto';
+  /** `ctx.sessionSave`: force a save, skip every write, or let the machine decide. */
+  #saveMode: SaveMode = 'auto';
   /** With `defer`: the load, and every change queued behind it, in order. */
   private ready: Promise<void> | undefined;
   /**
@@ -48,25 +49,66 @@ export class RequestSession {
   private pendingError: unknown;
   private committed = false;
   /** The session's lock while this request holds it (`concurrency: 'serialize'`). */
-  lock: SessionLock | undefined;
+  #lock: SessionLock | undefined;
   /**
    * On a store with `compareAndSet`: the version of the entry this request read or last wrote,
    * which its next write expects to find (`null`: a new session, no entry); `undefined` otherwise.
    */
-  version: string | null | undefined = null;
+  #version: string | null | undefined = null;
   /** With `DEBUG=koa-session-machine`: the states this request went through (trace.ts). */
   private readonly trail: string[] | undefined;
   /** With the trace on: the request's last COMMIT or SAVE_NOW, which says why it ended where it did. */
   private committedWith: SessionEvent | undefined;
 
   constructor(
-    readonly instance: Instance,
+    readonly runtime: MiddlewareRuntime,
     readonly ctx: Context,
     readonly reading: SidReading,
   ) {
-    this.runner = instance.createRunner();
-    this.sid = reading.kind === 'present' ? reading.sid : undefined;
+    this.runner = runtime.createRunner();
+    this.#sid = reading.kind === 'present' ? reading.sid : undefined;
     this.trail = trace.enabled ? [] : undefined;
+  }
+
+  get sid(): string | undefined {
+    return this.#sid;
+  }
+
+  /** `ctx.sessionId = sid`: the sid the session is stored and sent under from now on. */
+  setSid(sid: string | undefined): void {
+    this.#sid = sid;
+  }
+
+  get data(): StoredSession | null | undefined {
+    return this.#data;
+  }
+
+  get version(): string | null | undefined {
+    return this.#version;
+  }
+
+  get saveMode(): SaveMode {
+    return this.#saveMode;
+  }
+
+  /** `ctx.sessionSave = …`: `'force'`, `'skip'`, or `'auto'` (the machine decides). */
+  setSaveMode(mode: SaveMode): void {
+    this.#saveMode = mode;
+  }
+
+  loaded(session: StoredSession, version: string | null | undefined): void {
+    this.#data = session;
+    this.#version = version;
+  }
+
+  holdLock(lock: SessionLock): void {
+    this.#lock = lock;
+  }
+
+  takeLock(): SessionLock | undefined {
+    const lock = this.#lock;
+    this.#lock = undefined;
+    return lock;
   }
 
   private record(event: SessionEvent): void {
@@ -87,13 +129,14 @@ export class RequestSession {
    */
   dispatch(event: SessionEvent | undefined): void | Promise<void> {
     let next: SessionEvent | Promise<SessionEvent | undefined> | undefined = event;
+    const perform = this.runtime.effects;
     while (next !== undefined) {
       if (next instanceof Promise) return next.then((e) => this.dispatch(e));
       const effects = this.runner.send(next);
       if (this.trail !== undefined) this.record(next);
       next = undefined;
       for (const name of effects) {
-        const result = EFFECTS[name as SessionEffect](this);
+        const result = perform[name as SessionEffect](this);
         if (result !== undefined) next = result;
       }
     }
@@ -116,26 +159,27 @@ export class RequestSession {
     return this.ready;
   }
 
-  private settled(): Promise<void> | undefined {
-    return this.instance.options.defer ? this.queue() : undefined;
+  /** With `defer`, the load and every step queued before this; without, nothing to wait for. */
+  private afterQueuedSteps(): Promise<void> | undefined {
+    return this.runtime.options.defer ? this.queue() : undefined;
   }
 
   /** The value of `ctx.session` (a Promise of it with `defer`). */
   read(): StoredSession | null | undefined | Promise<StoredSession | null | undefined> {
-    if (this.instance.options.defer) return refuseOnDeferred(this.queue().then(() => this.expose()));
+    if (this.runtime.options.defer) return refuseOnDeferred(this.queue().then(() => this.expose()));
     return this.expose();
   }
 
   /** The session object as the app sees it, building a new one and recording the baseline on first sight. */
   private expose(): StoredSession | null | undefined {
-    if (!this.runner.hasTag(LIVE)) return this.data;
-    if (this.data === undefined) {
-      this.data = this.instance.newSession();
-      this.baseline = this.instance.emptyJson;
-    } else if (this.baseline === undefined && this.data !== null) {
-      this.baseline = takeReadJson(this.data) ?? JSON.stringify(this.data);
+    if (!this.runner.hasTag(LIVE)) return this.#data;
+    if (this.#data === undefined) {
+      this.#data = this.runtime.newSession();
+      this.baseline = this.runtime.emptyJson;
+    } else if (this.baseline === undefined && this.#data !== null) {
+      this.baseline = takeReadJson(this.#data) ?? JSON.stringify(this.#data);
     }
-    const data = this.data;
+    const data = this.#data;
     if (data !== null && data !== this.withMethods) {
       addSessionMethods(data, this);
       this.withMethods = data;
@@ -153,22 +197,22 @@ export class RequestSession {
     const apply = () => {
       this.expose();
       if (value === null || value === undefined) {
-        this.data = null;
+        this.#data = null;
         return this.dispatch({ type: 'REMOVE' });
       }
       // A replaced session keeps the cookie options it needs to be read back (docs/migrating-from-koa-generic-session.md).
-      if (!isPlainObject(value.cookie)) value.cookie = { ...this.instance.options.cookie };
-      this.data = value as StoredSession;
+      if (!isPlainObject(value.cookie)) value.cookie = { ...this.runtime.options.cookie };
+      this.#data = value as StoredSession;
       return this.dispatch({ type: 'REPLACE' });
     };
     // With `defer` the change waits for the load; commit awaits it and reports its error.
-    if (this.instance.options.defer) void this.queue(apply).catch(() => undefined);
+    if (this.runtime.options.defer) void this.queue(apply).catch(() => undefined);
     else void apply();
   }
 
   /** Resolves to the new session object, as koa-generic-session's `regenerateSession()` does. */
   async regenerate(): Promise<StoredSession | null | undefined> {
-    await this.settled();
+    await this.afterQueuedSteps();
     // The new session's sid is issued with it (`issueSid`): koa-generic-session users read
     // ctx.sessionId right after regenerating.
     await this.dispatch({ type: 'REGENERATE' });
@@ -176,15 +220,15 @@ export class RequestSession {
   }
 
   async saveNow(): Promise<void> {
-    await this.settled();
-    await this.dispatch({ type: 'SAVE_NOW', changed: this.changed(), save: this.save });
+    await this.afterQueuedSteps();
+    await this.dispatch({ type: 'SAVE_NOW', changed: this.changed(), save: this.#saveMode });
   }
 
   /** The end of the request: runs once, after the handlers, even when they threw. */
   commit(): void | Promise<void> {
     if (this.committed) return;
     this.committed = true;
-    const dispatchCommit = () => this.dispatch({ type: 'COMMIT', changed: this.changed(), save: this.save });
+    const dispatchCommit = () => this.dispatch({ type: 'COMMIT', changed: this.changed(), save: this.#saveMode });
     // With `defer`, a session never used is never loaded; a used one settles first, and a failed
     // load fails the request here.
     return this.ready === undefined ? dispatchCommit() : this.ready.then(dispatchCommit);
@@ -193,8 +237,8 @@ export class RequestSession {
   /** Whether the session differs from what the app first saw. Unseen sessions cannot have changed. */
   private changed(): boolean {
     this.decidedJson = undefined;
-    if (this.baseline === undefined || this.data === null || this.data === undefined) return false;
-    this.decidedJson = JSON.stringify(this.data);
+    if (this.baseline === undefined || this.#data === null || this.#data === undefined) return false;
+    this.decidedJson = JSON.stringify(this.#data);
     return this.decidedJson !== this.baseline;
   }
   /** The JSON `changed()` compared, which the write that it may lead to reuses. */
@@ -205,24 +249,24 @@ export class RequestSession {
    * it is the client's sid, or, without one, the sid the new session will get.
    */
   sessionId(): string | undefined {
-    if (this.sid === undefined && this.runner.hasTag(UNSTARTED)) {
+    if (this.#sid === undefined && this.runner.hasTag(UNSTARTED)) {
       // No client sid: the load will start a new session, which keeps the sid handed out here.
       this.keepSid = true;
       return this.sidNow();
     }
-    return this.sid;
+    return this.#sid;
   }
   /** A sid read before the load (with `defer`) that the new session must keep. */
   private keepSid = false;
 
   /** The sid, generated now if there is none; `undefined` only while an async `genSid` is running. */
   sidNow(): string | undefined {
-    if (this.sid === undefined && this.sidPromise === undefined) {
-      const sid = this.instance.options.genSid.call(this.ctx, 24);
-      if (typeof sid === 'string') this.sid = sid;
-      else this.sidPromise = Promise.resolve(sid).then((s) => (this.sid = s));
+    if (this.#sid === undefined && this.sidPromise === undefined) {
+      const sid = this.runtime.options.genSid.call(this.ctx, 24);
+      if (typeof sid === 'string') this.#sid = sid;
+      else this.sidPromise = Promise.resolve(sid).then((s) => (this.#sid = s));
     }
-    return this.sid;
+    return this.#sid;
   }
   private sidPromise: Promise<string> | undefined;
 
@@ -243,7 +287,7 @@ export class RequestSession {
    */
   errorHandlerSwallows(err: unknown, type: 'get' | 'set'): boolean {
     try {
-      this.instance.options.errorHandler(asError(err), type, this.ctx);
+      this.runtime.options.errorHandler(asError(err), type, this.ctx);
       return true;
     } catch (rethrown) {
       this.storeError = rethrown;
@@ -259,15 +303,15 @@ export class RequestSession {
   /** `reportDegraded`: the `onEvent` notice of a request that goes on without its session store. */
   reportDegraded(): void {
     const err = this.storeError as { cause?: unknown; message?: unknown } | undefined;
-    this.instance.options.onEvent?.({ type: 'degraded', ctx: this.ctx, reason: String(err?.cause ?? err?.message) });
+    this.runtime.options.onEvent?.({ type: 'degraded', ctx: this.ctx, reason: String(err?.cause ?? err?.message) });
   }
 
   /** The session as it is written: `beforeSave` runs, the size limit is checked. */
-  prepareWrite(): { session: StoredSession; json: string } {
+  prepareWrite(): PreparedWrite {
     // A new session saved without having been read (allowEmpty, sessionSave = true) is built now.
-    this.data ??= this.instance.newSession();
-    const session = this.data;
-    const { beforeSave } = this.instance.options;
+    this.#data ??= this.runtime.newSession();
+    const session = this.#data;
+    const { beforeSave } = this.runtime.options;
     beforeSave?.(this.ctx, session);
     const stamped = this.stampLifetime(session);
     // The write follows the decision at once; only `beforeSave` (or the lifetime's start) can have
@@ -283,8 +327,8 @@ export class RequestSession {
    * The session to write after a fenced write met a newer entry: that entry with this request's
    * changes applied (merge-changes.ts), in place, so that `ctx.session` holds what is written.
    */
-  mergeInto(newer: StoredSession): { session: StoredSession; json: string } {
-    const session = this.data!;
+  mergeInto(newer: StoredSession): PreparedWrite {
+    const session = this.#data!;
     mergeChanges(this.baseline ?? takeReadJson(session) ?? JSON.stringify(session), session, newer);
     const json = JSON.stringify(session);
     this.checkSize(json);
@@ -293,7 +337,7 @@ export class RequestSession {
   }
 
   private checkSize(json: string): void {
-    const max = this.instance.options.maxSize;
+    const max = this.runtime.options.maxSize;
     // A string's length in UTF-16 units bounds its UTF-8 size from below and its third from above.
     if (json.length > max / 3) {
       const bytes = Buffer.byteLength(json);
@@ -301,7 +345,8 @@ export class RequestSession {
     }
   }
 
-  written(json: string): void {
+  written(json: string, version: string | null | undefined): void {
+    this.#version = version;
     this.baseline = json;
   }
 
@@ -318,7 +363,7 @@ export class RequestSession {
    * begins now and the machine has it stored.
    */
   lifetimeOf(session: StoredSession): { expired: boolean; lifetimeUnstamped: boolean } {
-    const max = this.instance.options.maxLifetime;
+    const max = this.runtime.options.maxLifetime;
     if (max === undefined) return NO_LIFETIME;
     const stored = session.cookie?.createdAt;
     const stamped = typeof stored === 'number' && Number.isFinite(stored);
@@ -328,9 +373,9 @@ export class RequestSession {
 
   /** With `maxLifetime`, writes when the lifetime began into the session's cookie; whether that changed it. */
   private stampLifetime(session: StoredSession): boolean {
-    if (this.instance.options.maxLifetime === undefined) return false;
+    if (this.runtime.options.maxLifetime === undefined) return false;
     const createdAt = (this.createdAt ??= Date.now());
-    if (!isPlainObject(session.cookie)) session.cookie = { ...this.instance.options.cookie };
+    if (!isPlainObject(session.cookie)) session.cookie = { ...this.runtime.options.cookie };
     if (session.cookie.createdAt === createdAt) return false;
     session.cookie.createdAt = createdAt;
     return true;
@@ -340,13 +385,13 @@ export class RequestSession {
   startNew(): void {
     if (this.keepSid) this.keepSid = false;
     else {
-      this.sid = undefined;
+      this.#sid = undefined;
       this.sidPromise = undefined;
     }
-    this.data = undefined;
+    this.#data = undefined;
     this.baseline = undefined;
     this.createdAt = undefined;
-    this.version = null;
+    this.#version = null;
   }
 }
 

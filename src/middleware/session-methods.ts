@@ -22,7 +22,7 @@ export interface SessionMethodsOwner {
 const OWNER = Symbol('koa-session-machine.session-owner');
 type Decorated = Record<PropertyKey, unknown> & { [OWNER]?: SessionMethodsOwner };
 
-function settle(done: Promise<unknown>, cb: unknown): Promise<void> | undefined {
+function promiseOrCallback(done: Promise<unknown>, cb: unknown): Promise<void> | undefined {
   const finished = done.then(() => undefined);
   if (typeof cb !== 'function') return finished;
   finished.then(
@@ -40,11 +40,11 @@ function ownerOf(session: Decorated): SessionMethodsOwner {
 }
 
 function regenerate(this: Decorated, cb?: Callback): Promise<void> | undefined {
-  return settle(ownerOf(this).regenerate(), cb);
+  return promiseOrCallback(ownerOf(this).regenerate(), cb);
 }
 
 function save(this: Decorated, cb?: Callback): Promise<void> | undefined {
-  return settle(ownerOf(this).saveNow(), cb);
+  return promiseOrCallback(ownerOf(this).saveNow(), cb);
 }
 
 /** An accessor that answers `method`, and turns into plain data when the app assigns the name. */

@@ -22,7 +22,7 @@
  * alive has its entry refreshed at least that often, so the entry never expires before it.
  */
 import type { Context } from 'koa';
-import { isNotFound, settle, type StoreAdapter, type Written } from '../stores/adapter.js';
+import { isNotFound, asAwaitable, type StoreAdapter, type Written } from '../stores/adapter.js';
 import { isPlainObject } from '../stores/revive.js';
 import type { ListedOwnerIndexEntry, OwnerIndexEntry, SessionStore, StoredSession } from '../stores/types.js';
 import { andThen, both, type Awaitable } from '../stores/awaitable.js';
@@ -286,24 +286,24 @@ export class OwnerIndex implements SessionAccess {
   /** Writes the entry of `handle` (its session is being written or is in use). */
   private add(owner: string, key: string, handle: string, write: EntryToWrite): Awaitable<void> {
     const { entry, now, expiresAt, infoJson } = write;
-    const added = settle(this.raw.indexAdd(ownerKeyOf(this.prefix, owner), handle, entry, expiresAt));
+    const added = asAwaitable(this.raw.indexAdd(ownerKeyOf(this.prefix, owner), handle, entry, expiresAt));
     return andThen(added, () => this.refreshed.mark(key, { at: now, owner, info: infoJson, expiresAt }));
   }
 
   private remove(owner: string, handle: string): Awaitable<void> {
-    return andThen(settle(this.raw.indexRemove(ownerKeyOf(this.prefix, owner), handle)), () => undefined);
+    return andThen(asAwaitable(this.raw.indexRemove(ownerKeyOf(this.prefix, owner), handle)), () => undefined);
   }
 
   private async entries(owner: string): Promise<ListedOwnerIndexEntry[]> {
     return (
-      (await settle<ListedOwnerIndexEntry[] | undefined>(this.raw.indexList(ownerKeyOf(this.prefix, owner)))) ?? []
+      (await asAwaitable<ListedOwnerIndexEntry[] | undefined>(this.raw.indexList(ownerKeyOf(this.prefix, owner)))) ?? []
     );
   }
 
   /** Whether the store still has a session under `key` (sealed or not: only its presence counts). */
   private async holds(key: string): Promise<boolean> {
     try {
-      return Boolean(await settle(this.raw.get(key)));
+      return Boolean(await asAwaitable(this.raw.get(key)));
     } catch (err) {
       if (isNotFound(err)) return false;
       throw err;
@@ -312,7 +312,7 @@ export class OwnerIndex implements SessionAccess {
 
   /** Revocation: the session first, then its entry (a crash in between leaves an entry `list` prunes). */
   private async end(owner: string, { handle, entry }: ListedOwnerIndexEntry): Promise<void> {
-    await settle(this.raw.destroy(entry.key));
+    await asAwaitable(this.raw.destroy(entry.key));
     this.refreshed.forget(entry.key);
     await this.remove(owner, handle);
   }

@@ -100,7 +100,7 @@ export function checkStore(store: SessionStore): void {
  * A store result as a value or a native Promise: a thenable of another library is adopted, and a
  * thunk (a function taking a callback) is run.
  */
-export function settle<T>(result: unknown): Awaitable<T> {
+export function asAwaitable<T>(result: unknown): Awaitable<T> {
   if (result instanceof Promise) return result as Promise<T>;
   // Any thenable (Bluebird, a hand-written one) is awaited, as koa-generic-session's `yield` did;
   // not a prototype such as Promise.prototype itself, whose `then` cannot run on it.
@@ -227,7 +227,7 @@ export class StoreAdapter {
   private bury(sid: string, ttl: number): Promise<void> | undefined {
     const tombstone: Tombstone = { cookie: { maxAge: ttl }, retired: true };
     try {
-      const written = settle(
+      const written = asAwaitable(
         this.store.set(this.tombstoneKeyOf(sid), tombstone as unknown as StoredSession, Math.ceil(ttl)),
       );
       return written instanceof Promise ? written.then(noop, noop) : undefined;
@@ -239,7 +239,7 @@ export class StoreAdapter {
   /** Whether `sid` was retired less than `tombstoneTtl` ago. */
   isRetired(sid: string): Awaitable<boolean> {
     if ((this.options.tombstoneTtl ?? 0) <= 0) return false;
-    return andThen(settle<unknown>(this.store.get(this.tombstoneKeyOf(sid))), isTombstone);
+    return andThen(asAwaitable<unknown>(this.store.get(this.tombstoneKeyOf(sid))), isTombstone);
   }
 
   /** The session stored for `sid`, or `undefined`; a store error with code ENOENT means none. */
@@ -258,11 +258,11 @@ export class StoreAdapter {
     const open = sealed ? (value: unknown) => this.open(sid, key, value) : reviveSession;
     try {
       if (this.versioned !== undefined) {
-        const entry = settle<VersionedEntry | undefined | null>(this.versioned.getVersioned(key));
+        const entry = asAwaitable<VersionedEntry | undefined | null>(this.versioned.getVersioned(key));
         const versioned = (found: VersionedEntry | undefined | null) => this.withVersion(found, open);
         return entry instanceof Promise ? entry.then(versioned, notFound) : versioned(entry);
       }
-      const value = settle<unknown>(this.store.get(key));
+      const value = asAwaitable<unknown>(this.store.get(key));
       return value instanceof Promise ? value.then(open, notFound) : open(value);
     } catch (err) {
       return notFound(err);
@@ -312,15 +312,15 @@ export class StoreAdapter {
       const ttl = this.ttlFor(session);
       const value = this.forStore(sid, key, session);
       const written = this.versioned
-        ? andThen(settle<CompareAndSetReply>(this.versioned.compareAndSet(key, value, ttl, null)), (reply) => {
+        ? andThen(asAwaitable<CompareAndSetReply>(this.versioned.compareAndSet(key, value, ttl, null)), (reply) => {
             if (reply.written) this.versions.set(session, reply.version);
             return reply.written;
           })
         : this.store.add
-          ? andThen(settle<unknown>(this.store.add(key, value, ttl)), wasStored)
-          : andThen(settle(this.store.set(key, value, ttl)), () => true);
+          ? andThen(asAwaitable<unknown>(this.store.add(key, value, ttl)), wasStored)
+          : andThen(asAwaitable(this.store.set(key, value, ttl)), () => true);
       return andThen(written, (created) => {
-        const moved = andThen(settle(this.store.destroy(plainKey)), () => undefined);
+        const moved = andThen(asAwaitable(this.store.destroy(plainKey)), () => undefined);
         return andThen(moved, () => (created ? session : this.read(sid, key, this.sealed)));
       });
     });
@@ -337,7 +337,7 @@ export class StoreAdapter {
   /** Writes a session (koa-generic-session's `ctx.sessionStore.set(sid, session)`). */
   set(sid: string, session: StoredSession): Awaitable<unknown> {
     const key = this.keyOf(sid);
-    return settle(this.store.set(key, this.forStore(sid, key, session), this.ttlFor(session)));
+    return asAwaitable(this.store.set(key, this.forStore(sid, key, session), this.ttlFor(session)));
   }
 
   /**
@@ -363,9 +363,9 @@ export class StoreAdapter {
     const ttl = this.ttlFor(session);
     const value = this.forStore(sid, key, session);
     if (this.hasUpdate)
-      return andThen(settle<unknown>(this.store.update!(key, value, ttl)), (r) => writtenOrGone(wasStored(r)));
+      return andThen(asAwaitable<unknown>(this.store.update!(key, value, ttl)), (r) => writtenOrGone(wasStored(r)));
     return andThen(
-      this.ifStored(sid, () => settle(this.store.set(key, value, ttl))),
+      this.ifStored(sid, () => asAwaitable(this.store.set(key, value, ttl))),
       writtenOrGone,
     );
   }
@@ -374,7 +374,9 @@ export class StoreAdapter {
   private fenced(sid: string, session: StoredSession, expected: string | null): Awaitable<Written> {
     const key = this.keyOf(sid);
     const value = this.forStore(sid, key, session);
-    const reply = settle<CompareAndSetReply>(this.versioned!.compareAndSet(key, value, this.ttlFor(session), expected));
+    const reply = asAwaitable<CompareAndSetReply>(
+      this.versioned!.compareAndSet(key, value, this.ttlFor(session), expected),
+    );
     return andThen(reply, (r): Written => {
       if (r.written) return r;
       const current = r.current;
@@ -391,11 +393,11 @@ export class StoreAdapter {
   touch(sid: string, session: StoredSession, expected: string | undefined): Awaitable<boolean> {
     const key = this.keyOf(sid);
     const ttl = this.ttlFor(session);
-    if (this.hasTouch) return andThen(settle<unknown>(this.store.touch!(key, ttl)), wasStored);
+    if (this.hasTouch) return andThen(asAwaitable<unknown>(this.store.touch!(key, ttl)), wasStored);
     // A rewrite fenced off by a newer one leaves the entry there, refreshed by that write.
     if (this.versioned !== undefined && expected !== undefined)
       return andThen(this.fenced(sid, session, expected), (w) => w.written || w.newer !== undefined);
-    return this.ifStored(sid, () => settle(this.store.set(key, this.forStore(sid, key, session), ttl)));
+    return this.ifStored(sid, () => asAwaitable(this.store.set(key, this.forStore(sid, key, session), ttl)));
   }
 
   /** Runs `write` if the session of `sid` is still stored; whether it was. */
@@ -411,14 +413,14 @@ export class StoreAdapter {
   }
 
   lock(sid: string, options: LockOptions): Awaitable<SessionLock | undefined> {
-    return settle(this.store.lock!(this.keyOf(sid), options));
+    return asAwaitable(this.store.lock!(this.keyOf(sid), options));
   }
 
   /** Deletes the session; with `hashIds`, under the plain key too, so that no old entry can be moved back. */
   destroy(sid: string): Awaitable<unknown> {
-    const destroyed = settle(this.store.destroy(this.keyOf(sid)));
+    const destroyed = asAwaitable(this.store.destroy(this.keyOf(sid)));
     if (!this.hashIds) return destroyed;
-    return andThen(destroyed, () => settle(this.store.destroy(this.options.prefix + sid)));
+    return andThen(destroyed, () => asAwaitable(this.store.destroy(this.options.prefix + sid)));
   }
 
   /**

@@ -1,18 +1,18 @@
 /**
  * When the middleware starts a request's run of the session machine, and when a new session gets
- * its sid: both are the machine's. `quietUntilUsed` asks a run of the machine whether a request
+ * its sid: both are the machine's. `startsOnFirstUse` asks a run of the machine whether a request
  * whose session is never used asks for anything someone could see; `issueSid`, the entry effect of
  * a new session, issues its sid as it starts.
  */
 import { describe, expect, it } from 'vitest';
 import { sessionRunnerFactory } from '../../src/machines/session-runner.js';
-import { quietUntilUsed, type SessionMachineInput, type SidKind } from '../../src/machines/session.machine.js';
+import { startsOnFirstUse, type SessionMachineInput, type SidKind } from '../../src/machines/session.machine.js';
 
 const DEFAULTS: SessionMachineInput = { rolling: false, allowEmpty: false, serialize: false, degradeOnOutage: false };
 const quiet = (over: Partial<SessionMachineInput>, sid: SidKind, appGeneratesSid = false) =>
-  quietUntilUsed(sessionRunnerFactory({ ...DEFAULTS, ...over })(), sid, appGeneratesSid);
+  startsOnFirstUse(sessionRunnerFactory({ ...DEFAULTS, ...over })(), sid, appGeneratesSid);
 
-describe('quietUntilUsed: a request may start its run when its session is first used', () => {
+describe('startsOnFirstUse: a request may start its run when its session is first used', () => {
   it('without a client sid: nothing to read, nothing to send, whatever rolling and serialize say', () => {
     for (const rolling of [false, true])
       for (const serialize of [false, true]) expect(quiet({ rolling, serialize }, 'absent')).toBe(true);

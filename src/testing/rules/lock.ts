@@ -1,6 +1,6 @@
 /** The `lock` capability: `lock(key, { lease, wait })`, for `concurrency: 'serialize'`. */
 import { described } from '../failure.js';
-import { settle, sleep, sessionOf, LONG_TTL, type RuleGroup } from './probe.js';
+import { asPromise, sleep, sessionOf, LONG_TTL, type RuleGroup } from './probe.js';
 
 const A_LOCK = described('a lock');
 const NO_LOCK = described('no lock (undefined)');
@@ -25,7 +25,7 @@ export const lockRules: RuleGroup = {
               await sleep(5);
               await s.set(key, sessionOf({ n: (current?.n as number) + 1 }), LONG_TTL);
             } finally {
-              await settle(lock.release());
+              await asPromise(lock.release());
             }
           }),
         );
@@ -49,11 +49,11 @@ export const lockRules: RuleGroup = {
           const other = await s.call('lock', key, { lease: 10_000, wait: 50 });
           s.check(!other, key, 'a second lock() of a held key gave a lock', NO_LOCK, other);
         } finally {
-          await settle(held.release());
+          await asPromise(held.release());
         }
         const after = await s.call('lock', key, { lease: 10_000, wait: 1_000 });
         s.check(Boolean(after), key, 'lock() after release() gave no lock', A_LOCK, after);
-        await settle(after.release());
+        await asPromise(after.release());
       },
     },
     {
@@ -65,9 +65,9 @@ export const lockRules: RuleGroup = {
         try {
           const b = await s.call('lock', second, { lease: 10_000, wait: 1_000 });
           s.check(Boolean(b), second, 'lock() of another key waited for the first lock and gave up', A_LOCK, b);
-          await settle(b.release());
+          await asPromise(b.release());
         } finally {
-          await settle(a.release());
+          await asPromise(a.release());
         }
       },
     },

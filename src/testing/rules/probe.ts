@@ -17,7 +17,7 @@ export const POLL = 20;
 export type Loose = Record<string, any>;
 
 /** A store call's value: a plain value, a Promise, or a callback thunk (as the middleware accepts). */
-export function settle(result: unknown): Promise<any> {
+export function asPromise(result: unknown): Promise<any> {
   if (typeof result === 'function') {
     return new Promise((resolve, reject) =>
       (result as (cb: (err: unknown, v?: unknown) => void) => void)((err, v) => (err ? reject(err) : resolve(v))),
@@ -85,7 +85,7 @@ export class Probe {
   /** `store[method](key, ...args)`, settled; a store error fails the rule, naming the call and the key. */
   async call(method: string, key: string, ...args: unknown[]): Promise<any> {
     try {
-      return await settle(this.store[method](key, ...args));
+      return await asPromise(this.store[method](key, ...args));
     } catch (err) {
       throw new RuleFailure(`${method}() failed`, key, described('an answer, not an error'), err);
     }

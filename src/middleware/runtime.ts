@@ -1,18 +1,20 @@
 /**
- * What one `session(options)` call sets up once and every request of it shares: the resolved
- * options, the store behind its adapter, the sid carrier, and the way its session machine runs
- * (the compiled table, or a real XState actor when the app inspects transitions).
+ * The middleware's runtime: what one `session(options)` call sets up once and every request of it
+ * shares: the resolved options, the store behind its adapter, the sid carrier, the machine's
+ * effects, and the way its session machine runs (the compiled table, or a real XState actor when
+ * the app inspects transitions).
  */
 import { sessionRunnerFactory } from '../machines/session-runner.js';
-import { quietUntilUsed, type SessionRunner, type SidKind } from '../machines/session.machine.js';
+import { startsOnFirstUse, type SessionRunner, type SidKind } from '../machines/session.machine.js';
 import { directAccess, OwnerIndex, type SessionAccess } from '../sessions/owner-index.js';
 import { StoreAdapter } from '../stores/adapter.js';
 import type { StoredSession } from '../stores/types.js';
 import { defaultGenSid, type ResolvedOptions } from './options.js';
-import { cookieCarrier, customCarrier, type SidCarrier } from './sid-carrier.js';
 import { StoreConnection } from './connection.js';
+import { createSessionEffects, type SessionEffects } from './session-effects.js';
+import { cookieCarrier, customCarrier, type SidCarrier } from './sid-carrier.js';
 
-export class Instance {
+export class MiddlewareRuntime {
   readonly store: StoreAdapter;
   readonly carrier: SidCarrier;
   /** Only for stores that report their connection (they have `on`). */
@@ -22,9 +24,11 @@ export class Instance {
   /** How the store effects read and write sessions: through the index when there is one. */
   readonly sessions: SessionAccess;
   readonly createRunner: () => SessionRunner;
+  /** The machine's effects, performed on each request's session. */
+  readonly effects: SessionEffects;
   /**
    * For each kind of client sid, whether a request may start its run of the machine when its
-   * session is first used rather than before the handlers (`quietUntilUsed`, asked of the machine).
+   * session is first used rather than before the handlers (asked of the machine).
    */
   readonly startsOnFirstUse: Readonly<Record<SidKind, boolean>>;
   /** The JSON of a new, empty session: the baseline against which a new session is "changed". */
@@ -56,14 +60,15 @@ export class Instance {
       degradeOnOutage: options.storeOutage === 'degrade',
     };
     this.createRunner = sessionRunnerFactory(input, options.inspect);
+    this.effects = createSessionEffects(this);
     this.emptyJson = JSON.stringify(this.newSession());
     // Runs made only to ask the machine, never inspected: the app's `inspect` sees requests only.
     const ask = sessionRunnerFactory(input);
     const appGeneratesSid = options.genSid !== defaultGenSid;
     this.startsOnFirstUse = {
-      absent: quietUntilUsed(ask(), 'absent', appGeneratesSid),
-      present: quietUntilUsed(ask(), 'present', appGeneratesSid),
-      forged: quietUntilUsed(ask(), 'forged', appGeneratesSid),
+      absent: startsOnFirstUse(ask(), 'absent', appGeneratesSid),
+      present: startsOnFirstUse(ask(), 'present', appGeneratesSid),
+      forged: startsOnFirstUse(ask(), 'forged', appGeneratesSid),
     };
   }
 
