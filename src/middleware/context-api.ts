@@ -60,8 +60,15 @@ const api: PropertyDescriptorMap = {
     },
     set(this: WithSession, value: unknown) {
       const s = requestSessionOf(this);
-      if (s) s.setSid(value === undefined || value === null ? undefined : String(value));
-      else this[FORCED_SID] = value;
+      if (s === undefined) this[FORCED_SID] = value;
+      else if (value === undefined || value === null || value === '') {
+        // A session without a sid would be stored and sent under none (a key and a cookie that
+        // read "undefined", shared by every request that did the same).
+        throw new TypeError(
+          'koa-session-machine: ctx.sessionId cannot be cleared during a request; ' +
+            'ctx.regenerateSession() gives the session a new sid, ctx.session = null ends it',
+        );
+      } else s.setSid(String(value));
     },
   },
   sessionSave: {

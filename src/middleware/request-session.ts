@@ -75,8 +75,10 @@ export class RequestSession implements EffectTarget {
   }
 
   /** `ctx.sessionId = sid`: the sid the session is stored and sent under from now on. */
-  setSid(sid: string | undefined): void {
+  setSid(sid: string): void {
     this.#sid = sid;
+    // A genSid still running is for a sid no longer wanted: its result must not replace this one.
+    this.sidPromise = undefined;
   }
 
   get data(): StoredSession | null | undefined {
@@ -264,7 +266,14 @@ export class RequestSession implements EffectTarget {
     if (this.#sid === undefined && this.sidPromise === undefined) {
       const sid = this.runtime.options.genSid.call(this.ctx, 24);
       if (typeof sid === 'string') this.#sid = sid;
-      else this.sidPromise = Promise.resolve(sid).then((s) => (this.#sid = s));
+      else {
+        const pending: Promise<string> = Promise.resolve(sid).then((generated) => {
+          if (this.sidPromise === pending) return (this.#sid = generated);
+          // The sid was set, or a new session started, while the app's genSid ran: that one counts.
+          return this.ensureSid();
+        });
+        this.sidPromise = pending;
+      }
     }
     return this.#sid;
   }

@@ -111,6 +111,48 @@ describe.each(KOA_VERSIONS)('sid adoption on $name', ({ Koa }) => {
     });
   });
 
+  describe('ctx.sessionId set by a handler', () => {
+    for (const cleared of [undefined, null, '']) {
+      it(`${JSON.stringify(cleared) ?? 'undefined'} is refused with an error that says what to do, and nothing is stored or sent without a sid`, async () => {
+        const store = new MemoryStore();
+        const t = await startApp(Koa, { store }, (ctx) => {
+          const s = ctx.session as Record<string, unknown>;
+          s.count = 1;
+          (ctx as { sessionId: unknown }).sessionId = cleared;
+          ctx.body = 'cleared';
+        });
+        const client = t.client();
+        const reply = await client.get('/');
+        expect(reply.status).toBe(500);
+        expect(t.errors.map((e) => e.message).join('\n')).toMatch(
+          /ctx\.sessionId cannot be cleared.*regenerateSession/,
+        );
+        // The request still ends its session (as after any handler error), under the sid it had.
+        expect(cookieOf(reply, 'koa.sid')?.value).not.toBe('undefined');
+        expect(store.get(`${PREFIX}undefined`)).toBeUndefined();
+        expect(store.get(`${PREFIX}`)).toBeUndefined();
+      });
+    }
+
+    it('a sid set while an async genSid is still running is the one stored and sent', async () => {
+      const store = new MemoryStore();
+      const t = await startApp(Koa, { store, defer: true, genSid: async () => 'generated-sid' }, async (ctx) => {
+        // Reading the sid of a deferred session that has none starts the app's genSid.
+        const before = ctx.sessionId ?? null;
+        ctx.sessionId = 'chosen-sid';
+        const s = (await (ctx.session as unknown as Promise<Record<string, unknown>>)) ?? {};
+        s.count = 1;
+        ctx.body = { before, sid: ctx.sessionId };
+      });
+      const reply = await t.client().get('/');
+      expect(reply.status).toBe(200);
+      expect(reply.body).toEqual({ before: null, sid: 'chosen-sid' });
+      expect(cookieOf(reply, 'koa.sid')?.value).toBe('chosen-sid');
+      expect(store.get(`${PREFIX}chosen-sid`)).toMatchObject({ count: 1 });
+      expect(store.get(`${PREFIX}generated-sid`)).toBeUndefined();
+    });
+  });
+
   describe('ctx.sessionId set by an earlier middleware', () => {
     it('forces the sid that is loaded and saved, on the first request and later ones', async () => {
       const store = new MemoryStore();
