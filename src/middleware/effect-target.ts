@@ -13,6 +13,11 @@ export interface PreparedWrite {
   readonly json: string;
 }
 
+/** A merged write: also whether the newer entry already holds it (see merge-changes.ts). */
+export interface MergedWrite extends PreparedWrite {
+  readonly alreadyStored: boolean;
+}
+
 export interface EffectTarget {
   readonly ctx: Context;
   /** What the request's cookie (or `sessionIdStore`) said. */
@@ -41,7 +46,7 @@ export interface EffectTarget {
   /** The session as it is written: `beforeSave` runs, the size limit is checked. */
   prepareWrite(): PreparedWrite;
   /** The session to write after a fenced write met a newer entry: that entry with this request's changes. */
-  mergeInto(newer: StoredSession): PreparedWrite;
+  mergeInto(newer: StoredSession): MergedWrite;
   /** The store holds `json` now, as the entry's `version`. */
   written(json: string, version: string | null | undefined): void;
 

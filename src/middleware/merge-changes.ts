@@ -20,9 +20,20 @@ function changedKeys(baseJson: string, ours: Record<string, unknown>): Set<strin
 /**
  * Makes `ours` (the request's session object, which the app holds as `ctx.session`) the newer
  * entry plus the changes `ours` made since `baseJson`, the session as the request had read it.
+ * Returns whether the newer entry already held every one of those changes: then `ours` holds what
+ * it holds, and writing it would only repeat it (the repeat a store's `compareAndSet` counts as
+ * written when the values are equal, which a sealed value, with its own IV, never is).
  */
-export function mergeChanges(baseJson: string, ours: Record<string, unknown>, newer: Record<string, unknown>): void {
+export function mergeChanges(baseJson: string, ours: Record<string, unknown>, newer: Record<string, unknown>): boolean {
   const changed = changedKeys(baseJson, ours);
+  let repeated = true;
+  for (const key of changed) {
+    if (JSON.stringify(ours[key]) !== JSON.stringify(Object.hasOwn(newer, key) ? newer[key] : undefined)) {
+      repeated = false;
+      break;
+    }
+  }
   for (const key of Object.keys(ours)) if (!changed.has(key)) delete ours[key];
   for (const key of Object.keys(newer)) if (!changed.has(key) && key !== '__proto__') ours[key] = newer[key];
+  return repeated;
 }

@@ -16,7 +16,7 @@ import {
 import { isPlainObject } from '../stores/revive.js';
 import { announceJson, takeReadJson } from '../stores/serialized.js';
 import type { SessionLock, StoredSession } from '../stores/types.js';
-import type { EffectTarget, PreparedWrite } from './effect-target.js';
+import type { EffectTarget, MergedWrite, PreparedWrite } from './effect-target.js';
 import { sessionTooLarge } from './errors.js';
 import { mergeChanges } from './merge-changes.js';
 import type { MiddlewareRuntime } from './runtime.js';
@@ -336,13 +336,17 @@ export class RequestSession implements EffectTarget {
    * The session to write after a fenced write met a newer entry: that entry with this request's
    * changes applied (merge-changes.ts), in place, so that `ctx.session` holds what is written.
    */
-  mergeInto(newer: StoredSession): PreparedWrite {
+  mergeInto(newer: StoredSession): MergedWrite {
     const session = this.#data!;
-    mergeChanges(this.baseline ?? takeReadJson(session) ?? JSON.stringify(session), session, newer);
+    const alreadyStored = mergeChanges(
+      this.baseline ?? takeReadJson(session) ?? JSON.stringify(session),
+      session,
+      newer,
+    );
     const json = JSON.stringify(session);
     this.checkSize(json);
     announceJson(session, json);
-    return { session, json };
+    return { session, json, alreadyStored };
   }
 
   private checkSize(json: string): void {

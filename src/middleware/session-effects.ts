@@ -111,7 +111,8 @@ export function createSessionEffects(setup: EffectsSetup): SessionEffects {
   /**
    * A write's answer as the machine's event. Written: the request's version and baseline move on.
    * Fenced off by a newer entry (another request wrote the session since this one read it): this
-   * request's changes are merged into it and sent again, expecting it ({@link MERGES} times at most);
+   * request's changes are merged into it and sent again, expecting it ({@link MERGES} times at most),
+   * unless it already holds them (then it is what this request stores);
    * an entry that does not open, or still newer ones after that, and the write is dropped and
    * reported, the session `superseded` as when the entry is gone.
    */
@@ -131,7 +132,10 @@ export function createSessionEffects(setup: EffectsSetup): SessionEffects {
       reportFencedOff(s, false);
       return { type: 'WRITTEN', stored: false };
     }
-    return rewrite(s, newer.version, s.mergeInto(newer.session), merges + 1);
+    const merged = s.mergeInto(newer.session);
+    // The newer entry already holds this request's changes: it is what the write would store.
+    if (merged.alreadyStored) return afterWrite(s, { written: true, version: newer.version }, merged.json, merges);
+    return rewrite(s, newer.version, merged, merges + 1);
   }
 
   /** Rewrites the loaded session, expecting the entry's version `expected` (a merged write brings its `prepared`). */

@@ -10,7 +10,14 @@ import { format } from 'node:util';
 import createDebug from 'debug';
 import Koa from 'koa';
 import { afterEach, describe, expect, inject, it } from 'vitest';
-import { MemoryStore, RedisStore, type SessionNotice, type SessionStore, type StoredSession } from '../../src/index.js';
+import {
+  MemoryStore,
+  RedisStore,
+  type SessionNotice,
+  type SessionOptions,
+  type SessionStore,
+  type StoredSession,
+} from '../../src/index.js';
 import { MERGES } from '../../src/middleware/session-effects.js';
 import { trace } from '../../src/middleware/trace.js';
 import { closeApps, startApp, type TestApp } from '../helpers/apps.js';
@@ -39,9 +46,9 @@ interface Held {
  * waits there for the test; `/save/<key>/<value>` saves at once and answers the session as it is
  * then; `/read` answers the session's keys.
  */
-async function gatedApp(store: SessionStore, onEvent?: (n: SessionNotice) => void) {
+async function gatedApp(store: SessionStore, onEvent?: (n: SessionNotice) => void, options: SessionOptions = {}) {
   const gates = new Map<string, { entered: Deferred; go: Deferred }>();
-  const app = await startApp(Koa, { store, onEvent }, async (ctx) => {
+  const app = await startApp(Koa, { ...options, store, onEvent }, async (ctx) => {
     const [, action, key, value] = ctx.path.split('/');
     const session = ctx.session!;
     const gate = gates.get(String(ctx.query.gate));
@@ -133,6 +140,31 @@ for (const kind of KINDS) {
       const expected = Object.fromEntries(held.map((_, i) => [`k${i}`, String(i)]));
       expect((await tab().get('/read')).body).toEqual({ start: '1', ...expected });
     });
+
+    for (const [what, options] of [
+      ['in clear', {}],
+      ['sealed (hashIds + seal: no two writes store the same value)', { hashIds: true, seal: true }],
+    ] as const) {
+      it(`a change another request already wrote is not written again, and not reported (${what})`, async () => {
+        const store = kind.store();
+        let compareAndSets = 0;
+        const compareAndSet = store.compareAndSet!.bind(store);
+        store.compareAndSet = (...args) => (compareAndSets++, compareAndSet(...args));
+        const notices: SessionNotice[] = [];
+        const { app, hold } = await gatedApp(store, (n) => void notices.push(n), options);
+        const [browser, tab] = await sharedSession(app);
+        compareAndSets = 0;
+        const first = hold(browser, '/set/x/same');
+        await first.entered;
+        expect((await tab().get('/set/x/same')).status).toBe(200);
+        first.release();
+        expect((await first.reply).body).toEqual({ start: '1', x: 'same' });
+        // The second request's write, then the first's, which finds its change already there.
+        expect(compareAndSets).toBe(2);
+        expect(notices.filter((n) => n.type === 'fenced')).toEqual([]);
+        expect((await browser.get('/read')).body).toEqual({ start: '1', x: 'same' });
+      });
+    }
 
     it("a save merged into another request's write leaves ctx.session holding both changes", async () => {
       const { app, hold } = await gatedApp(kind.store());
