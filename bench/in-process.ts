@@ -3,12 +3,14 @@
  * ServerResponse, no socket), with the HTTP benchmark's routes: what bench/overhead.ts times and
  * bench/instructions.ts counts under callgrind.
  *
- * BENCH_BASELINE=<path to another build's dist/index.js> adds the same libraries built from that
- * code (`plain@base`, `owner@base`, `at-rest@base`), so that a change is measured against the code
+ * BENCH_BASELINE=<dir of another build> adds the same libraries built from that code
+ * (`plain@base`, `owner@base`, `at-rest@base`), so that a change is measured against the code
  * before it in the same run: e.g. `git archive <commit> | tar -x -C /tmp/base`, build it there with
- * this node_modules linked in, then `BENCH_BASELINE=/tmp/base/dist/index.js`.
+ * this node_modules linked in, then `BENCH_BASELINE=/tmp/base` (as for `npm run bench`, whose
+ * variants read the same variable: bench/harness.ts).
  */
 import { IncomingMessage, ServerResponse } from 'node:http';
+import { join } from 'node:path';
 import { Socket } from 'node:net';
 import Koa from 'koa';
 import kgs from 'koa-generic-session';
@@ -96,7 +98,7 @@ function variants(session: Session, Store: Store, suffix: string, built: string)
 }
 
 const baseline = process.env.BENCH_BASELINE
-  ? ((await import(process.env.BENCH_BASELINE)) as { default: Session; MemoryStore: Store })
+  ? ((await import(join(process.env.BENCH_BASELINE, 'dist', 'index.js'))) as { default: Session; MemoryStore: Store })
   : undefined;
 
 /** The libraries compared, by id; each call builds a fresh app (and store). */
