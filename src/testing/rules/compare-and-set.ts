@@ -45,6 +45,11 @@ async function versionOf(s: Probe, key: string): Promise<Versioned> {
   return entry!;
 }
 
+/** Fails the rule with `message` unless `reply` says the compare-and-set wrote. */
+function expectWritten(s: Probe, key: string, reply: Reply, message: string): void {
+  s.check(reply.written, key, message, described('written'), reply);
+}
+
 /** `compareAndSet(…)`, its reply checked to be `{ written: true, version }` or `{ written: false, current? }`. */
 async function compareAndSet(
   s: Probe,
@@ -85,13 +90,7 @@ export const compareAndSetRules: RuleGroup = {
         await s.set(key, sessionOf({ n: 1 }), LONG_TTL);
         const read = await versionOf(s, key);
         const reply = await compareAndSet(s, key, sessionOf({ n: 2 }), read.version);
-        s.check(
-          reply.written,
-          key,
-          'compareAndSet() with the version just read did not write',
-          described('written'),
-          reply,
-        );
+        expectWritten(s, key, reply, 'compareAndSet() with the version just read did not write');
         const got = await s.get(key);
         s.check(
           got?.n === 2,
@@ -109,13 +108,7 @@ export const compareAndSetRules: RuleGroup = {
         );
         // The version it returned is what the next write of the same writer expects.
         const next = await compareAndSet(s, key, sessionOf({ n: 3 }), again.version);
-        s.check(
-          next.written,
-          key,
-          'compareAndSet() with the version its last write returned did not write',
-          described('written'),
-          next,
-        );
+        expectWritten(s, key, next, 'compareAndSet() with the version its last write returned did not write');
       },
     },
     {
@@ -145,13 +138,7 @@ export const compareAndSetRules: RuleGroup = {
         s.same(key, await s.get(key), sessionOf({ n: 2 }), 'a stale compareAndSet() changed the entry');
         const fresh = await versionOf(s, key);
         const written = await compareAndSet(s, key, sessionOf({ n: 3 }), fresh.version);
-        s.check(
-          written.written,
-          key,
-          'compareAndSet() with the version just read did not write',
-          described('written'),
-          written,
-        );
+        expectWritten(s, key, written, 'compareAndSet() with the version just read did not write');
         const again = await compareAndSet(s, key, sessionOf({ n: 'stale' }), fresh.version);
         s.check(
           !again.written,
@@ -168,13 +155,7 @@ export const compareAndSetRules: RuleGroup = {
       body: async (s) => {
         const key = s.key();
         const created = await compareAndSet(s, key, sessionOf({ n: 1 }), null);
-        s.check(
-          created.written,
-          key,
-          'compareAndSet() of a key never set, expecting none, did not write',
-          described('written'),
-          created,
-        );
+        expectWritten(s, key, created, 'compareAndSet() of a key never set, expecting none, did not write');
         s.same(
           key,
           await s.get(key),
@@ -231,13 +212,7 @@ export const compareAndSetRules: RuleGroup = {
           await s.set(key, sessionOf({ n: 1 }), LONG_TTL);
           const read = await versionOf(s, key);
           const reply = await compareAndSet(s, key, sessionOf({ n: 2 }), read.version, ttl);
-          s.check(
-            reply.written,
-            key,
-            'compareAndSet() with the version just read did not write',
-            described('written'),
-            reply,
-          );
+          expectWritten(s, key, reply, 'compareAndSet() with the version just read did not write');
         }),
     },
     {
