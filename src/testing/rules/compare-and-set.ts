@@ -50,6 +50,11 @@ function expectWritten(s: Probe, key: string, reply: Reply, message: string): vo
   s.check(reply.written, key, message, described('written'), reply);
 }
 
+/** Fails the rule with `message` unless `reply` says the compare-and-set wrote nothing. */
+function expectRefused(s: Probe, key: string, reply: Reply, message: string): void {
+  s.check(!reply.written, key, message, described('nothing written'), reply);
+}
+
 /** `compareAndSet(…)`, its reply checked to be `{ written: true, version }` or `{ written: false, current? }`. */
 async function compareAndSet(
   s: Probe,
@@ -120,12 +125,11 @@ export const compareAndSetRules: RuleGroup = {
         // Another writer: a plain set, then a compare-and-set of its own.
         await s.set(key, sessionOf({ n: 2 }), LONG_TTL);
         const reply = await compareAndSet(s, key, sessionOf({ n: 'stale' }), stale.version);
-        s.check(
-          !reply.written,
+        expectRefused(
+          s,
           key,
-          'compareAndSet() wrote with the version read before another set(): a write that outlived its request would undo a newer one',
-          described('nothing written'),
           reply,
+          'compareAndSet() wrote with the version read before another set(): a write that outlived its request would undo a newer one',
         );
         const current = reply.written ? undefined : reply.current;
         s.check(
@@ -140,13 +144,7 @@ export const compareAndSetRules: RuleGroup = {
         const written = await compareAndSet(s, key, sessionOf({ n: 3 }), fresh.version);
         expectWritten(s, key, written, 'compareAndSet() with the version just read did not write');
         const again = await compareAndSet(s, key, sessionOf({ n: 'stale' }), fresh.version);
-        s.check(
-          !again.written,
-          key,
-          'compareAndSet() wrote with a version another compareAndSet() had replaced',
-          described('nothing written'),
-          again,
-        );
+        expectRefused(s, key, again, 'compareAndSet() wrote with a version another compareAndSet() had replaced');
         s.same(key, await s.get(key), sessionOf({ n: 3 }), 'a stale compareAndSet() changed the entry');
       },
     },
@@ -163,13 +161,7 @@ export const compareAndSetRules: RuleGroup = {
           'compareAndSet() said it created the entry, but get() does not give it',
         );
         const reply = await compareAndSet(s, key, sessionOf({ n: 'over' }), null);
-        s.check(
-          !reply.written,
-          key,
-          'compareAndSet() expecting no entry wrote over an existing one',
-          described('nothing written'),
-          reply,
-        );
+        expectRefused(s, key, reply, 'compareAndSet() expecting no entry wrote over an existing one');
         const current = reply.written ? undefined : reply.current;
         s.check(
           current?.session.n === 1,
